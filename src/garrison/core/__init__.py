@@ -1,0 +1,1 @@
+"""Types shared by every stage: events, findings, incidents, errors, plugin tables."""

@@ -1,0 +1,94 @@
+"""Configuration: dataclasses loaded from ``garrison.toml`` (``--config`` or ``HOME/garrison.toml``).
+
+Example ``garrison.toml``::
+
+    [hunt]
+    batch_size = 5000
+    rules = ["/opt/sigma/rules"]
+
+    [detectors]
+    disabled = ["ml.anomaly"]
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from garrison.core.errors import InputError
+
+
+@dataclass(slots=True)
+class HuntConfig:
+    batch_size: int = 5000
+    rules: list[str] = field(default_factory=list)
+    intel: list[str] = field(default_factory=list)
+    assets: str | None = None
+    #: A progress bar is shown when a run reads more than this many files.
+    progress_min_files: int = 3
+
+
+@dataclass(slots=True)
+class DetectorsConfig:
+    disabled: list[str] = field(default_factory=list)
+    #: Per-detector options, keyed by detector id.
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class GarrisonConfig:
+    home: Path
+    hunt: HuntConfig = field(default_factory=HuntConfig)
+    detectors: DetectorsConfig = field(default_factory=DetectorsConfig)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_home(home: str | Path | None) -> Path:
+    """``--home``, else ``$GARRISON_HOME``, else ``~/.garrison``."""
+    if home:
+        return Path(home).expanduser()
+    env = os.environ.get("GARRISON_HOME")
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".garrison"
+
+
+def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise InputError(f"config: [{name}] must be a table")
+    return value
+
+
+def load_config(home: str | Path | None = None, config_file: str | Path | None = None
+                ) -> GarrisonConfig:
+    """Read the configuration; a missing default file is fine, a broken one is an error."""
+    home_path = resolve_home(home)
+    path = Path(config_file) if config_file else home_path / "garrison.toml"
+    data: dict[str, Any] = {}
+    if config_file and not path.is_file():
+        raise InputError(f"config file not found: {path}")
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"config file {path} is not valid TOML: {exc}") from exc
+    hunt_data = _section(data, "hunt")
+    det_data = _section(data, "detectors")
+    known_hunt = set(HuntConfig.__slots__)  # type: ignore[attr-defined]
+    unknown = set(hunt_data) - known_hunt
+    if unknown:
+        raise InputError(f"config [hunt]: unknown keys {sorted(unknown)}")
+    try:
+        hunt = HuntConfig(**hunt_data)
+        detectors = DetectorsConfig(
+            disabled=list(det_data.get("disabled", [])),
+            options={k: v for k, v in det_data.items()
+                     if k != "disabled" and isinstance(v, dict)},
+        )
+    except TypeError as exc:
+        raise InputError(f"config: {exc}") from exc
+    return GarrisonConfig(home=home_path, hunt=hunt, detectors=detectors, raw=data)

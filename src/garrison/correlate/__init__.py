@@ -1,0 +1,1 @@
+"""Correlation: findings grouped into incidents along the ATT&CK kill chain."""

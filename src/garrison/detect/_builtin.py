@@ -1,0 +1,3 @@
+"""Imports every built-in detector module so each registers itself. One line per module."""
+
+# ruff: noqa: F401

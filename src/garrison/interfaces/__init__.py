@@ -1,0 +1,1 @@
+"""Thin interfaces (CLI, API, web): build a service, call it, map errors."""

@@ -1,0 +1,46 @@
+"""The ``garrison`` Typer application: registers commands and maps errors to exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from garrison.core.errors import GarrisonError
+from garrison.interfaces.cli.common import err_console
+from garrison.interfaces.cli.hunt import hunt
+
+app = typer.Typer(name="garrison", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False,
+                  help="Garrison: self-hosted, AI-assisted security operations.")
+app.command()(hunt)
+
+
+@app.command()
+def version() -> None:
+    """Print the Garrison version."""
+    from garrison import __version__
+
+    typer.echo(f"garrison {__version__}")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(standalone_mode=False)
+    except GarrisonError as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("aborted")
+        sys.exit(130)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(2)
+        raise

@@ -1,0 +1,93 @@
+"""``garrison hunt``: the main job, per the Contracts in DESIGN.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from garrison.core.config import load_config
+from garrison.core.errors import UsageError
+from garrison.core.incidents import Incident
+from garrison.core.timeutil import iso
+from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
+from garrison.outputs import write_outputs
+from garrison.pipeline import HuntReport, HuntService
+
+
+def hunt(
+    paths: Annotated[list[str], typer.Argument(help="Files and folders to hunt through.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the result files.")],
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Sigma rules folder.")] = None,
+    intel: Annotated[list[Path] | None, typer.Option("--intel", help="STIX/MISP/IOC file.")] = None,
+    assets: Annotated[Path | None, typer.Option("--assets", help="Asset inventory.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="embedded or spark")] = "embedded",
+    home: HomeOption = None,
+    config: ConfigOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Ingest, detect, triage and correlate; write findings, incidents, quarantine, summary."""
+    if engine not in ("embedded", "spark"):
+        raise UsageError(f"--engine must be 'embedded' or 'spark', not {engine!r}")
+    if engine == "spark":
+        raise UsageError("the spark engine is not available in this build; use --engine embedded")
+    cfg = load_config(home, config)
+    rules_dirs = [Path(p) for p in cfg.hunt.rules] + list(rules or [])
+    intel_files = [Path(p) for p in cfg.hunt.intel] + list(intel or [])
+    for folder in rules_dirs:
+        if not folder.exists():
+            raise UsageError(f"--rules {folder}: no such file or directory")
+    service = HuntService.open(cfg, rules_dirs=rules_dirs, intel_files=intel_files)
+    report = _run_with_progress(service, paths, quiet)
+    summary = write_outputs(report, out)
+    for problem in report.files_failed:
+        err_console.print(f"[yellow]skipped[/] {problem.display}: {problem.reason}",
+                          highlight=False)
+    _print_summary(report, summary, out)
+    if report.files_read == 0 and report.files_failed:
+        raise typer.Exit(2)
+
+
+def _run_with_progress(service: HuntService, paths: list[str], quiet: bool) -> HuntReport:
+    if quiet or not console.is_terminal:
+        return service.run(paths)
+    columns = (TextColumn("[bold]hunting"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TextColumn("{task.description}"))
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def tick(name: str, total: int) -> None:
+            bar.update(task, total=total, advance=1, description=Path(name).name[:40])
+
+        return service.run(paths, progress=tick)
+
+
+def _incident_row(rank: int, inc: Incident) -> list[str]:
+    colour = {"Critical": "red", "High": "bright_red", "Moderate": "yellow"}.get(inc.band, "")
+    band = f"[{colour}]{inc.band}[/]" if colour else inc.band
+    return [str(rank), f"{inc.risk_score} {band}", str(len(inc.finding_uids)),
+            iso(inc.first_time)[:19], inc.title[:90]]
+
+
+def _print_summary(report: HuntReport, summary: dict[str, Any], out: Path) -> None:
+    console.print(
+        f"read {summary['records_read']:,} records from {report.files_read} files: "
+        f"{summary['events_stored']:,} events stored, "
+        f"{summary['records_quarantined']:,} quarantined; "
+        f"{summary['findings']:,} findings in {summary['incidents']:,} incidents "
+        f"({summary['seconds']:.1f} s)", highlight=False)
+    if report.incidents:
+        table = Table(title="Top incidents", show_lines=False)
+        for col in ("#", "risk", "findings", "first seen (UTC)", "incident"):
+            table.add_column(col)
+        for rank, inc in enumerate(report.incidents[:10], start=1):
+            table.add_row(*_incident_row(rank, inc))
+        console.print(table)
+    if report.detector_errors:
+        for name, why in report.detector_errors.items():
+            err_console.print(f"[red]detector {name} failed:[/] {why}", highlight=False)
+    console.print(f"results in {out}/ (findings.jsonl, incidents.jsonl, quarantine.jsonl, "
+                  "summary.json)", highlight=False)

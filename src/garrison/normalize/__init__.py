@@ -1,0 +1,1 @@
+"""Raw records -> OCSF events: one pure mapper per source format."""

@@ -1,0 +1,212 @@
+"""The hunt: ingest -> normalize -> store -> detect -> triage -> correlate, in that order.
+
+``HuntService`` wires the stages; interfaces build one and call ``run``. Nothing here knows
+a format or a detector: those plug in through the registries in ``ingest``, ``normalize``
+and ``detect``. Every record read is accounted for: it is stored as an event or quarantined
+with a reason (``records_read == events_stored + records_quarantined``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import garrison.normalize.builtin  # noqa: F401  (registers the normalizers)
+from garrison.core.config import GarrisonConfig
+from garrison.core.errors import RecordError
+from garrison.core.events import Event, Provenance, Quarantined, RawRecord
+from garrison.core.findings import Finding
+from garrison.core.incidents import Incident
+from garrison.core.timeutil import now_ms
+from garrison.correlate.grouping import correlate
+from garrison.detect import DETECTORS, Detector, DetectorContext
+from garrison.ingest.reader import Batch, FileProblem, InputFile, batches, expand_inputs, open_source
+from garrison.normalize.base import NORMALIZERS, Normalized
+from garrison.store.lake import EventStore, ParquetEventStore
+from garrison.store.state import StateDB
+from garrison.triage.scoring import score_findings
+
+log = logging.getLogger(__name__)
+
+ProgressHook = Callable[[str, int], None]
+
+
+@dataclass(slots=True)
+class SourceStats:
+    files: int = 0
+    records_read: int = 0
+    events_stored: int = 0
+    events_new: int = 0
+    records_quarantined: int = 0
+    bytes: int = 0
+
+    def add(self, other: SourceStats) -> None:
+        for name in SourceStats.__slots__:  # type: ignore[attr-defined]
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(slots=True)
+class HuntReport:
+    findings: list[Finding] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    quarantine: list[Quarantined] = field(default_factory=list)
+    per_source: dict[str, SourceStats] = field(default_factory=dict)
+    files_failed: list[FileProblem] = field(default_factory=list)
+    files_read: int = 0
+    detector_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    detector_errors: dict[str, str] = field(default_factory=dict)
+    rules_failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def total(self) -> SourceStats:
+        total = SourceStats()
+        for stats in self.per_source.values():
+            total.add(stats)
+        return total
+
+
+def normalize_record(record: RawRecord, fmt: str) -> Normalized:
+    """Map one record; every failure, even a bug in a mapper, becomes a ``RecordError``."""
+    normalizer = NORMALIZERS.get(fmt)
+    try:
+        return normalizer(record)
+    except RecordError:
+        raise
+    except Exception as exc:  # a mapper must never crash the run on hostile input
+        raise RecordError(f"normalizer {fmt} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _event_uid(batch_fp: str, position: int) -> str:
+    return hashlib.sha256(f"{batch_fp}:{position}".encode()).hexdigest()[:32]
+
+
+def build_events(batch: Batch, ingested_at: int) -> tuple[list[Event], list[Quarantined]]:
+    events: list[Event] = []
+    rejected: list[Quarantined] = list(batch.quarantined)
+    for rec in batch.records:
+        try:
+            norm = normalize_record(rec, batch.source_format)
+        except RecordError as exc:
+            rejected.append(Quarantined(batch.source_path, rec.position, str(exc),
+                                        batch.source_format, rec.text[:200]))
+            continue
+        prov = Provenance(batch.source_path, batch.source_format, rec.position,
+                          batch.fingerprint, ingested_at)
+        events.append(Event(_event_uid(batch.fingerprint, rec.position), norm.class_uid,
+                            norm.time, norm.ocsf, norm.fields, rec.text, prov))
+    return events, rejected
+
+
+class HuntService:
+    """Runs a hunt over files with the configured detectors; returns a ``HuntReport``."""
+
+    def __init__(self, config: GarrisonConfig, store: EventStore, state: StateDB,
+                 rules_dirs: Sequence[Path] = (), intel_files: Sequence[Path] = (),
+                 detectors: Sequence[Detector] | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.state = state
+        self.rules_dirs = list(rules_dirs)
+        self.intel_files = list(intel_files)
+        self._given_detectors = detectors
+
+    @classmethod
+    def open(cls, config: GarrisonConfig, rules_dirs: Sequence[Path] = (),
+             intel_files: Sequence[Path] = ()) -> HuntService:
+        """The embedded deployment: Parquet lake and SQLite state under ``config.home``."""
+        state = StateDB(config.home / "state.db")
+        store = ParquetEventStore(config.home / "lake", state)
+        return cls(config, store, state, rules_dirs=rules_dirs, intel_files=intel_files)
+
+    def build_detectors(self, report: HuntReport) -> list[Detector]:
+        if self._given_detectors is not None:
+            return list(self._given_detectors)
+        disabled = set(self.config.detectors.disabled)
+        built: list[Detector] = []
+        for name, factory in DETECTORS.items():
+            if name in disabled:
+                continue
+            ctx = DetectorContext(home=self.config.home, state=self.state, store=self.store,
+                                  rules_dirs=self.rules_dirs, intel_files=self.intel_files,
+                                  options=self.config.detectors.options.get(name, {}))
+            try:
+                detector = factory(ctx)
+            except Exception as exc:
+                report.detector_errors[name] = f"could not start: {type(exc).__name__}: {exc}"
+                continue
+            report.rules_failed.update(ctx.load_errors)
+            if detector is not None:
+                built.append(detector)
+        return built
+
+    def run(self, paths: list[str], progress: ProgressHook | None = None) -> HuntReport:
+        started = time.perf_counter()
+        report = HuntReport()
+        files, problems = expand_inputs(paths)
+        report.files_failed.extend(problems)
+        detectors = self.build_detectors(report)
+        seen_batches: set[str] = set()
+        for file in files:
+            if progress:
+                progress(file.display, len(files))
+            self._ingest_file(file, detectors, report, seen_batches)
+        for det in detectors:
+            report.findings.extend(self._safe(det, report, det.finish))
+            report.detector_stats[det.id] = det.stats()
+        score_findings(report.findings)
+        report.incidents = correlate(report.findings)
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def _ingest_file(self, file: InputFile, detectors: list[Detector], report: HuntReport,
+                     seen_batches: set[str]) -> None:
+        try:
+            source = open_source(file)
+            size = file.path.stat().st_size
+        except OSError as exc:
+            report.files_failed.append(FileProblem(file.display, exc.strerror or str(exc)))
+            return
+        report.files_read += 1
+        if source is None:  # empty file: nothing to read, nothing lost
+            stats = report.per_source.setdefault("empty", SourceStats())
+            stats.files += 1
+            return
+        stats = report.per_source.setdefault(source.format, SourceStats())
+        stats.files += 1
+        stats.bytes += size
+        try:
+            for batch in batches(source, file, self.config.hunt.batch_size):
+                self._process_batch(batch, detectors, report, stats, seen_batches)
+        except OSError as exc:
+            report.files_failed.append(FileProblem(file.display, f"read failed: {exc}"))
+
+    def _process_batch(self, batch: Batch, detectors: list[Detector], report: HuntReport,
+                       stats: SourceStats, seen_batches: set[str]) -> None:
+        stats.records_read += batch.size
+        events, rejected = build_events(batch, now_ms())
+        report.quarantine.extend(rejected)
+        stats.records_quarantined += len(rejected)
+        stats.events_stored += len(events)
+        stats.events_new += self.store.write_batch(batch.fingerprint, batch.source_format,
+                                                   batch.source_path, events)
+        if batch.fingerprint in seen_batches:
+            return  # the same content twice in one run: stored once, detected once
+        seen_batches.add(batch.fingerprint)
+        for det in detectors:
+            report.findings.extend(self._safe(det, report, lambda d=det: d.observe(events)))
+
+    @staticmethod
+    def _safe(det: Detector, report: HuntReport, call: Callable[[], list[Finding]]
+              ) -> list[Finding]:
+        """A detector bug is reported, never fatal to the run."""
+        try:
+            return list(call())
+        except Exception as exc:
+            log.exception("detector %s failed", det.id)
+            report.detector_errors[det.id] = f"{type(exc).__name__}: {exc}"
+            return []

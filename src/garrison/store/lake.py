@@ -1,0 +1,205 @@
+"""The event lake: Parquet files partitioned by source and day, queried with DuckDB.
+
+Exactly-once without a transaction manager: every batch has a content fingerprint, its
+files have names derived from that fingerprint, each file is written under a temporary
+name and renamed into place (atomic on POSIX), and the batch is marked committed in SQLite
+last. A run killed at any point and started again rewrites the same names, so no event is
+ever stored twice; the DuckDB view reads only files of committed batches, so a half-written
+batch is never visible.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from garrison.core.events import Event
+from garrison.core.timeutil import day_of, now_ms
+from garrison.store.state import StateDB
+
+EVENT_SCHEMA = pa.schema([
+    ("uid", pa.string()),
+    ("class_uid", pa.int32()),
+    ("time", pa.int64()),
+    ("source_format", pa.string()),
+    ("source_path", pa.string()),
+    ("record_id", pa.int64()),
+    ("batch_fp", pa.string()),
+    ("ingested_at", pa.int64()),
+    ("host", pa.string()),
+    ("user", pa.string()),
+    ("src_ip", pa.string()),
+    ("dst_ip", pa.string()),
+    ("ocsf", pa.string()),
+    ("fields", pa.string()),
+    ("raw", pa.string()),
+])
+
+_BATCHES_DDL = """
+CREATE TABLE IF NOT EXISTS lake_batches (
+    fingerprint TEXT PRIMARY KEY,
+    source_format TEXT NOT NULL,
+    source_path TEXT NOT NULL,
+    events INTEGER NOT NULL,
+    files TEXT NOT NULL,
+    committed_at INTEGER NOT NULL
+);
+"""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
+def events_to_table(events: Sequence[Event]) -> pa.Table:
+    """Columnar form of a batch: promoted entity columns plus the full OCSF/fields/raw."""
+    cols: dict[str, list[Any]] = {name: [] for name in EVENT_SCHEMA.names}
+    for ev in events:
+        prov = ev.provenance
+        ocsf = ev.ocsf
+        device = ocsf.get("device") or {}
+        actor = (ocsf.get("actor") or {}).get("user") or ocsf.get("user") or {}
+        cols["uid"].append(ev.uid)
+        cols["class_uid"].append(ev.class_uid)
+        cols["time"].append(ev.time)
+        cols["source_format"].append(prov.source_format)
+        cols["source_path"].append(prov.source_path)
+        cols["record_id"].append(prov.record_id)
+        cols["batch_fp"].append(prov.batch_fingerprint)
+        cols["ingested_at"].append(prov.ingested_at)
+        cols["host"].append(_str_or_none(device.get("hostname") if isinstance(device, dict)
+                                         else None))
+        cols["user"].append(_str_or_none(actor.get("name") if isinstance(actor, dict) else None))
+        cols["src_ip"].append(_str_or_none((ocsf.get("src_endpoint") or {}).get("ip")))
+        cols["dst_ip"].append(_str_or_none((ocsf.get("dst_endpoint") or {}).get("ip")))
+        cols["ocsf"].append(_dumps(ocsf))
+        cols["fields"].append(_dumps(ev.fields))
+        cols["raw"].append(ev.raw)
+    return pa.Table.from_pydict(cols, schema=EVENT_SCHEMA)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+class EventStore(ABC):
+    """Where normalized events live. ``write_batch`` must be idempotent per fingerprint."""
+
+    @abstractmethod
+    def has_batch(self, fingerprint: str) -> bool: ...
+
+    @abstractmethod
+    def write_batch(self, fingerprint: str, source_format: str, source_path: str,
+                    events: Sequence[Event]) -> int:
+        """Store a batch once; returns how many events were newly written (0 if present)."""
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def sql(self, query: str) -> list[tuple[Any, ...]]:
+        """Run DuckDB SQL with the stored events visible as the view ``events``."""
+
+
+class ParquetEventStore(EventStore):
+    """The embedded default: ``ROOT/source=<fmt>/day=<yyyy-mm-dd>/<fingerprint>.parquet``."""
+
+    def __init__(self, root: Path, state: StateDB) -> None:
+        self.root = root
+        self.state = state
+        self.root.mkdir(parents=True, exist_ok=True)
+        state.ensure(_BATCHES_DDL)
+
+    def has_batch(self, fingerprint: str) -> bool:
+        rows = self.state.query("SELECT 1 FROM lake_batches WHERE fingerprint = ?",
+                                (fingerprint,))
+        return bool(rows)
+
+    def write_batch(self, fingerprint: str, source_format: str, source_path: str,
+                    events: Sequence[Event]) -> int:
+        if self.has_batch(fingerprint):
+            return 0
+        by_day: dict[str, list[Event]] = defaultdict(list)
+        for ev in events:
+            by_day[day_of(ev.time)].append(ev)
+        files: list[str] = []
+        safe_fmt = "".join(c if c.isalnum() or c in "-_" else "_" for c in source_format)
+        for day, day_events in sorted(by_day.items()):
+            rel = Path(f"source={safe_fmt}") / f"day={day}" / f"{fingerprint}.parquet"
+            final = self.root / rel
+            final.parent.mkdir(parents=True, exist_ok=True)
+            tmp = final.with_suffix(f".tmp{os.getpid()}")
+            pq.write_table(events_to_table(day_events), tmp, compression="zstd")
+            tmp.replace(final)
+            files.append(str(rel))
+        with self.state.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO lake_batches VALUES (?, ?, ?, ?, ?, ?)",
+                (fingerprint, source_format, source_path, len(events), json.dumps(files),
+                 now_ms()),
+            )
+        return len(events)
+
+    def files(self) -> list[Path]:
+        rows = self.state.query("SELECT files FROM lake_batches ORDER BY fingerprint")
+        return [self.root / rel for (files,) in rows for rel in json.loads(str(files))]
+
+    def count(self) -> int:
+        rows = self.state.query("SELECT COALESCE(SUM(events), 0) FROM lake_batches")
+        return int(rows[0][0])  # type: ignore[call-overload]
+
+    def sql(self, query: str) -> list[tuple[Any, ...]]:
+        con = duckdb.connect()
+        try:
+            files = [str(p) for p in self.files()]
+            if files:
+                con.execute("CREATE VIEW events AS SELECT * FROM read_parquet($files)",
+                            {"files": files})
+            else:
+                con.register("events", EVENT_SCHEMA.empty_table())
+            return con.execute(query).fetchall()
+        finally:
+            con.close()
+
+
+class MemoryEventStore(EventStore):
+    """In-memory twin: the same contract and the same DuckDB SQL, nothing on disk."""
+
+    def __init__(self) -> None:
+        self._batches: dict[str, pa.Table] = {}
+
+    def has_batch(self, fingerprint: str) -> bool:
+        return fingerprint in self._batches
+
+    def write_batch(self, fingerprint: str, source_format: str, source_path: str,
+                    events: Sequence[Event]) -> int:
+        if fingerprint in self._batches:
+            return 0
+        self._batches[fingerprint] = events_to_table(events)
+        return len(events)
+
+    def count(self) -> int:
+        return sum(t.num_rows for t in self._batches.values())
+
+    def sql(self, query: str) -> list[tuple[Any, ...]]:
+        table = (pa.concat_tables(list(self._batches.values())) if self._batches
+                 else EVENT_SCHEMA.empty_table())
+        con = duckdb.connect()
+        try:
+            con.register("events", table)
+            return con.execute(query).fetchall()
+        finally:
+            con.close()
+
+
+__all__ = ["EVENT_SCHEMA", "EventStore", "MemoryEventStore", "ParquetEventStore",
+           "events_to_table"]

@@ -1,0 +1,1 @@
+"""Triage: enrichment, risk scoring, explanations, noise control, feedback."""
