@@ -63,6 +63,17 @@ def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
+def _check_types(section: str, data: dict[str, Any], types: dict[str, type]) -> None:
+    for key, value in data.items():
+        expected = types.get(key)
+        if expected is not None and (not isinstance(value, expected)
+                                     or isinstance(value, bool) and expected is int):
+            raise InputError(f"config [{section}] {key}: expected {expected.__name__}, "
+                             f"got {type(value).__name__}")
+    if data.get("batch_size", 1) < 1:
+        raise InputError(f"config [{section}] batch_size must be >= 1")
+
+
 def load_config(home: str | Path | None = None, config_file: str | Path | None = None
                 ) -> GarrisonConfig:
     """Read the configuration; a missing default file is fine, a broken one is an error."""
@@ -82,6 +93,10 @@ def load_config(home: str | Path | None = None, config_file: str | Path | None =
     unknown = set(hunt_data) - known_hunt
     if unknown:
         raise InputError(f"config [hunt]: unknown keys {sorted(unknown)}")
+    _check_types("hunt", hunt_data, {"batch_size": int, "rules": list, "intel": list,
+                                     "assets": str, "progress_min_files": int})
+    if not isinstance(det_data.get("disabled", []), list):
+        raise InputError("config [detectors]: disabled must be a list")
     try:
         hunt = HuntConfig(**hunt_data)
         detectors = DetectorsConfig(

@@ -87,6 +87,16 @@ def events_to_table(events: Sequence[Event]) -> pa.Table:
     return pa.Table.from_pydict(cols, schema=EVENT_SCHEMA)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -118,6 +128,14 @@ class ParquetEventStore(EventStore):
         self.state = state
         self.root.mkdir(parents=True, exist_ok=True)
         state.ensure(_BATCHES_DDL)
+        self._remove_orphans()
+
+    def _remove_orphans(self) -> None:
+        """Delete temporary files left by a writer that died (its pid is gone)."""
+        for tmp in self.root.glob("source=*/day=*/*.tmp*"):
+            pid = tmp.suffix.removeprefix(".tmp")
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                tmp.unlink(missing_ok=True)
 
     def has_batch(self, fingerprint: str) -> bool:
         rows = self.state.query("SELECT 1 FROM lake_batches WHERE fingerprint = ?",
@@ -162,8 +180,8 @@ class ParquetEventStore(EventStore):
         try:
             files = [str(p) for p in self.files()]
             if files:
-                con.execute("CREATE VIEW events AS SELECT * FROM read_parquet($files)",
-                            {"files": files})
+                listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+                con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet([{listing}])")
             else:
                 con.register("events", EVENT_SCHEMA.empty_table())
             return con.execute(query).fetchall()

@@ -1,0 +1,32 @@
+import pytest
+
+from garrison.core.config import load_config, resolve_home
+from garrison.core.errors import InputError
+
+
+def test_home_resolution_order(tmp_path, monkeypatch):
+    monkeypatch.setenv("GARRISON_HOME", str(tmp_path / "env"))
+    assert resolve_home(tmp_path / "flag") == tmp_path / "flag"
+    assert resolve_home(None) == tmp_path / "env"
+    monkeypatch.delenv("GARRISON_HOME")
+    assert resolve_home(None).name == ".garrison"
+
+
+def test_config_file_is_read(tmp_path):
+    (tmp_path / "garrison.toml").write_text('[hunt]\nbatch_size = 10\n[detectors]\n'
+                                             'disabled = ["sigma"]\n')
+    cfg = load_config(tmp_path)
+    assert cfg.hunt.batch_size == 10 and cfg.detectors.disabled == ["sigma"]
+
+
+@pytest.mark.parametrize("text", ["[hunt\n", "[hunt]\nbogus = 1\n", "hunt = 3\n",
+                                  "[hunt]\nbatch_size = 'x'\n"])
+def test_bad_config_is_a_clear_error(tmp_path, text):
+    (tmp_path / "garrison.toml").write_text(text)
+    with pytest.raises(InputError):
+        load_config(tmp_path)
+
+
+def test_missing_explicit_config_is_an_error(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        load_config(tmp_path, tmp_path / "nope.toml")
