@@ -44,9 +44,12 @@ def normalize_kv(record: RawRecord) -> Normalized:
     pairs = dict(p.split("=", 1) for p in str(record.data).split() if "=" in p)
     if "t" not in pairs or not pairs["t"].isdigit():
         raise RecordError("no t= timestamp")
-    ocsf = {"class_uid": 0, "time": int(pairs["t"]),
-            "device": {"hostname": pairs.get("host")},
-            "actor": {"user": {"name": pairs.get("user")}}}
+    ocsf = {
+        "class_uid": 0,
+        "time": int(pairs["t"]),
+        "device": {"hostname": pairs.get("host")},
+        "actor": {"user": {"name": pairs.get("user")}},
+    }
     return Normalized(0, int(pairs["t"]), ocsf, pairs)
 
 
@@ -73,7 +76,17 @@ class WordDetector(Detector):
         self.seen += len(events)
         from garrison.core.entities import entities_of
 
-        return [Finding("test.word", "Word", "evil command", ev.time, 4, 90,
-                        [Evidence(ev.source_path, ev.record_id, ev.uid, ev.time)],
-                        entities=entities_of(ev.ocsf))
-                for ev in events if "evil" in str(ev.fields.get("cmd", ""))]
+        return [
+            Finding(
+                "test.word",
+                "Word",
+                "evil command",
+                ev.time,
+                4,
+                90,
+                [Evidence(ev.source_path, ev.record_id, ev.uid, ev.time)],
+                entities=entities_of(ev.ocsf),
+            )
+            for ev in events
+            if "evil" in str(ev.fields.get("cmd", ""))
+        ]

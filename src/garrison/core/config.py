@@ -1,4 +1,4 @@
-"""Configuration: dataclasses loaded from ``garrison.toml`` (``--config`` or ``HOME/garrison.toml``).
+"""Configuration: dataclasses loaded from ``garrison.toml`` (``--config`` or the home dir).
 
 Example ``garrison.toml``::
 
@@ -66,16 +66,20 @@ def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
 def _check_types(section: str, data: dict[str, Any], types: dict[str, type]) -> None:
     for key, value in data.items():
         expected = types.get(key)
-        if expected is not None and (not isinstance(value, expected)
-                                     or isinstance(value, bool) and expected is int):
-            raise InputError(f"config [{section}] {key}: expected {expected.__name__}, "
-                             f"got {type(value).__name__}")
+        if expected is not None and (
+            not isinstance(value, expected) or (isinstance(value, bool) and expected is int)
+        ):
+            raise InputError(
+                f"config [{section}] {key}: expected {expected.__name__}, "
+                f"got {type(value).__name__}"
+            )
     if data.get("batch_size", 1) < 1:
         raise InputError(f"config [{section}] batch_size must be >= 1")
 
 
-def load_config(home: str | Path | None = None, config_file: str | Path | None = None
-                ) -> GarrisonConfig:
+def load_config(
+    home: str | Path | None = None, config_file: str | Path | None = None
+) -> GarrisonConfig:
     """Read the configuration; a missing default file is fine, a broken one is an error."""
     home_path = resolve_home(home)
     path = Path(config_file) if config_file else home_path / "garrison.toml"
@@ -89,20 +93,22 @@ def load_config(home: str | Path | None = None, config_file: str | Path | None =
             raise InputError(f"config file {path} is not valid TOML: {exc}") from exc
     hunt_data = _section(data, "hunt")
     det_data = _section(data, "detectors")
-    known_hunt = set(HuntConfig.__slots__)  # type: ignore[attr-defined]
+    known_hunt = set(HuntConfig.__slots__)
     unknown = set(hunt_data) - known_hunt
     if unknown:
         raise InputError(f"config [hunt]: unknown keys {sorted(unknown)}")
-    _check_types("hunt", hunt_data, {"batch_size": int, "rules": list, "intel": list,
-                                     "assets": str, "progress_min_files": int})
+    _check_types(
+        "hunt",
+        hunt_data,
+        {"batch_size": int, "rules": list, "intel": list, "assets": str, "progress_min_files": int},
+    )
     if not isinstance(det_data.get("disabled", []), list):
         raise InputError("config [detectors]: disabled must be a list")
     try:
         hunt = HuntConfig(**hunt_data)
         detectors = DetectorsConfig(
             disabled=list(det_data.get("disabled", [])),
-            options={k: v for k, v in det_data.items()
-                     if k != "disabled" and isinstance(v, dict)},
+            options={k: v for k, v in det_data.items() if k != "disabled" and isinstance(v, dict)},
         )
     except TypeError as exc:
         raise InputError(f"config: {exc}") from exc

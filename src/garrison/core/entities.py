@@ -14,8 +14,25 @@ EntityKind = Literal["user", "host", "ip", "domain", "hash", "process"]
 
 #: Values that name no one: never correlate on them.
 _NON_ENTITIES = frozenset(
-    {"", "-", "?", "n/a", "null", "none", "unknown", "localhost", "system", "local system",
-     "network service", "local service", "anonymous logon", "127.0.0.1", "::1", "0.0.0.0", "::"}
+    {
+        "",
+        "-",
+        "?",
+        "n/a",
+        "null",
+        "none",
+        "unknown",
+        "localhost",
+        "system",
+        "local system",
+        "network service",
+        "local service",
+        "anonymous logon",
+        "127.0.0.1",
+        "::1",
+        "0.0.0.0",
+        "::",
+    }  # noqa: S104  - values to ignore, not an address to bind
 )
 
 

@@ -19,8 +19,7 @@ SEVERITY_LOW = 2
 SEVERITY_MEDIUM = 3
 SEVERITY_HIGH = 4
 SEVERITY_CRITICAL = 5
-SEVERITY_NAMES = {0: "Unknown", 1: "Informational", 2: "Low", 3: "Medium", 4: "High",
-                  5: "Critical"}
+SEVERITY_NAMES = {0: "Unknown", 1: "Informational", 2: "Low", 3: "Medium", 4: "High", 5: "Critical"}
 
 
 @dataclass(slots=True, frozen=True)
@@ -39,8 +38,9 @@ class Attack:
             if self.technique_name:
                 out["technique"]["name"] = self.technique_name
         if self.tactic_uid or self.tactic_name:
-            out["tactic"] = {k: v for k, v in (("uid", self.tactic_uid),
-                                              ("name", self.tactic_name)) if v}
+            out["tactic"] = {
+                k: v for k, v in (("uid", self.tactic_uid), ("name", self.tactic_name)) if v
+            }
         return out
 
 
@@ -105,8 +105,11 @@ class Finding:
         info: dict[str, Any] = {
             "uid": self.uid,
             "title": self.title,
-            "analytic": {"uid": self.analytic_uid, "name": self.analytic_name,
-                         "type": self.analytic_type},
+            "analytic": {
+                "uid": self.analytic_uid,
+                "name": self.analytic_name,
+                "type": self.analytic_type,
+            },
             "attacks": [a.to_ocsf() for a in self.attacks],
             "first_seen_time": self.time,
             "last_seen_time": self.last_time,
@@ -128,10 +131,11 @@ class Finding:
             "finding_info": info,
             "evidences": [e.to_ocsf() for e in self.evidences],
             "resources": [e.to_json() for e in self.entities],
-            "metadata": {"product": {"name": "Garrison", "vendor_name": "Garrison"},
-                         "version": "1.5.0"},
-            "unmapped": {"explanation": self.explanation,
-                         "risk_parts": self.risk_parts},
+            "metadata": {
+                "product": {"name": "Garrison", "vendor_name": "Garrison"},
+                "version": "1.5.0",
+            },
+            "unmapped": {"explanation": self.explanation, "risk_parts": self.risk_parts},
         }
         if self.model_version:
             info["analytic"]["version"] = self.model_version

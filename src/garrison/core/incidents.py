@@ -13,7 +13,7 @@ RISK_BANDS = ((80, "Critical"), (60, "High"), (40, "Moderate"), (1, "Low"), (0, 
 
 
 def risk_band(score: float) -> str:
-    """Band of a 0–100 risk score.
+    """Band of a 0-100 risk score.
 
     >>> risk_band(85), risk_band(45), risk_band(0)
     ('Critical', 'Moderate', 'Unknown')
@@ -65,13 +65,21 @@ class Incident:
             "status_id": 1,
             "status": "New",
             "finding_info_list": [{"uid": u} for u in self.finding_uids],
-            "finding_info": {"uid": self.uid, "title": self.title,
-                             "first_seen_time": self.first_time,
-                             "last_seen_time": self.last_time},
+            "finding_info": {
+                "uid": self.uid,
+                "title": self.title,
+                "first_seen_time": self.first_time,
+                "last_seen_time": self.last_time,
+            },
             "resources": [e.to_json() for e in self.entities],
             "attacks": [{"tactic": {"name": t}} for t in self.tactics],
-            "unmapped": {"techniques": self.techniques, "timeline": self.timeline,
-                         "risk_parts": self.risk_parts},
-            "metadata": {"product": {"name": "Garrison", "vendor_name": "Garrison"},
-                         "version": "1.5.0"},
+            "unmapped": {
+                "techniques": self.techniques,
+                "timeline": self.timeline,
+                "risk_parts": self.risk_parts,
+            },
+            "metadata": {
+                "product": {"name": "Garrison", "vendor_name": "Garrison"},
+                "version": "1.5.0",
+            },
         }

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from garrison.core.attack import tactic_rank, tactic_short
 from garrison.core.entities import Entity
@@ -64,7 +65,7 @@ def group_findings(findings: Sequence[Finding], cfg: CorrelationConfig) -> list[
                 by_entity[e].append(i)
     for members in by_entity.values():
         members.sort(key=lambda i: findings[i].time)
-        for prev, cur in zip(members, members[1:], strict=False):
+        for prev, cur in pairwise(members):
             if findings[cur].time - findings[prev].last_time <= cfg.window_ms:
                 uf.union(prev, cur)
     groups: dict[int, list[int]] = defaultdict(list)
@@ -79,8 +80,9 @@ def build_incident(members: list[Finding], cfg: CorrelationConfig) -> Incident:
         return (f.time, min(ranks) if ranks else 99)
 
     ordered = sorted(members, key=chain_key)
-    tactics = sorted({a.tactic_name for f in members for a in f.attacks if a.tactic_name},
-                     key=tactic_rank)
+    tactics = sorted(
+        {a.tactic_name for f in members for a in f.attacks if a.tactic_name}, key=tactic_rank
+    )
     techniques = sorted({a.technique_uid for f in members for a in f.attacks if a.technique_uid})
     entities = sorted({e for f in members for e in f.entities})
     top = max(members, key=lambda f: f.risk_score)
@@ -88,26 +90,44 @@ def build_incident(members: list[Finding], cfg: CorrelationConfig) -> Incident:
     breadth = cfg.breadth_bonus_per_tactic * max(0, len(tactics) - 1)
     if breadth:
         parts["kill_chain_breadth"] = min(breadth, 100.0 - top.risk_score)
-    score = int(round(sum(parts.values())))
+    score = round(sum(parts.values()))
     stages = " → ".join(tactic_short(t) for t in tactics[:4]) or "no ATT&CK mapping"
     who = ", ".join(e.value for e in entities[:3]) or "unattributed"
-    title = f"{top.title} (+{len(members) - 1} related) on {who}: {stages}" \
-        if len(members) > 1 else f"{top.title} on {who}"
-    timeline = [{"time": f.time, "finding_uid": f.uid, "title": f.title,
-                 "tactics": [a.tactic_name for a in f.attacks if a.tactic_name],
-                 "risk_score": f.risk_score} for f in ordered]
-    return Incident(title=title, finding_uids=[f.uid for f in ordered],
-                    first_time=min(f.time for f in members),
-                    last_time=max(f.last_time for f in members), risk_score=score,
-                    severity_id=max(f.severity_id for f in members), entities=entities,
-                    tactics=tactics, techniques=techniques, timeline=timeline, risk_parts=parts)
+    title = (
+        f"{top.title} (+{len(members) - 1} related) on {who}: {stages}"
+        if len(members) > 1
+        else f"{top.title} on {who}"
+    )
+    timeline = [
+        {
+            "time": f.time,
+            "finding_uid": f.uid,
+            "title": f.title,
+            "tactics": [a.tactic_name for a in f.attacks if a.tactic_name],
+            "risk_score": f.risk_score,
+        }
+        for f in ordered
+    ]
+    return Incident(
+        title=title,
+        finding_uids=[f.uid for f in ordered],
+        first_time=min(f.time for f in members),
+        last_time=max(f.last_time for f in members),
+        risk_score=score,
+        severity_id=max(f.severity_id for f in members),
+        entities=entities,
+        tactics=tactics,
+        techniques=techniques,
+        timeline=timeline,
+        risk_parts=parts,
+    )
 
 
-def correlate(findings: Sequence[Finding], cfg: CorrelationConfig | None = None
-              ) -> list[Incident]:
+def correlate(findings: Sequence[Finding], cfg: CorrelationConfig | None = None) -> list[Incident]:
     """Incidents over the findings, highest risk first."""
     cfg = cfg or CorrelationConfig()
-    incidents = [build_incident([findings[i] for i in group], cfg)
-                 for group in group_findings(findings, cfg)]
+    incidents = [
+        build_incident([findings[i] for i in group], cfg) for group in group_findings(findings, cfg)
+    ]
     incidents.sort(key=lambda inc: (-inc.risk_score, inc.first_time))
     return incidents

@@ -103,9 +103,12 @@ def _guarded(source: Source, file: InputFile) -> Iterator[SourceItem]:
     except OSError:
         raise
     except Exception as exc:
-        yield Quarantined(file.display, None,
-                          f"{source.format} reader stopped after position {last}: "
-                          f"{type(exc).__name__}: {exc}", source.format)
+        yield Quarantined(
+            file.display,
+            None,
+            f"{source.format} reader stopped after position {last}: {type(exc).__name__}: {exc}",
+            source.format,
+        )
 
 
 def batches(source: Source, file: InputFile, batch_size: int) -> Iterator[Batch]:

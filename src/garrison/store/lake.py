@@ -26,23 +26,25 @@ from garrison.core.events import Event
 from garrison.core.timeutil import day_of, now_ms
 from garrison.store.state import StateDB
 
-EVENT_SCHEMA = pa.schema([
-    ("uid", pa.string()),
-    ("class_uid", pa.int32()),
-    ("time", pa.int64()),
-    ("source_format", pa.string()),
-    ("source_path", pa.string()),
-    ("record_id", pa.int64()),
-    ("batch_fp", pa.string()),
-    ("ingested_at", pa.int64()),
-    ("host", pa.string()),
-    ("user", pa.string()),
-    ("src_ip", pa.string()),
-    ("dst_ip", pa.string()),
-    ("ocsf", pa.string()),
-    ("fields", pa.string()),
-    ("raw", pa.string()),
-])
+EVENT_SCHEMA = pa.schema(
+    [
+        ("uid", pa.string()),
+        ("class_uid", pa.int32()),
+        ("time", pa.int64()),
+        ("source_format", pa.string()),
+        ("source_path", pa.string()),
+        ("record_id", pa.int64()),
+        ("batch_fp", pa.string()),
+        ("ingested_at", pa.int64()),
+        ("host", pa.string()),
+        ("user", pa.string()),
+        ("src_ip", pa.string()),
+        ("dst_ip", pa.string()),
+        ("ocsf", pa.string()),
+        ("fields", pa.string()),
+        ("raw", pa.string()),
+    ]
+)
 
 _BATCHES_DDL = """
 CREATE TABLE IF NOT EXISTS lake_batches (
@@ -76,8 +78,9 @@ def events_to_table(events: Sequence[Event]) -> pa.Table:
         cols["record_id"].append(prov.record_id)
         cols["batch_fp"].append(prov.batch_fingerprint)
         cols["ingested_at"].append(prov.ingested_at)
-        cols["host"].append(_str_or_none(device.get("hostname") if isinstance(device, dict)
-                                         else None))
+        cols["host"].append(
+            _str_or_none(device.get("hostname") if isinstance(device, dict) else None)
+        )
         cols["user"].append(_str_or_none(actor.get("name") if isinstance(actor, dict) else None))
         cols["src_ip"].append(_str_or_none((ocsf.get("src_endpoint") or {}).get("ip")))
         cols["dst_ip"].append(_str_or_none((ocsf.get("dst_endpoint") or {}).get("ip")))
@@ -108,8 +111,9 @@ class EventStore(ABC):
     def has_batch(self, fingerprint: str) -> bool: ...
 
     @abstractmethod
-    def write_batch(self, fingerprint: str, source_format: str, source_path: str,
-                    events: Sequence[Event]) -> int:
+    def write_batch(
+        self, fingerprint: str, source_format: str, source_path: str, events: Sequence[Event]
+    ) -> int:
         """Store a batch once; returns how many events were newly written (0 if present)."""
 
     @abstractmethod
@@ -138,12 +142,12 @@ class ParquetEventStore(EventStore):
                 tmp.unlink(missing_ok=True)
 
     def has_batch(self, fingerprint: str) -> bool:
-        rows = self.state.query("SELECT 1 FROM lake_batches WHERE fingerprint = ?",
-                                (fingerprint,))
+        rows = self.state.query("SELECT 1 FROM lake_batches WHERE fingerprint = ?", (fingerprint,))
         return bool(rows)
 
-    def write_batch(self, fingerprint: str, source_format: str, source_path: str,
-                    events: Sequence[Event]) -> int:
+    def write_batch(
+        self, fingerprint: str, source_format: str, source_path: str, events: Sequence[Event]
+    ) -> int:
         if self.has_batch(fingerprint):
             return 0
         by_day: dict[str, list[Event]] = defaultdict(list)
@@ -162,8 +166,7 @@ class ParquetEventStore(EventStore):
         with self.state.transaction() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO lake_batches VALUES (?, ?, ?, ?, ?, ?)",
-                (fingerprint, source_format, source_path, len(events), json.dumps(files),
-                 now_ms()),
+                (fingerprint, source_format, source_path, len(events), json.dumps(files), now_ms()),
             )
         return len(events)
 
@@ -198,8 +201,9 @@ class MemoryEventStore(EventStore):
     def has_batch(self, fingerprint: str) -> bool:
         return fingerprint in self._batches
 
-    def write_batch(self, fingerprint: str, source_format: str, source_path: str,
-                    events: Sequence[Event]) -> int:
+    def write_batch(
+        self, fingerprint: str, source_format: str, source_path: str, events: Sequence[Event]
+    ) -> int:
         if fingerprint in self._batches:
             return 0
         self._batches[fingerprint] = events_to_table(events)
@@ -209,8 +213,11 @@ class MemoryEventStore(EventStore):
         return sum(t.num_rows for t in self._batches.values())
 
     def sql(self, query: str) -> list[tuple[Any, ...]]:
-        table = (pa.concat_tables(list(self._batches.values())) if self._batches
-                 else EVENT_SCHEMA.empty_table())
+        table = (
+            pa.concat_tables(list(self._batches.values()))
+            if self._batches
+            else EVENT_SCHEMA.empty_table()
+        )
         con = duckdb.connect()
         try:
             con.register("events", table)
@@ -219,5 +226,4 @@ class MemoryEventStore(EventStore):
             con.close()
 
 
-__all__ = ["EVENT_SCHEMA", "EventStore", "MemoryEventStore", "ParquetEventStore",
-           "events_to_table"]
+__all__ = ["EVENT_SCHEMA", "EventStore", "MemoryEventStore", "ParquetEventStore", "events_to_table"]

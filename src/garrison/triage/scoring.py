@@ -1,4 +1,4 @@
-"""Risk score of a finding, 0–100, as an explainable sum of parts.
+"""Risk score of a finding, 0-100, as an explainable sum of parts.
 
 The score is the severity's base weighted by the detector's confidence, with a bonus for
 each ATT&CK tactic late in the kill chain (an attacker already inside is worse than one
@@ -15,8 +15,9 @@ from garrison.core.findings import Finding
 #: Base risk per OCSF severity id.
 SEVERITY_BASE = {0: 10.0, 1: 10.0, 2: 30.0, 3: 50.0, 4: 70.0, 5: 90.0}
 #: Tactics that mean the intrusion is well advanced.
-LATE_TACTICS = frozenset({"credential-access", "lateral-movement", "command-and-control",
-                          "exfiltration", "impact"})
+LATE_TACTICS = frozenset(
+    {"credential-access", "lateral-movement", "command-and-control", "exfiltration", "impact"}
+)
 LATE_TACTIC_BONUS = 10.0
 
 
@@ -34,7 +35,7 @@ def score_finding(finding: Finding) -> None:
     if total > 100:
         parts["cap"] = 100.0 - total
     finding.risk_parts = parts
-    finding.risk_score = int(round(sum(parts.values())))
+    finding.risk_score = round(sum(parts.values()))
 
 
 def score_findings(findings: Iterable[Finding]) -> None:

@@ -13,14 +13,16 @@ def test_home_resolution_order(tmp_path, monkeypatch):
 
 
 def test_config_file_is_read(tmp_path):
-    (tmp_path / "garrison.toml").write_text('[hunt]\nbatch_size = 10\n[detectors]\n'
-                                             'disabled = ["sigma"]\n')
+    (tmp_path / "garrison.toml").write_text(
+        '[hunt]\nbatch_size = 10\n[detectors]\ndisabled = ["sigma"]\n'
+    )
     cfg = load_config(tmp_path)
     assert cfg.hunt.batch_size == 10 and cfg.detectors.disabled == ["sigma"]
 
 
-@pytest.mark.parametrize("text", ["[hunt\n", "[hunt]\nbogus = 1\n", "hunt = 3\n",
-                                  "[hunt]\nbatch_size = 'x'\n"])
+@pytest.mark.parametrize(
+    "text", ["[hunt\n", "[hunt]\nbogus = 1\n", "hunt = 3\n", "[hunt]\nbatch_size = 'x'\n"]
+)
 def test_bad_config_is_a_clear_error(tmp_path, text):
     (tmp_path / "garrison.toml").write_text(text)
     with pytest.raises(InputError):

@@ -4,9 +4,15 @@ from garrison.core.findings import Evidence, Finding
 
 
 def _finding(**kw):
-    base = dict(analytic_uid="rule-1", analytic_name="Rule", title="Rule fired", time=1000,
-                severity_id=4, confidence=80,
-                evidences=[Evidence("a.evtx", 7, "uid7", 1000)])
+    base = dict(
+        analytic_uid="rule-1",
+        analytic_name="Rule",
+        title="Rule fired",
+        time=1000,
+        severity_id=4,
+        confidence=80,
+        evidences=[Evidence("a.evtx", 7, "uid7", 1000)],
+    )
     base.update(kw)
     return Finding(**base)
 
@@ -25,8 +31,12 @@ def test_ocsf_detection_finding_has_contract_fields():
     info = o["finding_info"]
     assert info["uid"] == f.uid and info["title"] == "Rule fired"
     assert info["analytic"] == {"uid": "rule-1", "name": "Rule", "type": "rule"}
-    assert info["attacks"] == [{"technique": {"uid": "T1059.001", "name": "PowerShell"},
-                                "tactic": {"uid": "TA0002", "name": "Execution"}}]
+    assert info["attacks"] == [
+        {
+            "technique": {"uid": "T1059.001", "name": "PowerShell"},
+            "tactic": {"uid": "TA0002", "name": "Execution"},
+        }
+    ]
     assert o["evidences"][0]["data"]["source_path"] == "a.evtx"
     assert o["evidences"][0]["data"]["record_id"] == 7
     assert o["time"] == 1000 and 0 <= o["confidence_score"] <= 100
@@ -43,11 +53,18 @@ def test_new_tactics_resolve():
 
 
 def test_entities_of_reads_the_normalizer_paths_and_drops_non_entities():
-    ocsf = {"device": {"hostname": "WS1.corp.local"},
-            "actor": {"user": {"name": "CORP\\Alice"}},
-            "src_endpoint": {"ip": "10.0.0.5"}, "dst_endpoint": {"ip": "-"},
-            "query": {"hostname": "Example.COM."}}
-    assert entities_of(ocsf) == [Entity("host", "ws1"), Entity("user", "alice"),
-                                 Entity("ip", "10.0.0.5"), Entity("domain", "example.com")]
+    ocsf = {
+        "device": {"hostname": "WS1.corp.local"},
+        "actor": {"user": {"name": "CORP\\Alice"}},
+        "src_endpoint": {"ip": "10.0.0.5"},
+        "dst_endpoint": {"ip": "-"},
+        "query": {"hostname": "Example.COM."},
+    }
+    assert entities_of(ocsf) == [
+        Entity("host", "ws1"),
+        Entity("user", "alice"),
+        Entity("ip", "10.0.0.5"),
+        Entity("domain", "example.com"),
+    ]
     assert normalize_entity("user", "SYSTEM") is None
     assert normalize_entity("ip", "999.1.1.1") is None

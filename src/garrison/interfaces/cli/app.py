@@ -11,9 +11,13 @@ from garrison.core.errors import GarrisonError
 from garrison.interfaces.cli.common import err_console
 from garrison.interfaces.cli.hunt import hunt
 
-app = typer.Typer(name="garrison", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False,
-                  help="Garrison: self-hosted, AI-assisted security operations.")
+app = typer.Typer(
+    name="garrison",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Garrison: self-hosted, AI-assisted security operations.",
+)
 app.command()(hunt)
 
 

@@ -44,8 +44,9 @@ def hunt(
     report = _run_with_progress(service, paths, quiet)
     summary = write_outputs(report, out)
     for problem in report.files_failed:
-        err_console.print(f"[yellow]skipped[/] {problem.display}: {problem.reason}",
-                          highlight=False)
+        err_console.print(
+            f"[yellow]skipped[/] {problem.display}: {problem.reason}", highlight=False
+        )
     _print_summary(report, summary, out)
     if report.files_read == 0 and report.files_failed:
         raise typer.Exit(2)
@@ -54,8 +55,13 @@ def hunt(
 def _run_with_progress(service: HuntService, paths: list[str], quiet: bool) -> HuntReport:
     if quiet or not console.is_terminal:
         return service.run(paths)
-    columns = (TextColumn("[bold]hunting"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TextColumn("{task.description}"))
+    columns = (
+        TextColumn("[bold]hunting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("", total=None)
 
@@ -68,8 +74,13 @@ def _run_with_progress(service: HuntService, paths: list[str], quiet: bool) -> H
 def _incident_row(rank: int, inc: Incident) -> list[str]:
     colour = {"Critical": "red", "High": "bright_red", "Moderate": "yellow"}.get(inc.band, "")
     band = f"[{colour}]{inc.band}[/]" if colour else inc.band
-    return [str(rank), f"{inc.risk_score} {band}", str(len(inc.finding_uids)),
-            iso(inc.first_time)[:19], inc.title[:90]]
+    return [
+        str(rank),
+        f"{inc.risk_score} {band}",
+        str(len(inc.finding_uids)),
+        iso(inc.first_time)[:19],
+        inc.title[:90],
+    ]
 
 
 def _print_summary(report: HuntReport, summary: dict[str, Any], out: Path) -> None:
@@ -78,7 +89,9 @@ def _print_summary(report: HuntReport, summary: dict[str, Any], out: Path) -> No
         f"{summary['events_stored']:,} events stored, "
         f"{summary['records_quarantined']:,} quarantined; "
         f"{summary['findings']:,} findings in {summary['incidents']:,} incidents "
-        f"({summary['seconds']:.1f} s)", highlight=False)
+        f"({summary['seconds']:.1f} s)",
+        highlight=False,
+    )
     if report.incidents:
         table = Table(title="Top incidents", show_lines=False)
         for col in ("#", "risk", "findings", "first seen (UTC)", "incident"):
@@ -89,5 +102,7 @@ def _print_summary(report: HuntReport, summary: dict[str, Any], out: Path) -> No
     if report.detector_errors:
         for name, why in report.detector_errors.items():
             err_console.print(f"[red]detector {name} failed:[/] {why}", highlight=False)
-    console.print(f"results in {out}/ (findings.jsonl, incidents.jsonl, quarantine.jsonl, "
-                  "summary.json)", highlight=False)
+    console.print(
+        f"results in {out}/ (findings.jsonl, incidents.jsonl, quarantine.jsonl, summary.json)",
+        highlight=False,
+    )
