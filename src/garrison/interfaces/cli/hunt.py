@@ -45,7 +45,9 @@ def hunt(
     summary = write_outputs(report, out)
     for problem in report.files_failed:
         err_console.print(
-            f"[yellow]skipped[/] {problem.display}: {problem.reason}", highlight=False
+            f"[yellow]skipped[/] {problem.display}: {problem.reason}",
+            highlight=False,
+            soft_wrap=True,
         )
     _print_summary(report, summary, out)
     if report.files_read == 0 and report.files_failed:
@@ -101,7 +103,9 @@ def _print_summary(report: HuntReport, summary: dict[str, Any], out: Path) -> No
         console.print(table)
     if report.detector_errors:
         for name, why in report.detector_errors.items():
-            err_console.print(f"[red]detector {name} failed:[/] {why}", highlight=False)
+            err_console.print(
+                f"[red]detector {name} failed:[/] {why}", highlight=False, soft_wrap=True
+            )
     console.print(
         f"results in {out}/ (findings.jsonl, incidents.jsonl, quarantine.jsonl, summary.json)",
         highlight=False,
