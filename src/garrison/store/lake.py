@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -59,7 +60,12 @@ CREATE TABLE IF NOT EXISTS lake_batches (
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str, ensure_ascii=False)
+    """Compact JSON; orjson for speed, the standard library for what orjson refuses
+    (lone surrogates from undecodable input)."""
+    try:
+        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, separators=(",", ":"), default=str, ensure_ascii=False)
 
 
 def events_to_table(events: Sequence[Event]) -> pa.Table:
