@@ -125,3 +125,15 @@ def test_detector_crash_is_reported_not_fatal(tmp_path, home):
     report = _service(home, detectors=[Boom(), WordDetector()]).run([str(f)])
     assert "kaput" in report.detector_errors["test.boom"]
     assert len(report.findings) == 1
+
+
+def test_undecodable_text_is_stored_not_fatal(home):
+    from garrison.core.events import Event, Provenance
+
+    store = ParquetEventStore(home / "lake", StateDB(home / "state.db"))
+    bad = "caf\udce9 \ud800"
+    ev = Event("u1", 0, 1, {"device": {"hostname": bad}}, {"k": bad}, bad,
+               Provenance("f", "x", 1, "fp", 0))
+    assert store.write_batch("fp", "x", "f", [ev]) == 1
+    (raw, host, fields), = store.sql("SELECT raw, host, fields FROM events")
+    assert "\\xe9" in raw and "caf" in host and "\\udce9" in fields

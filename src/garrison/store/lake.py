@@ -65,7 +65,21 @@ def _dumps(value: Any) -> str:
     try:
         return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
     except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(value, separators=(",", ":"), default=str, ensure_ascii=False)
+        return json.dumps(value, separators=(",", ":"), default=str, ensure_ascii=True)
+
+
+def _safe_text(value: str) -> str:
+    """Text Parquet can hold: undecodable bytes smuggled in as lone surrogates come back as
+    ``\\xNN`` escapes instead of failing the whole batch."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = value.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = value.encode("utf-8", "surrogatepass")
+        return raw.decode("utf-8", "backslashreplace")
+    return value
 
 
 def events_to_table(events: Sequence[Event]) -> pa.Table:
@@ -92,7 +106,7 @@ def events_to_table(events: Sequence[Event]) -> pa.Table:
         cols["dst_ip"].append(_str_or_none((ocsf.get("dst_endpoint") or {}).get("ip")))
         cols["ocsf"].append(_dumps(ocsf))
         cols["fields"].append(_dumps(ev.fields))
-        cols["raw"].append(ev.raw)
+        cols["raw"].append(_safe_text(ev.raw))
     return pa.Table.from_pydict(cols, schema=EVENT_SCHEMA)
 
 
@@ -107,7 +121,7 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else _safe_text(str(value))
 
 
 class EventStore(ABC):
