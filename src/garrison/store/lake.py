@@ -69,17 +69,23 @@ def _dumps(value: Any) -> str:
 
 
 def _safe_text(value: str) -> str:
-    """Text Parquet can hold: undecodable bytes smuggled in as lone surrogates come back as
-    ``\\xNN`` escapes instead of failing the whole batch."""
+    """Text Parquet can hold. Undecodable bytes smuggled in as lone surrogates
+    (``surrogateescape``) come back as ``\\xNN``, other lone surrogates as ``\\uXXXX``,
+    instead of failing the whole batch."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        try:
-            raw = value.encode("utf-8", "surrogateescape")
-        except UnicodeEncodeError:
-            raw = value.encode("utf-8", "surrogatepass")
-        return raw.decode("utf-8", "backslashreplace")
+        return "".join(_escape_surrogate(ch) for ch in value)
     return value
+
+
+def _escape_surrogate(ch: str) -> str:
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"\\u{code:04x}"
+    return ch
 
 
 def events_to_table(events: Sequence[Event]) -> pa.Table:
