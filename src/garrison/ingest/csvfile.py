@@ -7,8 +7,8 @@ first complete lines of its head:
   and ``_ . - / ( ) @ # %`` and inner spaces, at most 64 characters, starting with a letter,
   ``_`` or ``@``, at most four words); one empty cell is allowed in the first position only
   (the index column pandas writes, as in the LANL red-team export);
-- one delimiter among ``,`` ``;`` tab ``|`` splits the header and at least 80 % of the data
-  rows (at least one) into the same number of cells;
+- one delimiter among ``,`` ``;`` tab ``|`` splits the header and at least 60 % of the data
+  rows (at least one; all of them for a two-column header) into the same number of cells;
 - it runs last (``priority`` 90): Zeek, JSON lines and syslog have already declined.
 
 Reading: the header names the cells of each row; ``RawRecord.data`` is a dict header ->
@@ -45,7 +45,7 @@ LABEL_COLUMNS = frozenset({"label", "labels", "detailedlabel", "detailed_label",
                            "is_redteam", "attack_label", "ground_truth"})
 
 _NAME = re.compile(r"^[A-Za-z_@][A-Za-z0-9_.\-/()@#% ]{0,63}$")
-_MIN_SHARE = 0.8
+_MIN_SHARE = 0.6
 
 
 def plausible_header(cells: list[str]) -> bool:
@@ -81,7 +81,8 @@ def sniff_delimiter(lines: list[str]) -> str | None:
             continue
         rows = [_split_row(line, delimiter) for line in lines[1:]]
         same = sum(1 for row in rows if row is not None and len(row) == len(header))
-        if same and same >= _MIN_SHARE * len(rows) and (best is None or len(header) > best[0]):
+        share = _MIN_SHARE if len(header) >= 3 else 1.0
+        if same and same >= share * len(rows) and (best is None or len(header) > best[0]):
             best = (len(header), delimiter)
     return best[1] if best else None
 

@@ -207,8 +207,21 @@ def _parse_bool(cell: str) -> bool:
     raise ValueError(f"{cell[:40]!r} is not a bool (T/F)")
 
 
+def _integer_parser(zeek_type: str) -> Callable[[str], int]:
+    def parse(cell: str) -> int:
+        text = cell[1:] if cell.startswith("-") and zeek_type == "int" else cell
+        if not (text.isascii() and text.isdigit()) or len(text) > 20:
+            raise ValueError(f"{cell[:40]!r} is not a {zeek_type}")
+        return int(cell)
+
+    return parse
+
+
 def _parse_float(cell: str) -> float:
-    value = float(cell)
+    try:
+        value = float(cell)
+    except ValueError:
+        raise ValueError(f"{cell[:40]!r} is not a number") from None
     if not math.isfinite(value):
         raise ValueError(f"{cell[:40]!r} is not a finite number")
     return value
@@ -277,7 +290,7 @@ class _Header:
 
     def _scalar(self, zeek_type: str) -> Callable[[str], Any]:
         if zeek_type in ("count", "int", "port"):
-            return int
+            return _integer_parser(zeek_type)
         if zeek_type in ("time", "interval", "double"):
             return _parse_float
         if zeek_type == "bool":

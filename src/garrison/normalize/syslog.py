@@ -54,9 +54,11 @@ _ACCEPT_FAIL = re.compile(
     r" from (?P<ip>\S+) port (?P<port>\d+)(?: ssh\d?)?(?:: (?P<key>.*))?$")
 _REPEATED = re.compile(r"message repeated (?P<n>\d{1,9}) times: \[ ?(?P<inner>.*?) ?\]$")
 _INVALID_USER = re.compile(r"Invalid user (?P<user>.*) from (?P<ip>\S+)(?: port (?P<port>\d+))?$")
+#: No keyword separates the user from the address here, so the user is matched lazily
+#: against a fully anchored tail: the first split whose rest is exactly "IP port N [preauth]".
 _CLOSED = re.compile(
-    r"Connection (?:closed|reset) by (?:(?:invalid|authenticating) user (?P<user>.*) )?"
-    r"(?P<ip>\S+)(?: port (?P<port>\d+))?(?: \[preauth\])?$")
+    r"Connection (?:closed|reset) by (?:(?:invalid|authenticating) user (?P<user>.*?) )?"
+    r"(?P<ip>[^\s\[\]]+)(?: port (?P<port>\d+))?(?: \[preauth\])?$")
 _DISCONNECT = re.compile(
     r"(?:error: )?Received disconnect from (?P<ip>\S+?)(?: port (?P<port>\d+))?:\s*"
     r"(?P<code>\d+): (?P<reason>.*)$")
@@ -75,7 +77,7 @@ _PAM_MORE = re.compile(r"PAM (?P<n>\d{1,9}) more authentication failures?; (?P<k
 _PAM = re.compile(r"pam_unix\((?P<service>[^:()]+):(?P<kind>\w+)\): (?P<rest>.*)$")
 _PAM_FAILURE_KV = re.compile(
     r"logname=(?P<logname>\S*) uid=(?P<uid>\S*) euid=(?P<euid>\S*) tty=(?P<tty>\S*) "
-    r"ruser=(?P<ruser>\S*) rhost=(?P<rhost>\S*)(?:\s+user=(?P<user>.*))?$")
+    r"ruser=(?P<ruser>\S*) rhost=(?P<rhost>\S*)(?:\s+user=(?P<user>.*?))?\s*$")
 _SESSION = re.compile(
     r"session (?P<what>opened|closed) for user (?P<user>[^\s(]+)(?:\(uid=\d+\))?"
     r"(?: by (?P<by>[^\s(]*)(?:\(uid=\d+\))?)?$")
