@@ -1,0 +1,154 @@
+"""Find rule files, parse them with pySigma (or take their IR from the cache), report failures.
+
+Every file and every rule that cannot be used ends up in ``LoadResult.errors`` as
+``"<file> (<title>)" -> reason``: a YAML error, a pySigma validation error, a value type the
+engine does not evaluate. Nothing fails silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule
+from sigma.rule import SigmaRule
+
+from garrison.detect.sigma.cache import RuleCache, content_key
+from garrison.detect.sigma.convert import (
+    ConversionError,
+    convert_correlation,
+    convert_filter,
+    convert_rule,
+)
+
+log = logging.getLogger(__name__)
+
+RULE_SUFFIXES = (".yml", ".yaml")
+#: Rule files larger than this are refused (a rule is a few KB; this bounds hostile input).
+MAX_RULE_BYTES = 4 * 1024 * 1024
+
+try:
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(slots=True)
+class RuleDoc:
+    """One parsed rule, correlation or filter, in IR form, with the file it came from."""
+
+    path: str
+    ir: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        title = self.ir.get("title") or self.ir.get("id") or "?"
+        return f"{self.path} ({title})"
+
+
+@dataclass(slots=True)
+class LoadResult:
+    docs: list[RuleDoc] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    files: int = 0
+    cache_hits: int = 0
+
+
+def rule_files(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
+    """(file, root it was found under) for every .yml/.yaml below the given paths."""
+    out: list[tuple[Path, Path]] = []
+    for root in paths:
+        if root.is_file():
+            out.append((root, root.parent))
+        elif root.is_dir():
+            out.extend((p, root) for p in sorted(root.rglob("*"))
+                       if p.suffix.lower() in RULE_SUFFIXES and p.is_file())
+    return out
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def parse_rule_text(data: bytes) -> tuple[list[dict[str, Any]], list[list[str]]]:
+    """IR documents of one rule file and ``[title, reason]`` pairs for what failed."""
+    errors: list[list[str]] = []
+    try:
+        text = data.decode("utf-8-sig")
+        raw_docs = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        return [], [["", f"not valid YAML: {_one_line(exc)}"]]
+    except RecursionError:
+        return [], [["", "not valid YAML: nesting too deep"]]
+    if not raw_docs:
+        return [], [["", "no rule in file"]]
+    if not all(isinstance(d, dict) for d in raw_docs):
+        return [], [["", "not a Sigma rule: a YAML document is not a mapping"]]
+    try:
+        collection = SigmaCollection.from_dicts(raw_docs, collect_errors=True,
+                                                collect_filters=True, resolve_references=False)
+    except Exception as exc:  # pySigma raises many types on malformed rules
+        return [], [["", f"pySigma: {_one_line(exc)}"]]
+    docs: list[dict[str, Any]] = []
+    for item in [*collection.rules, *collection.filters]:
+        title = str(getattr(item, "title", "") or "")
+        if item.errors:
+            errors.append([title, "; ".join(_one_line(e) for e in item.errors)])
+            continue
+        try:
+            if isinstance(item, SigmaCorrelationRule):
+                docs.append(convert_correlation(item))
+            elif isinstance(item, SigmaRule):
+                docs.append(convert_rule(item))
+            else:
+                docs.append(convert_filter(item))
+        except ConversionError as exc:
+            errors.append([title, str(exc)])
+        except Exception as exc:
+            errors.append([title, f"pySigma: {_one_line(exc)}"])
+    if collection.errors and not docs and not errors:
+        errors.append(["", "; ".join(_one_line(e) for e in collection.errors)])
+    return docs, errors
+
+
+def _one_line(exc: BaseException | object) -> str:
+    text = " ".join(str(exc).split())
+    return text[:500] or type(exc).__name__
+
+
+def load_rules(paths: Iterable[Path], cache: RuleCache | None = None) -> LoadResult:
+    """Every rule document under ``paths``; failures are collected, never raised."""
+    cache = cache or RuleCache(None)
+    result = LoadResult()
+    for path, root in rule_files(paths):
+        shown = _display(path, root)
+        result.files += 1
+        try:
+            if path.stat().st_size > MAX_RULE_BYTES:
+                result.errors[shown] = f"rule file larger than {MAX_RULE_BYTES} bytes"
+                continue
+            data = path.read_bytes()
+        except OSError as exc:
+            result.errors[shown] = f"cannot read: {exc.strerror or exc}"
+            continue
+        key = content_key(data)
+        entry = cache.get(key)
+        if entry is not None:
+            docs, errors = entry["docs"], entry["errors"]
+            result.cache_hits += 1
+        else:
+            docs, errors = parse_rule_text(data)
+            cache.put(key, docs, errors)
+        for doc in docs:
+            result.docs.append(RuleDoc(shown, doc))
+        for title, reason in errors:
+            result.errors[f"{shown} ({title})" if title else shown] = reason
+    return result
