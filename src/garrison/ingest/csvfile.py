@@ -119,17 +119,23 @@ class CsvSource(Source):
         header: list[str] | None = None
         delimiter = ","
         labels_at: list[tuple[int, str]] = []
+        headless = False
         for number, text, replaced, item in _records(path, lines, self.format):
             if item is not None:
                 yield item
+                continue
+            if headless:  # every row still counts: none is dropped silently
+                yield Quarantined(str(path), number, "row of a CSV file without a header",
+                                  self.format, text[:200])
                 continue
             if header is None:
                 delimiter = _delimiter_for(text)
                 cells = _split_row(text, delimiter)
                 if cells is None or not plausible_header(cells):
+                    headless = True
                     yield Quarantined(str(path), number, "first row is not a CSV header",
                                       self.format, text[:200])
-                    return
+                    continue
                 header = header_names(cells)
                 labels_at = [(i, n) for i, n in enumerate(header) if n.lower() in LABEL_COLUMNS]
                 continue
