@@ -8,6 +8,6 @@ per event), ``engine`` (buckets per source), ``correlation``, ``noise`` (groupin
 suppression) and ``detector`` (the registered ``sigma`` detector).
 """
 
-from garrison.detect.sigma.detector import SigmaDetector, load_detector
+from garrison.detect.sigma.detector import SigmaDetector, detector_from_yaml, load_detector
 
-__all__ = ["SigmaDetector", "load_detector"]
+__all__ = ["SigmaDetector", "detector_from_yaml", "load_detector"]

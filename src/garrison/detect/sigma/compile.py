@@ -30,6 +30,8 @@ class Leaf:
     cost: float = 0.0
     #: compiled predicate per field map name (leaves are shared between buckets)
     compiled: dict[str, Pred] = dc_field(default_factory=dict)
+    #: prefilter requirements per field map name (see prefilter.py)
+    reqs: dict[str, Any] = dc_field(default_factory=dict)
 
 
 @dataclass(eq=False, slots=True)
@@ -157,7 +159,8 @@ def compile_tree(tree: Tree, fm: FieldMap = IDENTITY,
 def fold(tree: Tree, consts: dict[str, Any], fm: FieldMap = IDENTITY,
          placeholders: dict[str, list[str]] | None = None) -> Tree:
     """The tree with every leaf on a constant field replaced by its truth value."""
-    if not consts:
+    if not consts or not any(
+            leaf.field is not None and fm(leaf.field) in consts for leaf in leaves(tree)):
         return tree
     view = EventView(consts)
     ph = placeholders or {}

@@ -40,7 +40,7 @@ from garrison.detect.sigma.cache import RuleCache
 from garrison.detect.sigma.compile import leaves
 from garrison.detect.sigma.correlation import CorrelationHit, CorrelationState
 from garrison.detect.sigma.engine import Engine, Match, RuleMeta
-from garrison.detect.sigma.loader import load_rules
+from garrison.detect.sigma.loader import load_rules, load_texts
 from garrison.detect.sigma.noise import Grouper, SigmaOptions
 from garrison.detect.sigma.ruleset import RuleSet, build_ruleset
 from garrison.detect.sigma.view import EventView, raw_text
@@ -241,6 +241,15 @@ def load_detector(paths: Sequence[Path], home: Path | None = None,
     loaded = load_rules(paths, RuleCache(cache_root))
     ruleset = build_ruleset(loaded, opts)
     return SigmaDetector(ruleset, opts, time.perf_counter() - started, loaded.cache_hits)
+
+
+def detector_from_yaml(*texts: str, options: dict[str, Any] | SigmaOptions | None = None
+                       ) -> SigmaDetector:
+    """A detector over rules given as YAML text (one rule file per text)."""
+    opts = options if isinstance(options, SigmaOptions) else SigmaOptions.from_mapping(
+        options or {})
+    loaded = load_texts((f"rule{i}.yml", t) for i, t in enumerate(texts, start=1))
+    return SigmaDetector(build_ruleset(loaded, opts), opts)
 
 
 @DETECTORS.register("sigma")

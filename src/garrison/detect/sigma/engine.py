@@ -19,7 +19,6 @@ from garrison.detect.sigma.compile import (
     Const,
     Leaf,
     Named,
-    Not,
     Or,
     Tree,
     compile_tree,
@@ -68,8 +67,9 @@ class EngineRule:
     meta: RuleMeta
     tree: Tree
     targets: list[Target]
-    #: Exceptions (Sigma filters, configured exceptions): the rule fires only when none holds.
-    exceptions: list[Tree] = field(default_factory=list)
+    #: Conditions ANDed to the rule: Sigma filter documents (``not selection``) and
+    #: configured exceptions (as ``not exception``).
+    extra: list[Tree] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -104,6 +104,20 @@ class Engine:
                                for spec in self.logsources.other for fmt in spec["formats"]}
         self._explainers: dict[tuple[int, str], list[tuple[Named, Pred]]] = {}
         self.buckets_built = 0
+        # rules by the channel their targets name (Windows) or by family (the rest)
+        self._by_channel: dict[str, set[int]] = {}
+        self._by_family: dict[str, set[int]] = {}
+        for i, rule in enumerate(rules):
+            for t in rule.targets:
+                if t.family == "windows" and t.channels is not None:
+                    for ch in t.channels:
+                        self._by_channel.setdefault(ch, set()).add(i)
+                else:
+                    self._by_family.setdefault(t.family, set()).add(i)
+        # per (rule, target): the effective tree, and its compiled form when folding left
+        # it unchanged (most rules do not test Channel/EventID/Provider themselves)
+        self._effective: dict[tuple[int, int], Tree] = {}
+        self._unfolded: dict[tuple[int, int], tuple[Pred, list[Any]]] = {}
 
     # ------------------------------------------------------------------ buckets
     def _raw_key(self, fields: Mapping[str, Any], fmt: str, class_uid: int) -> tuple[Any, ...]:
@@ -135,19 +149,36 @@ class Engine:
         preds: list[Pred] = []
         fms: list[FieldMap] = []
         reqs = []
-        for i, rule in enumerate(self.rules):
-            target = next((t for t in rule.targets if t.applies(key)), None)
-            if target is None:
+        chosen = set(self._by_family.get(key.family, ()))
+        if key.family == "windows":
+            chosen |= self._by_channel.get(key.channel, set())
+        for i in sorted(chosen):
+            rule = self.rules[i]
+            t_index = next((n for n, t in enumerate(rule.targets) if t.applies(key)), None)
+            if t_index is None:
                 continue
+            target = rule.targets[t_index]
             fm = self.fieldmaps.get(target.fieldmap) or self.fieldmaps[""]
-            tree = self._effective_tree(rule, target)
+            tree = self._effective.get((i, t_index))
+            if tree is None:
+                tree = self._effective[(i, t_index)] = self._effective_tree(rule, target)
             folded = fold(tree, consts, fm, self.placeholders)
             if isinstance(folded, Const) and not folded.value:
                 continue
+            if folded is tree:
+                cached = self._unfolded.get((i, t_index))
+                if cached is None:
+                    cached = self._unfolded[(i, t_index)] = (
+                        compile_tree(tree, fm, self.placeholders),
+                        best_requirements(requirements(tree, fm, self.placeholders)))
+                pred, req = cached
+            else:
+                pred = compile_tree(folded, fm, self.placeholders)
+                req = best_requirements(requirements(folded, fm, self.placeholders))
             slots.append(i)
-            preds.append(compile_tree(folded, fm, self.placeholders))
+            preds.append(pred)
             fms.append(fm)
-            reqs.append(best_requirements(requirements(folded, fm, self.placeholders)))
+            reqs.append(req)
         self.buckets_built += 1
         return Bucket(key, slots, preds, fms, CandidateIndex(reqs, native=self.native))
 
@@ -158,7 +189,7 @@ class Engine:
         parts: list[Tree] = [tree]
         if extra is not None:
             parts.insert(0, extra)
-        parts.extend(Not(exc) for exc in rule.exceptions)
+        parts.extend(rule.extra)
         return parts[0] if len(parts) == 1 else And(parts)
 
     # ------------------------------------------------------------------ matching

@@ -152,3 +152,15 @@ def load_rules(paths: Iterable[Path], cache: RuleCache | None = None) -> LoadRes
         for title, reason in errors:
             result.errors[f"{shown} ({title})" if title else shown] = reason
     return result
+
+
+def load_texts(texts: Iterable[tuple[str, str]]) -> LoadResult:
+    """Rules given as (name, YAML text) pairs, parsed in memory (tests, the API)."""
+    result = LoadResult()
+    for name, text in texts:
+        result.files += 1
+        docs, errors = parse_rule_text(text.encode("utf-8"))
+        result.docs.extend(RuleDoc(name, doc) for doc in docs)
+        for title, reason in errors:
+            result.errors[f"{name} ({title})" if title else name] = reason
+    return result

@@ -29,7 +29,7 @@ from typing import Any
 
 from garrison.detect.sigma.convert import ConversionError, Value
 from garrison.detect.sigma.multimatch import multimatcher
-from garrison.detect.sigma.view import EventView, raw_text
+from garrison.detect.sigma.view import ALL_TEXT, EventView, raw_text
 
 StrPred = Callable[[str], bool]
 Pred = Callable[[EventView], bool]
@@ -429,6 +429,10 @@ class ValueGroup:
         return or_preds(preds)
 
     def _keyword_predicate(self) -> Pred:
+        if self.lower and not self.cased and not self.regex and all(
+                p.kind in ("contains", "any") and "\x00" not in p.lit for p in self.lower):
+            # one scan of all values joined by NUL: a keyword cannot span two values
+            return _on_lower(ALL_TEXT, any_of(self.lower))
         low = any_of(self.lower) if self.lower else None
         cased = any_of(self.cased) if self.cased else None
         rx = _or_str(self.regex) if self.regex else None

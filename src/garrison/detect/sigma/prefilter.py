@@ -25,7 +25,7 @@ from garrison.detect.sigma.compile import And, Const, Leaf, Named, Not, Tree
 from garrison.detect.sigma.fieldmap import FieldMap
 from garrison.detect.sigma.modifiers import classify, expand_placeholders, has_placeholder
 from garrison.detect.sigma.multimatch import MultiMatcher, multimatcher
-from garrison.detect.sigma.view import EventView
+from garrison.detect.sigma.view import ALL_TEXT, EventView
 
 #: Requirements kept per rule.
 MAX_REQS = 3
@@ -159,9 +159,45 @@ def _value_atoms(field_name: str, value: list[Any],
     return None
 
 
+def _keyword_reqs(leaf: Leaf, placeholders: dict[str, list[str]]) -> list[Req]:
+    """Keywords are substrings of the all-values text: contains atoms on ``ALL_TEXT``."""
+    reqs: list[Req] = []
+    atoms: set[Atom] = set()
+    for value in leaf.values:
+        if value[0] != "s":
+            return []
+        parts = value[1]
+        variants = expand_placeholders(parts, placeholders) if has_placeholder(
+            parts) else [parts]
+        one: set[Atom] = set()
+        for var in variants:
+            lits = [p for p in var if isinstance(p, str)]
+            if not lits:
+                return [] if leaf.link == "or" else reqs
+            lit = max(lits, key=len).lower()
+            if len(lit) < MIN_LIT or "\x00" in lit:
+                return [] if leaf.link == "or" else reqs
+            one.add((ALL_TEXT, "contains", lit))
+        if leaf.link == "and":
+            reqs.append(frozenset(one))
+        else:
+            atoms |= one
+    return reqs if leaf.link == "and" else [frozenset(atoms)] if atoms else []
+
+
 def _leaf_reqs(leaf: Leaf, fm: FieldMap, placeholders: dict[str, list[str]]) -> list[Req]:
-    if leaf.negated or leaf.field is None:
+    cached: list[Req] | None = leaf.reqs.get(fm.name)
+    if cached is None:
+        cached = leaf.reqs[fm.name] = _leaf_reqs_uncached(leaf, fm, placeholders)
+    return cached
+
+
+def _leaf_reqs_uncached(leaf: Leaf, fm: FieldMap, placeholders: dict[str, list[str]]
+                        ) -> list[Req]:
+    if leaf.negated:
         return []
+    if leaf.field is None:
+        return _keyword_reqs(leaf, placeholders)
     name = fm(leaf.field)
     if leaf.link == "and" and len(leaf.values) > 1:
         reqs = []
@@ -209,6 +245,8 @@ def best_requirements(reqs: Iterable[Req], limit: int = MAX_REQS) -> list[Req]:
 # ------------------------------------------------------------------------------ the index
 
 Entry = tuple[int, int]  # (rule slot, requirement bit)
+#: First characters of view keys that are not plain fields (templates, all-values text).
+_DERIVED = frozenset({"{", "\x00"})
 
 
 @dataclass(slots=True)
@@ -262,7 +300,10 @@ class CandidateIndex:
     def candidates(self, view: EventView) -> list[int]:
         hits: dict[int, int] = {}
         get = hits.get
+        fields = view.fields
         for fld, eqmap in self._eq:
+            if fld not in fields and fld[:1] not in _DERIVED:
+                continue
             s = view[fld]
             if s is None:
                 continue
@@ -272,6 +313,8 @@ class CandidateIndex:
                     for slot, bit in entries:
                         hits[slot] = get(slot, 0) | bit
         for fld, matcher, patterns in self._scan:
+            if fld not in fields and fld[:1] not in _DERIVED:
+                continue
             s = view[fld]
             if s is None:
                 continue

@@ -139,7 +139,7 @@ def _apply_filter(doc: RuleDoc, out: RuleSet, by_ref: dict[str, int], opts: Sigm
             out.errors[doc.label] = f"filter names unknown rules: {', '.join(missing)}"
         chosen = [out.rules[by_ref[r]] for r in refs if r in by_ref]
     for rule in chosen:
-        rule.exceptions.append(tree)
+        rule.extra.append(tree)
     out.filters += 1
 
 

@@ -17,6 +17,10 @@ Low = str | tuple[str, ...] | None
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 
+#: Key of the pseudo-field holding every field value, lower-cased, NUL-separated. Keywords
+#: (field-less values) are searched there with one scan instead of one per field.
+ALL_TEXT = "\x00*"
+
 
 def lower_value(value: Any) -> Low:
     """The lower-case text form of a field value; a list gives a tuple of its items' forms."""
@@ -75,10 +79,15 @@ class EventView(dict[str, Low]):
         self.fields = fields
 
     def __missing__(self, key: str) -> Low:
-        if key[:1] == "{":
-            low: Low = lower_value(render_template(key, self.fields))
+        value = self.fields.get(key)
+        if type(value) is str:
+            low: Low = value.lower()
+        elif key[:1] == "{":
+            low = lower_value(render_template(key, self.fields))
+        elif key == ALL_TEXT:
+            low = all_text(self.fields)
         else:
-            low = lower_value(self.fields.get(key))
+            low = lower_value(value)
         self[key] = low
         return low
 
@@ -91,3 +100,24 @@ class EventView(dict[str, Low]):
     def has(self, key: str) -> bool:
         """True when the field is present with a value (``exists``)."""
         return self.raw(key) is not None
+
+
+def all_text(fields: dict[str, Any]) -> str:
+    """Every value of the event as one lower-case text, values separated by NUL."""
+    parts: list[str] = []
+    add = parts.append
+    for value in fields.values():
+        kind = type(value)
+        if kind is str:
+            add(value)
+        elif value is None:
+            continue
+        elif kind is int:
+            add(str(value))
+        elif isinstance(value, (list, tuple)):
+            parts.extend(t for t in (raw_text(v) for v in value) if t is not None)
+        else:
+            text = raw_text(value)
+            if text is not None:
+                add(text)
+    return "\x00".join(parts).lower()
