@@ -19,6 +19,11 @@ rules_app = typer.Typer(name="rules", no_args_is_help=True, add_completion=False
                         help="Work with Sigma rule folders.")
 
 
+@rules_app.callback()
+def rules_main() -> None:
+    """Work with Sigma rule folders (keeps ``check`` a sub-command)."""
+
+
 @rules_app.command("check")
 def check(
     paths: Annotated[list[Path], typer.Argument(help="Rule files or folders.")],
