@@ -24,7 +24,7 @@ from garrison.core.events import Event, Provenance, Quarantined, RawRecord
 from garrison.core.findings import Finding
 from garrison.core.incidents import Incident
 from garrison.core.timeutil import now_ms
-from garrison.correlate.grouping import correlate
+from garrison.correlate.service import AlertPipeline
 from garrison.detect import DETECTORS, Detector, DetectorContext
 from garrison.ingest.reader import (
     Batch,
@@ -37,7 +37,6 @@ from garrison.ingest.reader import (
 from garrison.normalize.base import NORMALIZERS, Normalized
 from garrison.store.lake import EventStore, ParquetEventStore
 from garrison.store.state import StateDB
-from garrison.triage.scoring import score_findings
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +133,7 @@ class HuntService:
         rules_dirs: Sequence[Path] = (),
         intel_files: Sequence[Path] = (),
         detectors: Sequence[Detector] | None = None,
+        assets: Path | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -141,6 +141,7 @@ class HuntService:
         self.rules_dirs = list(rules_dirs)
         self.intel_files = list(intel_files)
         self._given_detectors = detectors
+        self.alerts = AlertPipeline.build(config, state, assets, self.intel_files)
 
     @classmethod
     def open(
@@ -148,11 +149,14 @@ class HuntService:
         config: GarrisonConfig,
         rules_dirs: Sequence[Path] = (),
         intel_files: Sequence[Path] = (),
+        assets: Path | None = None,
     ) -> HuntService:
         """The embedded deployment: Parquet lake and SQLite state under ``config.home``."""
         state = StateDB(config.home / "state.db")
         store = ParquetEventStore(config.home / "lake", state)
-        return cls(config, store, state, rules_dirs=rules_dirs, intel_files=intel_files)
+        return cls(
+            config, store, state, rules_dirs=rules_dirs, intel_files=intel_files, assets=assets
+        )
 
     def build_detectors(self, report: HuntReport) -> list[Detector]:
         if self._given_detectors is not None:
@@ -194,8 +198,7 @@ class HuntService:
         for det in detectors:
             report.findings.extend(self._safe(det, report, det.finish))
             report.detector_stats[det.id] = det.stats()
-        score_findings(report.findings)
-        report.incidents = correlate(report.findings)
+        report.findings, report.incidents = self.alerts.process(report.findings)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 

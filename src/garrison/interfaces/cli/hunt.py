@@ -40,7 +40,10 @@ def hunt(
     for folder in rules_dirs:
         if not folder.exists():
             raise UsageError(f"--rules {folder}: no such file or directory")
-    service = HuntService.open(cfg, rules_dirs=rules_dirs, intel_files=intel_files)
+    assets_file = assets or (Path(cfg.hunt.assets) if cfg.hunt.assets else None)
+    service = HuntService.open(
+        cfg, rules_dirs=rules_dirs, intel_files=intel_files, assets=assets_file
+    )
     report = _run_with_progress(service, paths, quiet)
     summary = write_outputs(report, out)
     for problem in report.files_failed:

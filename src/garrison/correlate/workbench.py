@@ -1,0 +1,255 @@
+"""What an analyst does after a hunt: verdicts, acknowledgement, merge, split, similar,
+allowlists, tuning. The CLI and the API call this; it works on the SQLite state alone.
+
+Every analyst decision wins over automation: a verdict on a finding re-scores it (a false
+positive drops to 0, a true positive is lifted to at least High) and its incident is
+rebuilt; merges and splits pin findings to the chosen incident so a re-run keeps them; a
+new allowlist entry suppresses matching stored findings (except analyst true positives)
+and rebuilds the incidents they were in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from garrison.core.config import GarrisonConfig
+from garrison.core.errors import UsageError
+from garrison.core.incidents import Incident
+from garrison.correlate.edit import merge, split
+from garrison.correlate.embed import embed, features
+from garrison.correlate.incident import build_incident
+from garrison.correlate.service import INDEX_FILE
+from garrison.correlate.similar import SimilarIndex
+from garrison.correlate.store import IncidentStore
+from garrison.store.state import StateDB
+from garrison.triage.config import TriageConfig, load_triage_config
+from garrison.triage.feedback import Suggestion, rule_stats, tuning_suggestions
+from garrison.triage.marks import DISPOSITIONS, set_disposition, triage_block
+from garrison.triage.rules import RuleError, SuppressionRule
+from garrison.triage.scoring import score_finding
+from garrison.triage.service import active, config_rules
+from garrison.triage.store import FindingStore
+
+
+class Workbench:
+    def __init__(self, cfg: TriageConfig, state: StateDB, index_path: Path | None = None) -> None:
+        self.cfg = cfg
+        self.state = state
+        self.findings = FindingStore(state)
+        self.incidents = IncidentStore(state)
+        self._index_path = index_path
+        self._index: SimilarIndex | None = None
+
+    @classmethod
+    def open(cls, config: GarrisonConfig) -> Workbench:
+        state = StateDB(config.home / "state.db")
+        return cls(load_triage_config(config.raw), state, config.home / INDEX_FILE)
+
+    @property
+    def index(self) -> SimilarIndex:
+        if self._index is None:
+            self._index = SimilarIndex(self._index_path)
+            stored = self.incidents.embeddings()
+            self._index.load(stored, len(stored))
+        return self._index
+
+    # -- lookups ----------------------------------------------------------------------------
+    def finding_uid(self, prefix: str) -> str:
+        uid = self.findings.find(prefix.strip())
+        if uid is None:
+            raise UsageError(f"no single stored finding matches {prefix!r}")
+        return uid
+
+    def incident_uid(self, prefix: str) -> str:
+        uid = self.incidents.find(prefix.strip())
+        if uid is None:
+            raise UsageError(f"no single stored incident matches {prefix!r}")
+        return uid
+
+    def incident(self, prefix: str) -> Incident:
+        inc = self.incidents.get(self.incident_uid(prefix))
+        if inc is None:
+            raise UsageError(f"incident {prefix!r} not found")
+        return inc
+
+    # -- verdicts and workflow --------------------------------------------------------------
+    def dispose_finding(
+        self, prefix: str, disposition: str, note: str = "", analyst: str = ""
+    ) -> dict[str, Any]:
+        _check(disposition)
+        uid = self.finding_uid(prefix)
+        self.findings.add_disposition("finding", uid, disposition, note, analyst)
+        finding = self.findings.load([uid])[0]
+        set_disposition(finding, disposition)
+        score_finding(finding)
+        owner = self.incidents.membership().get(uid)
+        triage_block(finding)["incident"] = owner
+        self.findings.save([finding], "analyst")
+        if owner:
+            self.refresh([owner])
+        return {"finding": uid, "risk_score": finding.risk_score, "incident": owner}
+
+    def dispose_incident(
+        self,
+        prefix: str,
+        disposition: str,
+        note: str = "",
+        analyst: str = "",
+        resolve: bool = False,
+    ) -> str:
+        _check(disposition)
+        uid = self.incident_uid(prefix)
+        self.findings.add_disposition("incident", uid, disposition, note, analyst)
+        self.incidents.set_verdict(uid, disposition, analyst, note)
+        if resolve:
+            self.incidents.set_status(uid, "resolved", analyst, note)
+        return uid
+
+    def set_status(self, prefix: str, status: str, analyst: str = "", note: str = "") -> str:
+        if status not in ("acknowledged", "resolved", "closed", "new"):
+            raise UsageError(f"unknown status {status!r}")
+        uid = self.incident_uid(prefix)
+        self.incidents.set_status(uid, status, analyst, note)
+        return uid
+
+    def effective_verdicts(self) -> dict[str, str]:
+        """Finding uid -> verdict: the finding's own, else its incident's (the analyst's)."""
+        own = {u: d.disposition for u, d in self.findings.dispositions("finding").items()}
+        out: dict[str, str] = {}
+        by_incident = {u: d.disposition for u, d in self.findings.dispositions("incident").items()}
+        for finding, incident in self.incidents.membership().items():
+            if incident in by_incident:
+                out[finding] = by_incident[incident]
+        out.update(own)
+        return out
+
+    # -- merge / split / refresh ------------------------------------------------------------
+    def merge(self, target: str, others: Sequence[str], analyst: str = "") -> Incident:
+        keep = self.incident(target)
+        rest = [self.incident(o) for o in others]
+        rest = [o for o in rest if o.uid != keep.uid]
+        if not rest:
+            raise UsageError("give at least one other incident to merge")
+        uids = set(self.incidents.members(keep.uid)).union(
+            *(self.incidents.members(o.uid) for o in rest)
+        )
+        keep.finding_uids = sorted(uids)
+        merged = merge(keep, rest, self.findings.load(uids), self.cfg.risk)
+        self._save([merged], pin=list(uids))
+        for o in rest:
+            self.incidents.mark_merged(o.uid, keep.uid, analyst)
+            ids = self.incidents.ids([o.uid])
+            for key in ids.values():
+                self.index.remove(key)
+        self.index.save()
+        self.incidents.log(keep.uid, "merge", ",".join(o.uid for o in rest), analyst)
+        return merged
+
+    def split(
+        self, prefix: str, finding_prefixes: Sequence[str], analyst: str = ""
+    ) -> tuple[Incident, Incident]:
+        inc = self.incident(prefix)
+        inc.finding_uids = self.incidents.members(inc.uid)
+        take = [self.finding_uid(p) for p in finding_prefixes]
+        kept, new = split(inc, self.findings.load(inc.finding_uids), take, self.cfg.risk)
+        self._save([kept], pin=kept.finding_uids)
+        self._save([new], pin=new.finding_uids)
+        self.incidents.log(inc.uid, "split", new.uid, analyst)
+        return kept, new
+
+    def refresh(self, uids: Iterable[str]) -> list[Incident]:
+        """Rebuild stored incidents from their stored findings (after verdicts, allowlists)."""
+        out: list[Incident] = []
+        for uid in dict.fromkeys(uids):
+            old = self.incidents.get(uid)
+            if old is None:
+                continue
+            members = self.findings.load(self.incidents.members(uid))
+            live = active(members)
+            if not live:
+                self.incidents.set_status(uid, "suppressed", "", "no active findings left")
+                continue
+            inc = build_incident(live, self.cfg.risk, uid=uid)
+            inc.status, inc.verdict, inc.similar = old.status, old.verdict, old.similar
+            self._save([inc])
+            out.append(inc)
+        return out
+
+    def _save(self, incidents: list[Incident], pin: list[str] | None = None) -> None:
+        vectors = {i.uid: embed(i) for i in incidents}
+        ids = self.incidents.save(incidents, "analyst", vectors)
+        for inc in incidents:
+            self.findings.set_incident(inc.finding_uids, inc.uid)
+            if pin is not None:
+                self.incidents.pin(inc.uid, pin)
+            self.index.upsert(ids[inc.uid], vectors[inc.uid])
+        self.index.save()
+
+    # -- similar ----------------------------------------------------------------------------
+    def similar(self, prefix: str, k: int = 5) -> list[dict[str, Any]]:
+        inc = self.incident(prefix)
+        own = self.incidents.ids([inc.uid]).values()
+        feats = features(inc)
+        hits = self.index.search(embed(inc), k, own)
+        rows = self.incidents.by_id(key for key, _ in hits)
+        out = []
+        for key, sim in hits:
+            if key not in rows:
+                continue
+            row = rows[key]
+            other = self.incidents.get(str(row["uid"]))
+            shared = sorted(set(feats) & set(features(other))) if other else []
+            out.append(
+                {
+                    "uid": row["uid"],
+                    "title": row["title"],
+                    "similarity": sim,
+                    "risk_score": row["risk_score"],
+                    "status": row["status"],
+                    "verdict": row["verdict"],
+                    "shared_features": shared[:10],
+                }
+            )
+        return out
+
+    # -- allowlist and tuning ---------------------------------------------------------------
+    def allow(
+        self, kind: str, value: str, analytic: str = "", reason: str = "", analyst: str = ""
+    ) -> dict[str, Any]:
+        try:
+            rule = SuppressionRule.build({kind: value} if kind else {}, analytic, reason)
+        except RuleError as exc:
+            raise UsageError(str(exc)) from exc
+        entry = self.findings.add_allow(rule, analyst)
+        rules = config_rules(self.cfg) + [e.rule for e in self.findings.allow_entries()]
+        suppressed = self.findings.reapply(rules)
+        membership = self.incidents.membership()
+        touched = {membership[u] for u in suppressed if u in membership}
+        self.refresh(touched)
+        return {
+            "id": entry,
+            "suppressed_findings": len(suppressed),
+            "incidents_updated": len(touched),
+        }
+
+    def rule_stats(self) -> list[dict[str, Any]]:
+        stats = rule_stats(self.findings.rows(), self.effective_verdicts())
+        return [s.to_json() for s in sorted(stats.values(), key=lambda s: -s.findings)]
+
+    def tuning(self, min_count: int = 3) -> list[Suggestion]:
+        verdicts = self.effective_verdicts()
+        rows = self.findings.rows()
+        reviewed = {r["uid"] for r in rows if r["uid"] in verdicts}
+        entities: dict[str, list[Any]] = {}
+        for f in self.findings.load(sorted(reviewed)):
+            entities[f.uid] = list(f.entities)
+        return tuning_suggestions(rows, verdicts, entities, min_count=min_count)
+
+
+def _check(disposition: str) -> None:
+    if disposition not in DISPOSITIONS:
+        raise UsageError(
+            f"disposition must be one of {', '.join(DISPOSITIONS)}, not {disposition!r}"
+        )
