@@ -10,6 +10,7 @@ values and empty objects are left out (``compact``), so an absent field is absen
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from typing import Any
 
 from garrison.core.errors import RecordError
@@ -84,7 +85,9 @@ def endpoint(ip: Any = None, port: Any = None, hostname: Any = None) -> dict[str
     return out
 
 
+@lru_cache(maxsize=65536)
 def is_ip(text: str) -> bool:
+    """True for an IPv4/IPv6 address (cached: logs repeat the same addresses)."""
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -151,12 +154,15 @@ def time_ms(value: Any) -> int:
 
 def compact(value: Any) -> Any:
     """``value`` without ``None`` entries and empty dicts (recursively, dicts only)."""
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        if item is None:
+            continue
+        if isinstance(item, dict):
             item = compact(item)
-            if item is None or (isinstance(item, dict) and not item):
+            if not item:
                 continue
-            out[key] = item
-        return out
-    return value
+        out[key] = item
+    return out
