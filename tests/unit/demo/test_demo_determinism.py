@@ -43,3 +43,18 @@ def test_files_carry_the_end_of_the_data_as_mtime(small_demo: SmallDemo) -> None
     end_s = small_demo.labels["time_range"]["end"] / 1000
     for rel in small_demo.labels["files"]:
         assert (small_demo.options.data_dir / rel).stat().st_mtime == end_s
+
+
+def test_bytes_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
+    """Set iteration order changes with PYTHONHASHSEED; the output must not."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from garrison.demo.service import "
+            "DemoOptions, generate; generate(DemoOptions(out=Path(sys.argv[1]), seed=2, "
+            "users=10, hosts=10, days=2))")
+    for name, hash_seed in (("a", "1"), ("b", "2")):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / name)], check=True, env=env)
+    assert _files(tmp_path / "a" / "data") == _files(tmp_path / "b" / "data")

@@ -113,8 +113,9 @@ def test_stage_metadata_is_valid_attack_and_time(small_demo: SmallDemo) -> None:
 def test_stage_entities_appear_in_that_stages_records(small_demo: SmallDemo) -> None:
     world = build_world(SMALL["seed"], SMALL["users"], SMALL["hosts"], SMALL["days"],
                         DEFAULT_START)
+    files = {rel: small_demo.lines(rel) for rel in small_demo.labels["files"]}
     for stage in small_demo.labels["stages"]:
-        text = "\n".join(small_demo.lines(rel)[line - 1].lower()
+        text = "\n".join(files[rel][line - 1].lower()
                          for rel, lines in stage["records"].items() for line in lines)
         ents = stage["entities"]
         assert ents["hosts"] and ents["ips"], stage["name"]

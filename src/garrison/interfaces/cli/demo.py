@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from garrison.core.errors import UsageError
@@ -60,18 +61,17 @@ def _print(result: DemoResult) -> None:
         f"{summary['records_read']:,}, quarantined {summary['records_quarantined']:,}, "
         f"rules loaded {summary['rules_loaded']:,} ({summary['seconds']:.1f} s)",
         highlight=False)
-    table = Table(title="Attack stages: ground truth vs. this hunt")
+    table = Table(title="Attack stages: ground truth vs. this hunt (TTD: time to detect)",
+                  box=box.SIMPLE_HEAD)
     table.add_column("stage", no_wrap=True)
-    table.add_column("tactic")
-    for col in ("records", "detected", "findings", "time to detect"):
-        table.add_column(col, justify="right")
+    table.add_column("tactic", no_wrap=True)
+    for col in ("records", "found", "findings", "TTD"):
+        table.add_column(col, justify="right", no_wrap=True)
     main_tactic = {s["name"]: s["techniques"][0]["tactic"] for s in labels["stages"]}
     for stage in ev.stages:
         mark = "[green]yes[/]" if stage.detected else "[red]no[/]"
-        extra = len(stage.tactics) - 1
-        tactic = main_tactic.get(stage.name, "") + (f" +{extra}" if extra > 0 else "")
-        table.add_row(stage.name, tactic, f"{stage.records:,}", mark, str(stage.findings),
-                      _fmt_delay(stage.time_to_detect_s))
+        table.add_row(stage.name, main_tactic.get(stage.name, ""), f"{stage.records:,}", mark,
+                      str(stage.findings), _fmt_delay(stage.time_to_detect_s))
     console.print(table)
     found = sum(1 for e in ev.entities if e.incident)
     console.print(
