@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from garrison.core.errors import UsageError
+from garrison.core.errors import InputError, UsageError
 from garrison.demo.service import MARKER, DemoOptions, DemoResult, prepare_out, run_demo
 from garrison.ingest.reader import InputFile, open_source
 from garrison.interfaces.cli.demo import demo
@@ -101,8 +101,15 @@ def test_cli_prints_the_summary_and_where_to_look(tmp_path: Path) -> None:
     assert "phishing-macro" in result.output and "where to look" in result.output
     assert "garrison hunt" in result.output
     assert (out / "results" / "demo-eval.json").is_file()
+    (out / "results" / "demo-eval.json").unlink()
+    again = CliRunner().invoke(app, ["demo", "--out", str(out), "--score-only"])
+    assert again.exit_code == 0, again.output
+    assert "phishing-macro" in again.output and "rescore" in again.output
+    assert (out / "results" / "demo-eval.json").is_file()
     bad = CliRunner().invoke(app, [*args, "--start", "March"])
     assert isinstance(bad.exception, UsageError)
+    empty = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "none"), "--score-only"])
+    assert isinstance(empty.exception, InputError)
 
 
 @pytest.mark.slow

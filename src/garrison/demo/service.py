@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from garrison.core.config import load_config
-from garrison.core.errors import UsageError
+from garrison.core.errors import InputError, UsageError
 from garrison.core.timeutil import iso
 from garrison.demo.background import generate_background
 from garrison.demo.context import Gen
@@ -173,11 +173,34 @@ def run_demo(options: DemoOptions) -> DemoResult:
                                intel_files=[Path(p) for p in cfg.hunt.intel])
     report = service.run([str(options.logs_dir)])
     summary = write_outputs(report, options.results_dir)
-    evaluation = evaluate(options.results_dir, options.labels_path)
-    out = options.results_dir / "demo-eval.json"
-    payload = {"hunt_seconds": report.seconds, "generate_seconds": generated.seconds,
-               **evaluation.to_json()}
-    out.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    evaluation = _score(options, generated, summary)
     command = hunt_command(options, home, list(options.rules))
     return DemoResult(options, generated, summary, evaluation, command, home,
                       dict(report.detector_errors))
+
+
+def _score(options: DemoOptions, generated: Generated, summary: dict[str, Any]
+           ) -> DemoEvaluation:
+    evaluation = evaluate(options.results_dir, options.labels_path)
+    payload = {"hunt_seconds": summary.get("seconds"), "generate_seconds": generated.seconds,
+               **evaluation.to_json()}
+    out = options.results_dir / "demo-eval.json"
+    out.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return evaluation
+
+
+def score_only(options: DemoOptions) -> DemoResult:
+    """Score the hunt output already in ``DIR/results`` (e.g. after rerunning ``garrison hunt``
+    with other rules) against ``DIR/data/labels.json``, without generating or hunting."""
+    from garrison.demo.labels import load_labels
+
+    labels = load_labels(options.labels_path)
+    try:
+        summary = json.loads((options.results_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"no hunt results in {options.results_dir}: {exc}") from exc
+    generated = Generated(labels.raw, {rel: options.data_dir / rel for rel in labels.files}, 0.0)
+    evaluation = _score(options, generated, summary)
+    home = options.home or options.out / "home"
+    return DemoResult(options, generated, summary, evaluation,
+                      hunt_command(options, home, list(options.rules)), home)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,8 @@ from rich import box
 from rich.table import Table
 
 from garrison.core.errors import UsageError
-from garrison.demo.service import DEFAULT_START, DemoOptions, DemoResult, run_demo
+from garrison.demo import service
+from garrison.demo.service import DEFAULT_START, DemoOptions, DemoResult
 from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
 
 
@@ -38,6 +40,9 @@ def demo(
     None,
     home: HomeOption = None,
     config: ConfigOption = None,
+    score_only: Annotated[bool, typer.Option(
+        "--score-only", help="Only score DIR/results against DIR/data/labels.json (after "
+        "rerunning `garrison hunt`).")] = False,
 ) -> None:
     """Generate a realistic intrusion over benign telemetry, hunt through it, score the hunt."""
     try:
@@ -46,18 +51,22 @@ def demo(
         raise UsageError(f"--start must be a date like 2025-03-02, not {start!r}") from None
     options = DemoOptions(out=out, seed=seed, users=users, hosts=hosts, days=days,
                           start=first_day, rules=list(rules or []), home=home, config=config)
+    if score_only:
+        _print(service.score_only(options))
+        return
     err_console.print(f"generating {days} days for {users} users on {hosts} hosts "
                       f"(seed {seed}) and hunting through them ...", highlight=False)
-    result = run_demo(options)
-    _print(result)
+    _print(service.run_demo(options))
 
 
 def _print(result: DemoResult) -> None:
     opts, ev, summary = result.options, result.evaluation, result.summary
     labels = result.generated.labels
+    took = f", generated in {result.generated.seconds:.1f} s" if result.generated.seconds \
+        else ""
     console.print(
-        f"generated {labels['records_total']:,} records ({labels['malicious_records']:,} "
-        f"malicious) in {result.generated.seconds:.1f} s; hunt read "
+        f"data: {labels['records_total']:,} records ({labels['malicious_records']:,} "
+        f"malicious){took}; hunt read "
         f"{summary['records_read']:,}, quarantined {summary['records_quarantined']:,}, "
         f"rules loaded {summary['rules_loaded']:,} ({summary['seconds']:.1f} s)",
         highlight=False)
@@ -95,6 +104,7 @@ def _print(result: DemoResult) -> None:
              f"  truth    {opts.labels_path}",
              f"  results  {res}/incidents.jsonl, findings.jsonl, summary.json",
              f"  score    {res}/demo-eval.json",
-             f"  rerun    {result.hunt_command}")
+             f"  rerun    {result.hunt_command}",
+             f"  rescore  garrison demo --out {shlex.quote(str(opts.out))} --score-only")
     for line in lines:
         console.print(line, highlight=False, soft_wrap=True)
