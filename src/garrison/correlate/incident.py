@@ -102,7 +102,10 @@ def _factors(risk: IncidentRisk, score: int) -> dict[str, float]:
 def _entities(members: Sequence[Finding]) -> list[Entity]:
     """Hosts and users first (what an analyst names an incident by), then by frequency."""
     freq: Counter[Entity] = Counter(e for f in members for e in set(f.entities))
-    return sorted(freq, key=lambda e: (_WHO_KINDS.get(e.kind, 9) > 1, -freq[e], e.value))
+    return sorted(
+        freq,
+        key=lambda e: (_WHO_KINDS.get(e.kind, 9) > 1, -freq[e], _WHO_KINDS.get(e.kind, 9), e.value),
+    )
 
 
 def _who(entities: list[Entity]) -> str:

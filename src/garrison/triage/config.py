@@ -272,6 +272,9 @@ def _correlate(data: dict[str, Any]) -> CorrelationConfig:
         data,
         {
             "window",
+            "short_window",
+            "serious_severity",
+            "lateral_bridge",
             "max_span",
             "hub_share",
             "hub_min",

@@ -127,6 +127,7 @@ def tuning_suggestions(
     rows = list(rows)
     names = {str(r["analytic_uid"]): str(r.get("analytic_name", "")) for r in rows}
     benign: Counter[tuple[str, str]] = Counter()
+    covered: dict[tuple[str, str], set[str]] = defaultdict(set)
     benign_kinds: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     malicious: set[tuple[str, str]] = set()
     for row in rows:
@@ -142,10 +143,20 @@ def tuning_suggestions(
             else:
                 benign[(auid, e.key())] += 1
                 benign_kinds[(auid, e.key())][verdict] += 1
+                covered[(auid, e.key())].add(str(row["uid"]))
     out: list[Suggestion] = []
-    for (auid, key), count in benign.most_common():
+    seen: set[tuple[str, frozenset[str]]] = set()
+    ranked = sorted(
+        benign.items(),
+        key=lambda kv: (-kv[1], EXCEPTION_KINDS.index(kv[0][1].split(":")[0]), kv[0]),
+    )
+    for (auid, key), count in ranked:
         if count < min_count or (auid, key) in malicious:
             continue
+        same = (auid, frozenset(covered[(auid, key)]))
+        if same in seen:
+            continue  # a host and its user covering the same findings: one suggestion
+        seen.add(same)
         kind, _, value = key.partition(":")
         label = "/".join(f"{n} {v.upper()}" for v, n in benign_kinds[(auid, key)].most_common())
         name = names.get(auid) or auid

@@ -4,7 +4,8 @@ A finding's score is its contribution to risk-based alerting: what the detector 
 (severity, confidence, kill-chain stage, repeats) adjusted by what the organisation knows
 (asset criticality and exposure, known vulnerabilities, privileged identities, threat
 intel), by the analyst's history with the rule (advisory, only ever lowers) and by the
-analyst's verdict on this very finding (which always wins). Every adjustment is a named
+analyst's verdict on this very finding (which always wins: a false or benign true positive
+is worth nothing, a true positive at least ``ANALYST_TP_FLOOR``). Every adjustment is a named
 part in ``finding.risk_parts``; the parts are whole numbers and ``risk_score`` is their sum,
 so ``sum(risk_parts.values()) == risk_score`` holds exactly. Clamping to 0-100 is a part too.
 """
@@ -113,6 +114,8 @@ def score_finding(finding: Finding, ctx: ScoreContext | None = None) -> None:
         parts["suppressed"] = -total
     elif verdict == "fp":
         parts["analyst:false_positive"] = -total
+    elif verdict == "btp":
+        parts["analyst:benign_true_positive"] = -total
     elif verdict == "tp" and total < ANALYST_TP_FLOOR:
         parts["analyst:true_positive"] = ANALYST_TP_FLOOR - total
     total = sum(parts.values())

@@ -10,6 +10,8 @@ import typer
 from garrison.core.errors import GarrisonError
 from garrison.interfaces.cli.common import err_console
 from garrison.interfaces.cli.hunt import hunt
+from garrison.interfaces.cli.kpi import kpi
+from garrison.interfaces.cli.triage import allowlist_app, findings_app, incidents_app
 
 app = typer.Typer(
     name="garrison",
@@ -19,6 +21,10 @@ app = typer.Typer(
     help="Garrison: self-hosted, AI-assisted security operations.",
 )
 app.command()(hunt)
+app.command()(kpi)
+app.add_typer(findings_app)
+app.add_typer(incidents_app)
+app.add_typer(allowlist_app)
 
 
 @app.command()

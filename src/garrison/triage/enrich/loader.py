@@ -216,7 +216,10 @@ def _rows_from_csv(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
     for raw in reader:
         values = list(raw.values())
         if len(values) > len(names) or None in raw:
-            yield f"row {reader.line_num}", {"__extra__": True}
+            yield (
+                f"row {reader.line_num}",
+                {**dict(zip(names, values, strict=False)), "__extra__": 1},
+            )
             continue
         yield f"row {reader.line_num}", dict(zip(names, values, strict=False))
 
