@@ -123,24 +123,21 @@ class Engine:
     def _raw_key(self, fields: Mapping[str, Any], fmt: str, class_uid: int) -> tuple[Any, ...]:
         channel = fields.get("Channel")
         if channel is not None:
-            return (channel, fields.get("EventID"), fields.get("Provider_Name"))
+            return (_hashable(channel), _hashable(fields.get("EventID")),
+                    _hashable(fields.get("Provider_Name")))
         svc_field = self._service_field.get(fmt)
-        return ("", fmt, class_uid, fields.get(svc_field) if svc_field else None)
+        return ("", fmt, class_uid, _hashable(fields.get(svc_field)) if svc_field else None)
 
     def bucket_for(self, fields: Mapping[str, Any], fmt: str = "", class_uid: int = 0
                    ) -> Bucket:
         raw = self._raw_key(fields, fmt, class_uid)
-        try:
-            bucket = self._buckets.get(raw)
-        except TypeError:  # an unhashable Channel/EventID value: no bucket cache for it
-            bucket, raw = None, ()
+        bucket = self._buckets.get(raw)
         if bucket is None:
             key = self.logsources.key_for(fields, fmt, class_uid)
             bucket = self.build_bucket(key)
-            if raw:
-                if len(self._buckets) >= MAX_BUCKETS:
-                    self._buckets.clear()
-                self._buckets[raw] = bucket
+            if len(self._buckets) >= MAX_BUCKETS:
+                self._buckets.clear()
+            self._buckets[raw] = bucket
         return bucket
 
     def build_bucket(self, key: SourceKey) -> Bucket:
@@ -235,6 +232,13 @@ class Engine:
                 if len(shown) < max_fields:
                     shown.append((leaf_field, text[:300]))
         return held, shown
+
+
+def _hashable(value: Any) -> Any:
+    """The value itself when it can key a dict, else a bounded text form of it."""
+    if value is None or type(value) in (str, int):
+        return value
+    return repr(value)[:200]  # 1, 1.0 and True must not share a bucket
 
 
 def _leaf_fields(tree: Tree) -> list[str]:

@@ -118,7 +118,7 @@ class LogsourceMap:
             raw = (channel, fields.get("EventID"), fields.get("Provider_Name"))
             return SourceKey("windows", channel.lower(), _text(raw[1]), _text(raw[2]).lower(),
                              consts=tuple((k, v) for k, v in zip(KEY_FIELDS, raw, strict=True)
-                                          if v is not None))
+                                          if type(v) in (str, int)))
         for spec in self.other:
             if fmt in spec["formats"]:
                 return SourceKey(spec["product"], fmt=fmt, class_uid=class_uid,
