@@ -152,6 +152,10 @@ class HuntService:
         assets: Path | None = None,
     ) -> HuntService:
         """The embedded deployment: Parquet lake and SQLite state under ``config.home``."""
+        if config.hunt.bundled_rules:
+            from garrison.content import bundled_rules_dir
+
+            rules_dirs = [bundled_rules_dir(), *rules_dirs]
         state = StateDB(config.home / "state.db")
         store = ParquetEventStore(config.home / "lake", state)
         return cls(

@@ -29,6 +29,8 @@ class HuntConfig:
     assets: str | None = None
     #: A progress bar is shown when a run reads more than this many files.
     progress_min_files: int = 3
+    #: Load Garrison's own Sigma rules (garrison/content/sigma) besides any --rules folders.
+    bundled_rules: bool = True
 
 
 @dataclass(slots=True)
@@ -100,7 +102,14 @@ def load_config(
     _check_types(
         "hunt",
         hunt_data,
-        {"batch_size": int, "rules": list, "intel": list, "assets": str, "progress_min_files": int},
+        {
+            "batch_size": int,
+            "rules": list,
+            "intel": list,
+            "assets": str,
+            "progress_min_files": int,
+            "bundled_rules": bool,
+        },
     )
     if not isinstance(det_data.get("disabled", []), list):
         raise InputError("config [detectors]: disabled must be a list")

@@ -9,8 +9,10 @@ import typer
 
 from garrison.core.errors import GarrisonError
 from garrison.interfaces.cli.common import err_console
+from garrison.interfaces.cli.demo import demo
 from garrison.interfaces.cli.hunt import hunt
 from garrison.interfaces.cli.kpi import kpi
+from garrison.interfaces.cli.rules import rules_app
 from garrison.interfaces.cli.triage import allowlist_app, findings_app, incidents_app
 
 app = typer.Typer(
@@ -21,7 +23,9 @@ app = typer.Typer(
     help="Garrison: self-hosted, AI-assisted security operations.",
 )
 app.command()(hunt)
+app.command()(demo)
 app.command()(kpi)
+app.add_typer(rules_app)
 app.add_typer(findings_app)
 app.add_typer(incidents_app)
 app.add_typer(allowlist_app)
