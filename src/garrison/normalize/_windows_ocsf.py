@@ -1,0 +1,559 @@
+"""OCSF objects for Windows events: one mapping shared by EVTX and flat (Mordor/JSON) input.
+
+The builders read only the flat ``fields`` (same names whatever the input shape), so EVTX,
+Mordor and JSON-lines Windows events map identically. Which builder runs is decided by
+(log family, EventID) from ``_windows_map.yaml``; anything else is an OCSF Base Event.
+
+Entities are placed where ``garrison.core.entities`` looks for them: ``device.hostname``,
+``actor.user.name``, ``user.name``, ``src_endpoint.ip``, ``dst_endpoint.ip``,
+``query.hostname``, ``process.file.hashes[0].value``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from garrison.core.events import (
+    CLASS_AUTHENTICATION,
+    CLASS_BASE_EVENT,
+    CLASS_DNS_ACTIVITY,
+    CLASS_FILE_ACTIVITY,
+    CLASS_NAMES,
+    CLASS_NETWORK_ACTIVITY,
+    CLASS_PROCESS_ACTIVITY,
+)
+from garrison.normalize._windows_fields import WinFlat, as_int
+from garrison.normalize._windows_map import windows_map
+
+OCSF_VERSION = "1.1.0"
+_MAP = windows_map()
+_CATEGORIES = {
+    0: "Uncategorized",
+    1: "System Activity",
+    3: "Identity & Access Management",
+    4: "Network Activity",
+}
+_SEVERITIES = {
+    0: "Unknown",
+    1: "Informational",
+    2: "Low",
+    3: "Medium",
+    4: "High",
+    5: "Critical",
+    6: "Fatal",
+    99: "Other",
+}
+#: "Nobody": the NULL SID Windows writes when there is no account.
+_NULL_SID = "S-1-0-0"
+_NOTHING: dict[str, Any] = {}
+_EMPTY = frozenset({"", "-", "--", "n/a", "N/A"})
+#: Keywords bit 52: "Audit Failure".
+_AUDIT_FAILURE = 0x10000000000000
+_PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp", 58: "ipv6-icmp"}
+_HASH_IDS = {"MD5": 1, "SHA1": 2, "SHA256": 3, "SHA512": 4}
+_HASH_ORDER = {"SHA256": 0, "SHA1": 1, "MD5": 2, "SHA512": 3}
+_DNS_RCODES = {
+    0: (0, "NoError"),
+    9001: (1, "FormError"),
+    9002: (2, "ServFail"),
+    9003: (3, "NXDomain"),
+    9004: (4, "NotImp"),
+    9005: (5, "Refused"),
+}
+_AUTH_ACTIVITY = {
+    4624: (1, "Logon"),
+    4625: (1, "Logon"),
+    4634: (2, "Logoff"),
+    4647: (2, "Logoff"),
+    4648: (1, "Logon"),
+    4672: (1, "Logon"),
+    4768: (3, "Authentication Ticket"),
+    4769: (4, "Service Ticket Request"),
+    4771: (6, "Preauth"),
+    4776: (99, "Credential Validation"),
+}
+_FILE_ACTIVITY = {11: (1, "Create"), 23: (4, "Delete"), 26: (4, "Delete")}
+_DIRECTIONS = {"%%14592": (1, "Inbound"), "%%14593": (2, "Outbound")}
+
+Ocsf = dict[str, Any]
+
+
+# ----------------------------------------------------------------------------- values
+
+
+def _v(fields: dict[str, Any], name: str) -> Any:
+    """The field's value, or None when it is absent or a Windows "nothing" placeholder."""
+    value = fields.get(name)
+    if value is None or (value.__class__ is str and value in _EMPTY):
+        return None
+    return value
+
+
+def _s(fields: dict[str, Any], name: str) -> str | None:
+    """The field as text, None when absent or a placeholder ("", "-", "N/A")."""
+    value = fields.get(name)
+    if value is None:
+        return None
+    if value.__class__ is str:
+        return None if value in _EMPTY else value
+    return str(value)
+
+
+def _n(fields: dict[str, Any], name: str) -> int | None:
+    value = fields.get(name)
+    return value if value.__class__ is int else as_int(value)
+
+
+def _ip(fields: dict[str, Any], name: str) -> str | None:
+    value = _s(fields, name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value[7:] if value[:7].lower() == "::ffff:" and "." in value else value
+
+
+def _prune(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """The dict without its None values; None when nothing is left."""
+    return {k: v for k, v in obj.items() if v is not None} or None
+
+
+def _put(obj: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``key`` only to something (builders never leave None or {} behind)."""
+    if value is not None and value != _NOTHING:
+        obj[key] = value
+
+
+def _basename(path: str) -> str | None:
+    return path[max(path.rfind("\\"), path.rfind("/")) + 1 :] or None
+
+
+def _user(
+    name: str | None, domain: str | None = None, uid: str | None = None
+) -> dict[str, Any] | None:
+    if name is not None and domain is None and "\\" in name:
+        domain, _, name = name.partition("\\")
+    user: dict[str, Any] = {}
+    if name:
+        user["name"] = name
+    if domain:
+        user["domain"] = domain
+    if uid and uid != _NULL_SID:
+        user["uid"] = uid
+    return user or None
+
+
+def _subject(fields: dict[str, Any]) -> dict[str, Any] | None:
+    return _user(
+        _s(fields, "SubjectUserName"), _s(fields, "SubjectDomainName"), _s(fields, "SubjectUserSid")
+    )
+
+
+def _target(fields: dict[str, Any]) -> dict[str, Any] | None:
+    return _user(
+        _s(fields, "TargetUserName"), _s(fields, "TargetDomainName"), _s(fields, "TargetUserSid")
+    )
+
+
+def _file(
+    path: str | None, hashes: list[dict[str, Any]] | None = None, name: str | None = None
+) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    found: dict[str, Any] = {"path": path}
+    name = name or _basename(path)
+    if name:
+        found["name"] = name
+    if hashes:
+        found["hashes"] = hashes
+    return found
+
+
+def _process(
+    path: str | None,
+    pid: int | None,
+    uid: str | None = None,
+    cmd_line: str | None = None,
+    hashes: list[dict[str, Any]] | None = None,
+) -> dict[str, Any] | None:
+    proc: dict[str, Any] = {}
+    if pid is not None:
+        proc["pid"] = pid
+    if uid is not None:
+        proc["uid"] = uid
+    if cmd_line is not None:
+        proc["cmd_line"] = cmd_line
+    if path is not None:
+        name = _basename(path)
+        if name:
+            proc["name"] = name
+        proc["file"] = _file(path, hashes, name)
+    return proc or None
+
+
+def hashes_of(value: Any) -> list[dict[str, Any]] | None:
+    """Sysmon ``Hashes`` ("SHA1=..,MD5=..,SHA256=..,IMPHASH=..") as OCSF fingerprints,
+    strongest first, values lower-cased. Parsing is cached: the same binaries recur."""
+    if value.__class__ is not str or "=" not in value:
+        return None
+    parsed = _parse_hashes(value)
+    if not parsed:
+        return None
+    return [
+        {"algorithm": algorithm, "algorithm_id": algorithm_id, "value": digest}
+        for algorithm, algorithm_id, digest in parsed
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _parse_hashes(value: str) -> tuple[tuple[str, int, str], ...]:
+    found = []
+    for part in value.split(","):
+        algorithm, sep, digest = part.partition("=")
+        algorithm = algorithm.strip().upper()
+        digest = digest.strip().lower()
+        if sep and algorithm and digest:
+            found.append((algorithm, _HASH_IDS.get(algorithm, 99), digest))
+    found.sort(key=_hash_rank)
+    return tuple(found)
+
+
+def _hash_rank(fingerprint: tuple[str, int, str]) -> int:
+    return _HASH_ORDER.get(fingerprint[0], 9)
+
+
+def _sysmon_actor(fields: dict[str, Any]) -> dict[str, Any] | None:
+    actor: dict[str, Any] = {}
+    proc = _process(_s(fields, "Image"), _n(fields, "ProcessId"), _s(fields, "ProcessGuid"))
+    if proc is not None:
+        actor["process"] = proc
+    user = _user(_s(fields, "User"))
+    if user is not None:
+        actor["user"] = user
+    return actor or None
+
+
+# ----------------------------------------------------------------------------- builders
+
+
+def _authentication(w: WinFlat, o: Ocsf) -> tuple[int, str]:
+    f, eid = w.fields, w.event_id
+    activity = _AUTH_ACTIVITY.get(eid, (99, "Other"))
+    status = _s(f, "Status")
+    failed = (
+        eid in (4625, 4771)
+        or (eid in (4768, 4769, 4776) and status is not None and as_int(status) not in (0, None))
+        or _keywords(f) & _AUDIT_FAILURE != 0
+    )
+    o["status_id"], o["status"] = (2, "Failure") if failed else (1, "Success")
+    if status is not None and (failed or eid not in (4624, 4634, 4647, 4648, 4672)):
+        o["status_code"] = status
+    detail = _s(f, "SubStatus") or _s(f, "FailureReason")
+    if failed and detail is not None:
+        o["status_detail"] = detail
+    subject = _subject(f)
+    if eid == 4672:
+        _put(o, "user", subject)
+    elif eid == 4776:
+        _put(o, "user", _user(_s(f, "TargetUserName")))
+    else:
+        _put(o, "user", _target(f))
+        if subject is not None:
+            o.setdefault("actor", {})["user"] = subject
+    proc = _process(_s(f, "ProcessName"), _n(f, "ProcessId") or None)
+    if proc is not None:
+        o.setdefault("actor", {})["process"] = proc
+    remote = (
+        _prune(
+            {
+                "ip": _ip(f, "IpAddress"),
+                "port": _n(f, "IpPort") or None,
+                "hostname": (_s(f, "WorkstationName") or _s(f, "Workstation") or "").lstrip("\\")
+                or None,
+            }
+        )
+        or {}
+    )
+    computer = _s(f, "Computer")
+    if eid == 4648:  # explicit credentials: the address is the server they were used on
+        _put(o, "src_endpoint", _prune({"hostname": computer}))
+        _put(o, "dst_endpoint", _prune({**remote, "hostname": _s(f, "TargetServerName")}))
+    else:
+        _put(o, "src_endpoint", remote)
+        _put(o, "dst_endpoint", _prune({"hostname": computer}))
+    logon_type = _n(f, "LogonType")
+    if logon_type is not None:
+        o["logon_type_id"] = logon_type if logon_type in _MAP.logon_types else 99
+        o["logon_type"] = _MAP.logon_types.get(logon_type, str(logon_type))
+        o["is_remote"] = logon_type in (3, 8, 10, 12)
+    o.update(_auth_protocol(f, eid))
+    _put(o, "logon_process", _prune({"name": (_s(f, "LogonProcessName") or "").strip() or None}))
+    _put(o, "session", _prune({"uid": _s(f, "TargetLogonId")}))
+    _put(o, "service", _prune({"name": _s(f, "ServiceName")}))
+    return activity
+
+
+def _auth_protocol(f: dict[str, Any], eid: int) -> dict[str, Any]:
+    if eid in (4768, 4769, 4771):
+        return {"auth_protocol_id": 2, "auth_protocol": "Kerberos"}
+    if eid == 4776:
+        return {"auth_protocol_id": 1, "auth_protocol": "NTLM"}
+    package = _s(f, "AuthenticationPackageName")
+    if package is None:
+        return {}
+    key = package.strip().upper()
+    if key == "NTLM" or key.startswith("MICROSOFT_AUTHENTICATION_PACKAGE"):
+        return {"auth_protocol_id": 1, "auth_protocol": "NTLM"}
+    if key == "KERBEROS":
+        return {"auth_protocol_id": 2, "auth_protocol": "Kerberos"}
+    return {"auth_protocol_id": 99, "auth_protocol": package.strip()}
+
+
+def _keywords(f: dict[str, Any]) -> int:
+    value = f.get("Keywords")
+    number = as_int(value) if type(value) in (str, int) else None
+    return number or 0
+
+
+def _process_activity(w: WinFlat, o: Ocsf) -> tuple[int, str]:
+    f = w.fields
+    if w.event_id == 4688:
+        parent = _process(_s(f, "ParentProcessName"), _n(f, "ProcessId"))
+        proc = (
+            _process(_s(f, "NewProcessName"), _n(f, "NewProcessId"), cmd_line=_s(f, "CommandLine"))
+            or {}
+        )
+        target = _target(f)
+        if target is not None:
+            proc["user"] = target
+        actor_user = _subject(f)
+    else:
+        parent = _process(
+            _s(f, "ParentImage"),
+            _n(f, "ParentProcessId"),
+            _s(f, "ParentProcessGuid"),
+            _s(f, "ParentCommandLine"),
+        )
+        proc = (
+            _process(
+                _s(f, "Image"),
+                _n(f, "ProcessId"),
+                _s(f, "ProcessGuid"),
+                _s(f, "CommandLine"),
+                hashes_of(f.get("Hashes")),
+            )
+            or {}
+        )
+        integrity = _s(f, "IntegrityLevel")
+        if integrity is not None:
+            proc["integrity"] = integrity
+        actor_user = _user(_s(f, "User"))
+        if actor_user is not None:
+            proc["user"] = actor_user
+    if parent is not None:
+        proc["parent_process"] = parent
+    _put(o, "process", proc)
+    actor: dict[str, Any] = {}
+    if actor_user is not None:
+        actor["user"] = actor_user
+    if parent is not None:
+        actor["process"] = parent
+    if actor:
+        o["actor"] = actor
+    return 1, "Launch"
+
+
+def _network(w: WinFlat, o: Ocsf) -> tuple[int, str]:
+    f = w.fields
+    if w.event_id == 5156:
+        _put(
+            o, "src_endpoint", _prune({"ip": _ip(f, "SourceAddress"), "port": _n(f, "SourcePort")})
+        )
+        _put(o, "dst_endpoint", _prune({"ip": _ip(f, "DestAddress"), "port": _n(f, "DestPort")}))
+        number = _n(f, "Protocol")
+        direction = _DIRECTIONS.get(str(f.get("Direction")), (0, "Unknown"))
+        pid = _n(f, "ProcessID") if _v(f, "ProcessID") is not None else _n(f, "ProcessId")
+        _put(o, "actor", _prune({"process": _process(_s(f, "Application"), pid)}))
+        _put(
+            o,
+            "connection_info",
+            _prune(
+                {
+                    "protocol_num": number,
+                    "protocol_name": _PROTOCOLS.get(number or -1),
+                    "direction_id": direction[0],
+                    "direction": direction[1],
+                }
+            ),
+        )
+        return 1, "Open"
+    _put(
+        o,
+        "src_endpoint",
+        _prune(
+            {
+                "ip": _ip(f, "SourceIp"),
+                "port": _n(f, "SourcePort"),
+                "hostname": _s(f, "SourceHostname"),
+            }
+        ),
+    )
+    _put(
+        o,
+        "dst_endpoint",
+        _prune(
+            {
+                "ip": _ip(f, "DestinationIp"),
+                "port": _n(f, "DestinationPort"),
+                "hostname": _s(f, "DestinationHostname"),
+            }
+        ),
+    )
+    initiated = str(f.get("Initiated", "")).lower()
+    direction = (
+        (2, "Outbound")
+        if initiated == "true"
+        else ((1, "Inbound") if initiated == "false" else (0, "Unknown"))
+    )
+    protocol = _s(f, "Protocol")
+    _put(
+        o,
+        "connection_info",
+        _prune(
+            {
+                "protocol_name": protocol.lower() if protocol else None,
+                "direction_id": direction[0],
+                "direction": direction[1],
+            }
+        ),
+    )
+    _put(o, "actor", _sysmon_actor(f))
+    return 1, "Open"
+
+
+def _dns(w: WinFlat, o: Ocsf) -> tuple[int, str]:
+    f = w.fields
+    _put(o, "query", _prune({"hostname": _s(f, "QueryName")}))
+    answers = _answers(f.get("QueryResults"))
+    if answers:
+        o["answers"] = answers
+    status = _n(f, "QueryStatus")
+    if status is not None:
+        o["rcode_id"], o["rcode"] = _DNS_RCODES.get(status, (99, str(status)))
+    _put(o, "actor", _sysmon_actor(f))
+    return 6, "Traffic"
+
+
+def _answers(value: Any) -> list[dict[str, Any]]:
+    """Sysmon ``QueryResults``: "type:  5 cname.example;::ffff:10.0.0.1;" -> answers."""
+    if type(value) is not str:
+        return []
+    answers = []
+    for part in value.split(";"):
+        part = part.strip()
+        if not part or part == "-":
+            continue
+        if part.startswith("type:"):
+            _, _, rest = part.partition(":")
+            code, _, data = rest.strip().partition(" ")
+            answer = {"type": "CNAME" if code == "5" else f"TYPE{code}"}
+            if data.strip():
+                answer["rdata"] = data.strip()
+            answers.append(answer)
+            continue
+        if part.lower().startswith("::ffff:") and "." in part:
+            part = part[7:]
+        answers.append({"type": "AAAA" if ":" in part else "A", "rdata": part})
+    return answers
+
+
+def _file_activity(w: WinFlat, o: Ocsf) -> tuple[int, str]:
+    f = w.fields
+    _put(o, "file", _file(_s(f, "TargetFilename"), hashes_of(f.get("Hashes"))))
+    _put(o, "actor", _sysmon_actor(f))
+    return _FILE_ACTIVITY.get(w.event_id, (99, "Other"))
+
+
+_BUILDERS: dict[str, tuple[int, Callable[[WinFlat, Ocsf], tuple[int, str]]]] = {
+    "authentication": (CLASS_AUTHENTICATION, _authentication),
+    "process": (CLASS_PROCESS_ACTIVITY, _process_activity),
+    "network": (CLASS_NETWORK_ACTIVITY, _network),
+    "dns": (CLASS_DNS_ACTIVITY, _dns),
+    "file": (CLASS_FILE_ACTIVITY, _file_activity),
+}
+
+
+# ----------------------------------------------------------------------------- entry
+
+
+def _describe(class_uid: int, activity_id: int, activity: str) -> dict[str, Any]:
+    """The descriptive OCSF attributes of a class/activity pair (cached: they never vary)."""
+    key = (class_uid, activity_id, activity)
+    found = _DESCRIPTIONS.get(key)
+    if found is None:
+        name = CLASS_NAMES[class_uid]
+        found = {
+            "class_name": name,
+            "category_uid": class_uid // 1000,
+            "category_name": _CATEGORIES[class_uid // 1000],
+            "activity_id": activity_id,
+            "activity_name": activity,
+            "type_uid": class_uid * 100 + activity_id,
+            "type_name": f"{name}: {activity}",
+        }
+        if len(_DESCRIPTIONS) < 256:
+            _DESCRIPTIONS[key] = found
+    return found
+
+
+_DESCRIPTIONS: dict[tuple[int, int, str], dict[str, Any]] = {}
+
+
+def build_ocsf(w: WinFlat) -> tuple[int, Ocsf]:
+    """The OCSF class and object for one flattened Windows record."""
+    f = w.fields
+    builder = _BUILDERS.get(_MAP.classes.get((w.family, w.event_id), ""))
+    level = f.get("Level")
+    severity = _MAP.levels.get(level, 0) if type(level) is int else w.severity_hint or 0
+    provider = f.get("Provider_Name")
+    if provider is not None and type(provider) is not str:
+        provider = str(provider)
+    metadata: dict[str, Any] = {
+        "version": OCSF_VERSION,
+        "product": {"name": provider or "Microsoft Windows", "vendor_name": "Microsoft"},
+        "event_code": str(w.event_id),
+        "original_time": w.original_time,
+    }
+    channel = f.get("Channel")
+    if channel is not None:
+        metadata["log_name"] = str(channel)
+    if provider:
+        metadata["log_provider"] = provider
+    uid = f.get("EventRecordID")
+    if uid is not None:
+        metadata["uid"] = str(uid)
+    if w.collector:
+        metadata["loggers"] = [{"name": "nxlog", "device": {"hostname": w.collector}}]
+    ocsf: Ocsf = {
+        "time": w.time,
+        "severity_id": severity,
+        "severity": _SEVERITIES[severity],
+        "metadata": metadata,
+    }
+    computer = _s(f, "Computer")
+    if computer is not None:
+        ocsf["device"] = {"hostname": computer}
+    if builder is None:
+        class_uid = CLASS_BASE_EVENT
+        ocsf["class_uid"] = class_uid
+        ocsf.update(_describe(class_uid, 0, "Unknown"))
+        ocsf["message"] = w.message or f"{provider or 'Windows'} event {w.event_id}"
+        if w.payload:
+            ocsf["unmapped"] = w.payload
+        return class_uid, ocsf
+    class_uid = builder[0]
+    ocsf["class_uid"] = class_uid
+    activity_id, activity = builder[1](w, ocsf)
+    ocsf.update(_describe(class_uid, activity_id, activity))
+    return class_uid, ocsf
