@@ -14,6 +14,7 @@ Findings (see DESIGN.md Contracts):
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections import Counter
@@ -39,7 +40,7 @@ from garrison.detect.base import DETECTORS, Detector, DetectorContext
 from garrison.detect.sigma.cache import RuleCache
 from garrison.detect.sigma.compile import leaves
 from garrison.detect.sigma.correlation import CorrelationHit, CorrelationState
-from garrison.detect.sigma.engine import Engine, Match, RuleMeta
+from garrison.detect.sigma.engine import Engine, Match, RuleMeta, gc_paused
 from garrison.detect.sigma.loader import load_rules, load_texts
 from garrison.detect.sigma.noise import Grouper, SigmaOptions
 from garrison.detect.sigma.ruleset import RuleSet, build_ruleset
@@ -238,9 +239,15 @@ def load_detector(paths: Sequence[Path], home: Path | None = None,
         options or {})
     started = time.perf_counter()
     cache_root = home / "cache" / "sigma" if home is not None and opts.cache else None
-    loaded = load_rules(paths, RuleCache(cache_root))
-    ruleset = build_ruleset(loaded, opts)
-    return SigmaDetector(ruleset, opts, time.perf_counter() - started, loaded.cache_hits)
+    with gc_paused():
+        loaded = load_rules(paths, RuleCache(cache_root))
+        ruleset = build_ruleset(loaded, opts)
+    ruleset_cache_hits = loaded.cache_hits
+    del loaded
+    if opts.freeze_gc:
+        gc.collect()
+        gc.freeze()
+    return SigmaDetector(ruleset, opts, time.perf_counter() - started, ruleset_cache_hits)
 
 
 def detector_from_yaml(*texts: str, options: dict[str, Any] | SigmaOptions | None = None

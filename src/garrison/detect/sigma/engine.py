@@ -10,7 +10,9 @@ evaluation of the few candidate rules.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +36,22 @@ from garrison.detect.sigma.view import EventView, raw_text
 
 #: Distinct source keys kept; beyond this, buckets are rebuilt on demand (bounded memory).
 MAX_BUCKETS = 4096
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic GC while building many long-lived objects (rules, buckets).
+
+    Building allocates hundreds of thousands of objects that all stay alive; each automatic
+    full collection would rescan them for nothing. Pausing halves load and bucket time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(slots=True)
@@ -134,7 +152,8 @@ class Engine:
         bucket = self._buckets.get(raw)
         if bucket is None:
             key = self.logsources.key_for(fields, fmt, class_uid)
-            bucket = self.build_bucket(key)
+            with gc_paused():
+                bucket = self.build_bucket(key)
             if len(self._buckets) >= MAX_BUCKETS:
                 self._buckets.clear()
             self._buckets[raw] = bucket
