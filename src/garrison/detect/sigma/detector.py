@@ -99,7 +99,7 @@ class SigmaDetector(Detector):
         for event in events:
             try:
                 matches, view = self.engine.match(event.fields, event.provenance.source_format,
-                                                  event.class_uid)
+                                                  event.class_uid, event.ocsf)
             except Exception:  # a hostile event must never stop the run
                 self.event_errors += 1
                 log.debug("sigma: event %s could not be evaluated", event.uid, exc_info=True)

@@ -29,7 +29,13 @@ from garrison.detect.sigma.compile import (
     where_tree,
 )
 from garrison.detect.sigma.fieldmap import FieldMap, default_fieldmaps
-from garrison.detect.sigma.logsource import LogsourceMap, SourceKey, Target, default_logsources
+from garrison.detect.sigma.logsource import (
+    LogsourceMap,
+    SourceKey,
+    Target,
+    default_logsources,
+    service_value,
+)
 from garrison.detect.sigma.modifiers import Pred
 from garrison.detect.sigma.prefilter import CandidateIndex, best_requirements, requirements
 from garrison.detect.sigma.view import EventView, raw_text
@@ -118,8 +124,8 @@ class Engine:
         self.placeholders = placeholders or {}
         self.native = native
         self._buckets: dict[tuple[Any, ...], Bucket] = {}
-        self._service_field = {fmt: spec.get("service_field")
-                               for spec in self.logsources.other for fmt in spec["formats"]}
+        self._service_spec = {fmt: spec for spec in self.logsources.other
+                              for fmt in spec["formats"]}
         self._explainers: dict[tuple[int, str], list[tuple[Named, Pred]]] = {}
         self.buckets_built = 0
         # rules by the channel their targets name (Windows) or by family (the rest)
@@ -138,20 +144,22 @@ class Engine:
         self._unfolded: dict[tuple[int, int], tuple[Pred, list[Any]]] = {}
 
     # ------------------------------------------------------------------ buckets
-    def _raw_key(self, fields: Mapping[str, Any], fmt: str, class_uid: int) -> tuple[Any, ...]:
+    def _raw_key(self, fields: Mapping[str, Any], fmt: str, class_uid: int,
+                 ocsf: Mapping[str, Any] | None) -> tuple[Any, ...]:
         channel = fields.get("Channel")
         if channel is not None:
             return (_hashable(channel), _hashable(fields.get("EventID")),
                     _hashable(fields.get("Provider_Name")))
-        svc_field = self._service_field.get(fmt)
-        return ("", fmt, class_uid, _hashable(fields.get(svc_field)) if svc_field else None)
+        spec = self._service_spec.get(fmt)
+        svc = service_value(spec, fields, ocsf) if spec else None
+        return ("", fmt, class_uid, _hashable(svc))
 
-    def bucket_for(self, fields: Mapping[str, Any], fmt: str = "", class_uid: int = 0
-                   ) -> Bucket:
-        raw = self._raw_key(fields, fmt, class_uid)
+    def bucket_for(self, fields: Mapping[str, Any], fmt: str = "", class_uid: int = 0,
+                   ocsf: Mapping[str, Any] | None = None) -> Bucket:
+        raw = self._raw_key(fields, fmt, class_uid, ocsf)
         bucket = self._buckets.get(raw)
         if bucket is None:
-            key = self.logsources.key_for(fields, fmt, class_uid)
+            key = self.logsources.key_for(fields, fmt, class_uid, ocsf)
             with gc_paused():
                 bucket = self.build_bucket(key)
             if len(self._buckets) >= MAX_BUCKETS:
@@ -209,10 +217,10 @@ class Engine:
         return parts[0] if len(parts) == 1 else And(parts)
 
     # ------------------------------------------------------------------ matching
-    def match(self, fields: Mapping[str, Any], fmt: str = "", class_uid: int = 0
-              ) -> tuple[list[Match], EventView]:
+    def match(self, fields: Mapping[str, Any], fmt: str = "", class_uid: int = 0,
+              ocsf: Mapping[str, Any] | None = None) -> tuple[list[Match], EventView]:
         """The rules this event matches, and the view (lower-cased values) used."""
-        bucket = self.bucket_for(fields, fmt, class_uid)
+        bucket = self.bucket_for(fields, fmt, class_uid, ocsf)
         view = EventView(fields)  # type: ignore[arg-type]
         out: list[Match] = []
         if not bucket.rules:

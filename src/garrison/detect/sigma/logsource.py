@@ -111,7 +111,8 @@ class LogsourceMap:
             return [Target("windows", channels)], True
         return [Target("windows")], True
 
-    def key_for(self, fields: Mapping[str, Any], fmt: str, class_uid: int) -> SourceKey:
+    def key_for(self, fields: Mapping[str, Any], fmt: str, class_uid: int,
+                ocsf: Mapping[str, Any] | None = None) -> SourceKey:
         """The source key of one event."""
         channel = fields.get("Channel")
         if isinstance(channel, str) and channel:
@@ -122,7 +123,7 @@ class LogsourceMap:
         for spec in self.other:
             if fmt in spec["formats"]:
                 return SourceKey(spec["product"], fmt=fmt, class_uid=class_uid,
-                                 services=_services(spec, fields),
+                                 services=_services(spec, service_value(spec, fields, ocsf)),
                                  categories=frozenset(spec.get("categories", {}).get(
                                      class_uid, [])))
         return SourceKey("", fmt=fmt, class_uid=class_uid)
@@ -140,14 +141,29 @@ def _cats(spec: Mapping[str, Any]) -> set[str]:
     return {c for cats in spec.get("categories", {}).values() for c in cats}
 
 
-def _services(spec: Mapping[str, Any], fields: Mapping[str, Any]) -> frozenset[str]:
-    out = set(spec.get("services", []))
+def service_value(spec: Mapping[str, Any], fields: Mapping[str, Any],
+                  ocsf: Mapping[str, Any] | None) -> Any:
+    """The value naming an event's service: a field (``service_field``) or an OCSF path
+    (``service_ocsf``, e.g. Zeek's log name in ``metadata.log_name``)."""
     name_field = spec.get("service_field")
     if name_field:
         value = fields.get(name_field)
-        if isinstance(value, str) and value:
-            low = value.lower()
-            out.update(spec.get("service_names", {}).get(low, [low]))
+        if value is not None:
+            return value
+    path = spec.get("service_ocsf")
+    cur: Any = ocsf
+    if path and isinstance(cur, Mapping):
+        for part in str(path).split("."):
+            cur = cur.get(part) if isinstance(cur, Mapping) else None
+        return cur
+    return None
+
+
+def _services(spec: Mapping[str, Any], value: Any) -> frozenset[str]:
+    out = set(spec.get("services", []))
+    if isinstance(value, str) and value:
+        low = value.lower()
+        out.update(spec.get("service_names", {}).get(low, [low]))
     return frozenset(out)
 
 

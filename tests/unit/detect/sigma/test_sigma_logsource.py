@@ -157,3 +157,24 @@ def test_mapping_data_is_consistent() -> None:
     targets, known = ls.targets({"product": "windows", "category": "process_creation"})
     assert known and len(targets) == 2
     assert {t.fieldmap for t in targets} == {"", "security_process_creation"}
+
+
+def test_zeek_service_comes_from_the_log_name() -> None:
+    rule = """
+title: DNS TXT to a suspicious name
+logsource:
+    product: zeek
+    service: dns
+detection:
+    selection:
+        qtype_name: 'TXT'
+        query|endswith: '.evil.example'
+    condition: selection
+"""
+    det = detector_from_yaml(rule)
+    fields = {"ts": 1.0, "id.orig_h": "10.0.0.5", "query": "a.b.EVIL.example",
+              "qtype_name": "TXT"}
+    dns = {"class_uid": 4003, "metadata": {"log_name": "dns"}}
+    http = {"class_uid": 4002, "metadata": {"log_name": "http"}}
+    assert det.engine.match(fields, "zeek", 4003, dns)[0]
+    assert not det.engine.match(fields, "zeek", 4002, http)[0]
