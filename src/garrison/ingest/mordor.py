@@ -17,6 +17,10 @@ object. Each member is read as JSON lines:
   first member from its local header, so the lines before the damage survive; the damage
   itself is quarantined.
 
+The ``mordor`` normalizer maps Windows-shaped lines (OTRF flat/NXLog, Winlogbeat, EVTX JSON)
+and hands any other JSON object to the generic JSON-lines normalizer, so a zip of other
+JSON logs is not lost either.
+
 Clock: the flat OTRF export writes ``TimeCreated`` in the capture machine's local time (even
 when it ends in "Z", and sometimes on a 12-hour clock). The source learns the capture's
 offset from Sysmon records, which carry both ``UtcTime`` and ``TimeCreated``, over the first

@@ -535,25 +535,38 @@ def build_ocsf(w: WinFlat) -> tuple[int, Ocsf]:
         metadata["uid"] = str(uid)
     if w.collector:
         metadata["loggers"] = [{"name": "nxlog", "device": {"hostname": w.collector}}]
-    ocsf: Ocsf = {
+    computer = _s(f, "Computer")
+    if builder is None:  # most events: one literal, no builder call
+        ocsf: Ocsf = {
+            "class_uid": CLASS_BASE_EVENT,
+            "class_name": "Base Event",
+            "category_uid": 0,
+            "category_name": "Uncategorized",
+            "activity_id": 0,
+            "activity_name": "Unknown",
+            "type_uid": 0,
+            "type_name": "Base Event: Unknown",
+            "time": w.time,
+            "severity_id": severity,
+            "severity": _SEVERITIES[severity],
+            "metadata": metadata,
+            "message": w.message or f"{provider or 'Windows'} event {w.event_id}",
+        }
+        if computer is not None:
+            ocsf["device"] = {"hostname": computer}
+        if w.payload:
+            ocsf["unmapped"] = w.payload
+        return CLASS_BASE_EVENT, ocsf
+    class_uid = builder[0]
+    ocsf = {
+        "class_uid": class_uid,
         "time": w.time,
         "severity_id": severity,
         "severity": _SEVERITIES[severity],
         "metadata": metadata,
     }
-    computer = _s(f, "Computer")
     if computer is not None:
         ocsf["device"] = {"hostname": computer}
-    if builder is None:
-        class_uid = CLASS_BASE_EVENT
-        ocsf["class_uid"] = class_uid
-        ocsf.update(_describe(class_uid, 0, "Unknown"))
-        ocsf["message"] = w.message or f"{provider or 'Windows'} event {w.event_id}"
-        if w.payload:
-            ocsf["unmapped"] = w.payload
-        return class_uid, ocsf
-    class_uid = builder[0]
-    ocsf["class_uid"] = class_uid
     activity_id, activity = builder[1](w, ocsf)
     ocsf.update(_describe(class_uid, activity_id, activity))
     return class_uid, ocsf

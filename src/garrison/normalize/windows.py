@@ -21,9 +21,13 @@ from typing import Any
 
 from garrison.core.events import RawRecord
 from garrison.ingest.mordor import CLOCK_OFFSET_META
-from garrison.normalize._windows_fields import WinFlat, from_evtx, from_flat, iso_z
+from garrison.normalize._windows_fields import WinFlat, from_evtx, iso_z
+from garrison.normalize._windows_flat import from_flat
 from garrison.normalize._windows_ocsf import build_ocsf
 from garrison.normalize.base import NORMALIZERS, Normalized
+
+#: Keys that make a JSON object a Windows event (OTRF/flat, Winlogbeat, EVTX JSON).
+_WINDOWS_KEYS = frozenset({"EventID", "winlog", "Event"})
 
 
 def _normalized(flat: WinFlat) -> Normalized:
@@ -53,8 +57,18 @@ def normalize_evtx(record: RawRecord) -> Normalized:
 def normalize_mordor(record: RawRecord) -> Normalized:
     """A Mordor/OTRF line: ``normalize_windows_dict``, plus the capture's clock correction
     (``meta["clock_offset_ms"]``, learnt by the Mordor source from Sysmon ``UtcTime``) for
-    records whose only time is the exporter's local ``TimeCreated``."""
-    flat = from_flat(record.data)
+    records whose only time is the exporter's local ``TimeCreated``.
+
+    A line that is not Windows-shaped at all (no ``EventID``, ``winlog`` or ``Event``: a zip
+    of other JSON logs) goes to the generic JSON-lines normalizer instead of quarantine.
+    """
+    data = record.data
+    if isinstance(data, dict) and not _WINDOWS_KEYS.intersection(data):
+        from garrison.normalize.jsonl import normalize_jsonl
+
+        result: Normalized = normalize_jsonl(record)
+        return result
+    flat = from_flat(data)
     offset = record.meta.get(CLOCK_OFFSET_META) if record.meta else None
     if type(offset) is int and offset and flat.time_source == "TimeCreated":
         flat.time += offset

@@ -230,3 +230,16 @@ def test_read_from_memory_zip_written_to_disk(tmp_path: Path) -> None:
 @pytest.mark.parametrize("content", [b"", b"\n\n\n"])
 def test_empty_members(tmp_path: Path, content: bytes) -> None:
     assert read(make_zip(tmp_path / "c.zip", {"m.json": content})) == []
+
+
+def test_zip_of_other_json_logs_is_not_lost(tmp_path: Path) -> None:
+    """Lines without EventID/winlog/Event go to the generic JSON-lines normalizer."""
+    lines = [
+        json.dumps({"ts": 1700000000.5, "id.orig_h": "10.0.0.1", "query": "a.example"}),
+        line(4624),
+    ]
+    items = read(make_zip(tmp_path / "c.zip", {"m.json": "\n".join(lines)}))
+    other = normalize_mordor(items[0])  # type: ignore[arg-type]
+    assert other.time == 1700000000500 and other.fields["query"] == "a.example"
+    windows = normalize_mordor(items[1])  # type: ignore[arg-type]
+    assert windows.fields["Channel"] == "Security" and windows.fields["EventID"] == 4624
