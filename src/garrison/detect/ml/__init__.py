@@ -1,0 +1,1 @@
+"""Machine-learning detectors: DGA, tunnelling, beaconing, identity analytics, anomaly."""

@@ -1,0 +1,1 @@
+"""Flow classification on KDD-style connection records (evaluated on NSL-KDD)."""
