@@ -44,18 +44,30 @@ def bridge_lateral(
     bridge_ms: int,
 ) -> int:
     """Union lateral-movement findings with the next findings on other hosts; returns joins."""
-    hosts = [frozenset(e for e in row if names[e].kind == "host") for row in rows]
+    sources = [i for i, f in enumerate(findings) if moves_laterally(f)]
+    if not sources:
+        return 0
+    is_host = [e.kind == "host" for e in names]
+    hosts_cache: dict[int, frozenset[int]] = {}
+
+    def hosts(i: int) -> frozenset[int]:
+        found = hosts_cache.get(i)
+        if found is None:
+            found = hosts_cache[i] = frozenset(e for e in rows[i] if is_host[e])
+        return found
+
     order = sorted(range(len(findings)), key=lambda i: findings[i].time)
     times = [findings[i].time for i in order]
     joins = 0
-    for i, f in enumerate(findings):
-        if not hosts[i] or not moves_laterally(f):
+    for i in sources:
+        f = findings[i]
+        if not hosts(i):
             continue
         start = bisect.bisect_right(times, f.time - 1)
         stop = bisect.bisect_right(times, f.time + bridge_ms)
         targets = 0
         for j in order[start:stop]:
-            if j == i or not hosts[j] or hosts[j] & hosts[i]:
+            if j == i or not hosts(j) or hosts(j) & hosts(i):
                 continue
             uf.union(i, j)
             joins += 1

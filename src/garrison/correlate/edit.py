@@ -4,7 +4,7 @@ Both operations rebuild the incident(s) from the member findings, so the score, 
 the story and the enrichment (assets, identities, intel, which live on the findings) are
 recomputed and nothing is lost: a split piece keeps the enrichment of its own findings, a
 merged incident the union. The surviving incident keeps its uid, status and verdict; a
-split-off piece gets a fresh uid from its findings and starts as ``new``.
+split-off piece gets a fresh uid from its findings and its source, and starts as ``new``.
 """
 
 from __future__ import annotations
@@ -57,6 +57,10 @@ def split(
     if not moved or not stays:
         raise UsageError("a split needs findings on both sides")
     kept = _rebuild(incident, stays, cfg, incident.uid)
-    new = _rebuild(None, moved, cfg, incident_uid([f.uid for f in moved]))
+    # Salted with the source: the moved findings may be exactly those the survivor's own
+    # uid was once derived from.
+    new = _rebuild(
+        None, moved, cfg, incident_uid([*(f.uid for f in moved), f"split:{incident.uid}"])
+    )
     new.explanation["split_from"] = incident.uid
     return kept, new

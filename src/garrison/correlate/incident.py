@@ -26,7 +26,7 @@ from garrison.triage.config import RiskConfig
 from garrison.triage.enrich.enricher import enrichment_of
 from garrison.triage.enrich.inventory import CRITICALITY_RANK
 from garrison.triage.noise import last_seen
-from garrison.triage.risk import Crossing, IncidentRisk, entity_risks, incident_risk
+from garrison.triage.risk import Crossing, IncidentRisk, first_crossing, incident_risk
 
 _WHO_KINDS = {"host": 0, "user": 1, "ip": 2, "domain": 3, "hash": 4, "process": 5}
 
@@ -93,7 +93,7 @@ def _factors(risk: IncidentRisk, score: int) -> dict[str, float]:
             continue
         for name, part in f.risk_parts.items():
             raw[name] += value * part / f.risk_score
-    for name in ("kill_chain_breadth", "saturation"):
+    for name in ("kill_chain_breadth", "saturation", "corroboration_cap"):
         if name in risk.parts:
             raw[name] += risk.parts[name]
     return apportion(dict(raw), score)
@@ -129,7 +129,7 @@ def build_incident(
 ) -> Incident:
     """The incident over ``members`` (all active findings of one group)."""
     if opened is None:
-        _, opened = entity_risks(members, cfg)
+        opened = first_crossing(members, cfg)
     tactics = sorted(
         {a.tactic_name for f in members for a in f.attacks if a.tactic_name}, key=tactic_rank
     )

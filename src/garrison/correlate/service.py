@@ -18,10 +18,12 @@ findings of this run, except for incidents an analyst merged (which keep their m
 
 from __future__ import annotations
 
+import gc
 import statistics
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,11 +39,28 @@ from garrison.correlate.store import IncidentStore
 from garrison.store.state import StateDB
 from garrison.triage.config import TriageConfig, load_triage_config
 from garrison.triage.marks import triage_block
-from garrison.triage.risk import entity_risks
+from garrison.triage.risk import first_crossing
 from garrison.triage.service import TriageService, active
 from garrison.triage.store import FindingStore
 
 INDEX_FILE = "incidents.usearch"
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector during bulk allocation (restored after).
+
+    Triage and correlation allocate millions of small acyclic objects; the collector's
+    repeated full passes over them cost ~25 % at 300k findings and grow with the heap.
+    Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(slots=True)
@@ -113,8 +132,9 @@ class AlertPipeline:
 
     # -- the hunt step ----------------------------------------------------------------------
     def process(self, findings: Sequence[Finding]) -> tuple[list[Finding], list[Incident]]:
-        kept = self.triage.process(findings)
-        incidents = self.correlate(kept)
+        with paused_gc():
+            kept = self.triage.process(findings)
+            incidents = self.correlate(kept)
         self.persist(kept, incidents)
         if self.findings_store is not None and self.triage.all_rules():
             self.triage.reapply_stored()
@@ -147,6 +167,10 @@ class AlertPipeline:
 
     def correlate(self, findings: Sequence[Finding]) -> list[Incident]:
         """Incidents over triaged findings, highest risk first (also fills ``stats``)."""
+        with paused_gc():
+            return self._correlate(findings)
+
+    def _correlate(self, findings: Sequence[Finding]) -> list[Incident]:
         stats = self.stats
         live = active(findings)
         stats.findings_in += len(findings)
@@ -156,7 +180,7 @@ class AlertPipeline:
         incidents: list[Incident] = []
         for uid, members, pinned in self._groups(live):
             stats.groups += 1
-            _, opened = entity_risks(members, rcfg)
+            opened = first_crossing(members, rcfg)
             if opened is None and not pinned:
                 stats.below_threshold_groups += 1
                 stats.below_threshold_findings += len(members)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from garrison.core.attack import attack_of
@@ -92,11 +93,10 @@ def generate(
     # and then one of the others; some users are much noisier than the rest.
     weights = [1.0 / (r + 1) for r in range(n_rules)]
     habits = [rng.choices(range(n_rules), weights=weights, k=3) for _ in range(n_users)]
-    activity = [rng.paretovariate(1.5) for _ in range(n_users)]
+    activity = list(accumulate(rng.paretovariate(1.5) for _ in range(n_users)))
+    people = range(n_users)
     for i in range(max(0, n_findings - chain_findings)):
-        uid_n = (
-            rng.choices(range(n_users), weights=activity)[0] if i % 4 else rng.randrange(n_users)
-        )
+        uid_n = rng.choices(people, cum_weights=activity)[0] if i % 4 else rng.randrange(n_users)
         r = rng.choice(habits[uid_n]) if rng.random() < 0.9 else rng.randrange(n_rules)
         rule, tech, sev, conf = rules[r]
         entities = [Entity("user", users[uid_n]), Entity("host", hosts[uid_n])]

@@ -8,7 +8,7 @@ Example::
 
     [triage.risk]
     half_life = "24h"         # entity risk halves every 24 h
-    threshold = 50            # an entity whose decayed risk reaches this opens an incident
+    threshold = 60            # an entity whose decayed risk reaches this opens an incident
 
     [[triage.suppress]]       # keep the first finding per window, count the rest
     analytic = "5f1a*"        # glob over the analytic uid (Sigma rule id, detector id)
@@ -80,13 +80,16 @@ class RiskConfig:
     """Risk-based alerting: how findings turn into entity risk, and when it opens an incident."""
 
     half_life_ms: int = DAY_MS
-    #: Decayed entity risk at which an incident opens (a single high-severity,
-    #: confident finding reaches it; two medium ones close together do too).
-    threshold: float = 50.0
+    #: Decayed entity risk at which an incident opens: the floor of the High band. A
+    #: confident high-severity finding reaches it alone, two medium ones close together
+    #: do too, low-severity ones alone never do (unless the asset or intel lifts them).
+    threshold: float = 60.0
     #: Each further finding of the same analytic in one incident counts this much less.
     repeat_factor: float = 0.25
     #: In an incident's score the n-th strongest analytic counts ``stack_factor ** n``.
     stack_factor: float = 0.5
+    #: An incident scores at most this much above its strongest finding.
+    corroboration_max: float = 25.0
     #: Bonus per ATT&CK tactic beyond the first in one incident.
     breadth_per_tactic: float = 5.0
     #: How many analytics an incident's explanation names before "other analytics".
@@ -192,6 +195,7 @@ def _risk(data: dict[str, Any]) -> RiskConfig:
             "threshold",
             "repeat_factor",
             "stack_factor",
+            "corroboration_max",
             "breadth_per_tactic",
             "top_parts",
         },
@@ -205,6 +209,10 @@ def _risk(data: dict[str, Any]) -> RiskConfig:
         cfg.repeat_factor = _number(data["repeat_factor"], "[triage.risk] repeat_factor", 0, 1)
     if "stack_factor" in data:
         cfg.stack_factor = _number(data["stack_factor"], "[triage.risk] stack_factor", 0, 1)
+    if "corroboration_max" in data:
+        cfg.corroboration_max = _number(
+            data["corroboration_max"], "[triage.risk] corroboration_max", 0, 100
+        )
     if "breadth_per_tactic" in data:
         cfg.breadth_per_tactic = _number(
             data["breadth_per_tactic"], "[triage.risk] breadth_per_tactic", 0, 100

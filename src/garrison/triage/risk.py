@@ -74,12 +74,12 @@ class StackedRisk:
     before the factors could overflow.
     """
 
-    __slots__ = ("half_life_ms", "peak", "ref", "stack", "sums", "top")
+    __slots__ = ("half_life_ms", "peak", "ref", "sums", "top", "weights")
 
     def __init__(self, half_life_ms: int, stack: float, top: int = 12) -> None:
         self.half_life_ms = max(1, half_life_ms)
-        self.stack = stack
         self.top = top
+        self.weights = [stack**i for i in range(top)]
         self.sums: dict[str, float] = {}
         self.ref: int | None = None
         self.peak = 0.0
@@ -102,8 +102,13 @@ class StackedRisk:
     def value_at(self, time: int) -> float:
         if self.ref is None:
             return 0.0
-        ranked = heapq.nlargest(self.top, self.sums.values())
-        stacked = sum(v * self.stack**i for i, v in enumerate(ranked))
+        values = self.sums.values()
+        ranked = (
+            heapq.nlargest(self.top, values)
+            if len(values) > self.top
+            else sorted(values, reverse=True)
+        )
+        stacked = sum(v * w for v, w in zip(ranked, self.weights, strict=False))
         return stacked * 0.5 ** ((time - self.ref) / self.half_life_ms)
 
 
@@ -116,6 +121,21 @@ def contributions(members: Sequence[Finding], cfg: RiskConfig) -> list[tuple[Fin
         seen[f.analytic_uid] = k + 1
         out.append((f, f.risk_score * cfg.repeat_factor**k))
     return out
+
+
+def first_crossing(members: Sequence[Finding], cfg: RiskConfig) -> Crossing | None:
+    """The first entity to reach the threshold, in time order (stops there)."""
+    risks: dict[str, StackedRisk] = {}
+    for f, points in contributions(members, cfg):
+        keys = [e.key() for e in f.entities] or [f"finding:{f.uid}"]
+        for key in dict.fromkeys(keys):
+            state = risks.get(key)
+            if state is None:
+                state = risks[key] = StackedRisk(cfg.half_life_ms, cfg.stack_factor)
+            value = state.add(f.time, _label(f), points)
+            if value >= cfg.threshold:
+                return Crossing(key, f.time, value, f.uid)
+    return None
 
 
 def entity_risks(
@@ -200,7 +220,11 @@ def incident_risk(members: Sequence[Finding], tactics: int, cfg: RiskConfig) -> 
         parts["kill_chain_breadth"] = float(breadth)
     total = sum(parts.values())
     capped = round(saturate(total))
-    if capped != total:
+    strongest = max((f.risk_score for f, _ in contrib), default=0)
+    ceiling = strongest + cfg.corroboration_max
+    if capped > ceiling:
+        parts["corroboration_cap"] = float(ceiling - total)
+    elif capped != total:
         parts["saturation"] = float(capped - total)
     top = sorted(weighted, key=lambda fv: (-fv[1], fv[0].time))
     return IncidentRisk(

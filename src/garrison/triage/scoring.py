@@ -21,8 +21,9 @@ from garrison.core.findings import Finding
 from garrison.triage.enrich.enricher import enrichment_of
 from garrison.triage.marks import disposition_of, is_suppressed, triage_block
 
-#: Base points per OCSF severity id: one confident high-severity finding is ~50.
-SEVERITY_POINTS = {0: 5, 1: 5, 2: 20, 3: 35, 4: 50, 5: 65}
+#: Base points per OCSF severity id, so that a confident finding alone lands in the risk
+#: band of its severity: Critical >= 80, High >= 60, Medium ~ Moderate, Low ~ Low.
+SEVERITY_POINTS = {0: 5, 1: 10, 2: 25, 3: 45, 4: 65, 5: 85}
 CRITICALITY_POINTS = {"unknown": 0, "low": 0, "medium": 5, "high": 10, "critical": 20}
 EXPOSURE_POINTS = {"internet": 5, "dmz": 3}
 PRIVILEGED_POINTS = 10
@@ -60,7 +61,7 @@ class ScoreContext:
 def _detector_parts(finding: Finding) -> dict[str, int]:
     base = SEVERITY_POINTS.get(finding.severity_id, 5)
     parts = {"severity": base}
-    confidence = round(base * (finding.confidence - 100) / 200)
+    confidence = round(base * (finding.confidence - 100) / 400)
     if confidence:
         parts["confidence"] = confidence
     tactics = {tactic_short(a.tactic_name) for a in finding.attacks if a.tactic_name}

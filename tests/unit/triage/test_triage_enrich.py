@@ -178,3 +178,14 @@ def test_unknown_host_is_unknown_and_recent_changes_are_windowed(tmp_path):
 def _write(path, text):
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_an_ip_the_inventory_knows_names_its_host_for_correlation(tmp_path):
+    enricher = Enricher(load_inventory(_write(tmp_path / "assets.csv", CSV)))
+    f = _finding(Entity("ip", "10.0.1.22"), Entity("domain", "tunnel.example"))
+    block = enricher.enrich(f)
+    assert Entity("host", "ws01") in f.entities
+    assert block["resolved"] == {"ip:10.0.1.22": "host:ws01"}
+    assert block["criticality"] == "medium"
+    unknown = _finding(Entity("ip", "192.0.2.1"))
+    assert "resolved" not in enricher.enrich(unknown) and len(unknown.entities) == 1

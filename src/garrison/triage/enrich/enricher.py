@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from garrison.core.entities import normalize_entity
 from garrison.core.findings import Finding
 from garrison.triage.enrich.intel import IntelContext
 from garrison.triage.enrich.inventory import CRITICALITY_RANK, Asset, AssetInventory
@@ -60,11 +61,34 @@ class Enricher:
                 found[id(asset)] = asset
         return sorted(found.values(), key=lambda a: (-a.rank, a.host)), ambiguous
 
+    def _resolve_hosts(self, finding: Finding) -> dict[str, str]:
+        """Name the host behind an IP the inventory knows, so correlation can use it.
+
+        A DNS tunnel seen on the network names ``10.10.21.233``; the endpoint alerts name
+        ``ws-8833``. With the inventory saying they are one machine, the finding gets the host
+        entity too (recorded under ``resolved``), and both land in one incident.
+        """
+        resolved: dict[str, str] = {}
+        for entity in list(finding.entities):
+            if entity.kind != "ip":
+                continue
+            matches = self.inventory.ip(entity.value)
+            if len(matches) != 1:
+                continue
+            host = normalize_entity("host", matches[0].host)
+            if host is not None and host not in finding.entities:
+                finding.entities.append(host)
+                resolved[entity.key()] = host.key()
+        return resolved
+
     def enrich(self, finding: Finding) -> dict[str, Any]:
+        resolved = self._resolve_hosts(finding)
         assets, ambiguous = self._assets(finding)
         block: dict[str, Any] = {
             "criticality": assets[0].criticality if assets else "unknown",
         }
+        if resolved:
+            block["resolved"] = resolved
         if assets:
             lo = finding.time - self.change_window_ms
             block["assets"] = [
