@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import re._parser as _sre_parse  # Python 3.11+: private but stable
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +29,13 @@ from garrison.detect.sigma.view import ALL_TEXT, EventView
 
 #: Requirements kept per rule.
 MAX_REQS = 3
-#: Literals shorter than this are too common to be worth an atom (except eq).
+#: Literals shorter than this are too common to be worth an atom (except eq) -- unless
+#: they hold a non-ASCII character (emoji, RTL override, homoglyphs), rare in logs.
 MIN_LIT = 3
+
+
+def too_short(lit: str) -> bool:
+    return len(lit) < MIN_LIT and (not lit or lit.isascii())
 
 Atom = tuple[str, str, str]  # (event field, kind, lower-case literal)
 Req = frozenset[Atom]
@@ -59,7 +64,7 @@ def _string_atoms(field_name: str, parts: list[Any], cased: bool,
                 return None
             out.add((field_name, "eq", pat.lit.lower()))
         elif pat.kind in ("start", "end", "contains"):
-            if len(pat.lit) < MIN_LIT:
+            if too_short(pat.lit):
                 return None
             out.add((field_name, pat.kind, pat.lit.lower()))
         elif pat.kind == "glob":
@@ -67,7 +72,7 @@ def _string_atoms(field_name: str, parts: list[Any], cased: bool,
             if not lits:
                 return None
             idx, lit = max(lits, key=lambda t: len(t[1]))
-            if len(lit) < MIN_LIT:
+            if too_short(lit):
                 return None
             kind = "start" if idx == 0 else "end" if idx == len(var) - 1 else "contains"
             out.add((field_name, kind, lit.lower()))
@@ -145,7 +150,7 @@ def _value_atoms(field_name: str, value: list[Any],
         return {(field_name, "eq", "true" if value[1] else "false")}
     if kind == "re":
         lits = regex_literals(value[1], value[2])
-        if not lits or any(len(x) < MIN_LIT for x in lits):
+        if not lits or any(too_short(x) for x in lits):
             return None
         return {(field_name, "contains", x) for x in lits}
     if kind == "exp":
@@ -175,7 +180,7 @@ def _keyword_reqs(leaf: Leaf, placeholders: dict[str, list[str]]) -> list[Req]:
             if not lits:
                 return [] if leaf.link == "or" else reqs
             lit = max(lits, key=len).lower()
-            if len(lit) < MIN_LIT or "\x00" in lit:
+            if too_short(lit) or "\x00" in lit:
                 return [] if leaf.link == "or" else reqs
             one.add((ALL_TEXT, "contains", lit))
         if leaf.link == "and":
@@ -264,6 +269,13 @@ class _FieldIndex:
     matcher: MultiMatcher | None = None
 
 
+def _finder(matcher: MultiMatcher | None) -> Callable[[str], list[tuple[int, int, int]]]:
+    """The matcher's all-occurrences search, as direct a call as possible."""
+    assert matcher is not None
+    native = getattr(matcher, "native_find_all", None)
+    return native if native is not None else matcher.find_all
+
+
 class CandidateIndex:
     """The requirement index of one bucket of rules."""
 
@@ -293,42 +305,64 @@ class CandidateIndex:
         for idx in fields.values():
             if idx.literals:
                 idx.matcher = multimatcher(idx.literals, native=native)
-        self._eq = [(f, i.eq) for f, i in fields.items() if i.eq]
-        self._scan = [(f, i.matcher, i.patterns) for f, i in fields.items() if i.matcher]
+        # (field, derived?, ...): derived keys (templates, all-values text) are not in the
+        # event's own dict and always go through the view
+        self._eq = [(f, f[:1] in _DERIVED, i.eq) for f, i in fields.items() if i.eq]
+        self._scan = [(f, f[:1] in _DERIVED, _finder(i.matcher),
+                       [(tuple(p.contains), tuple(p.start), tuple(p.end)) for p in i.patterns])
+                      for f, i in fields.items() if i.matcher]
         self.fields = sorted(fields)
 
     def candidates(self, view: EventView) -> list[int]:
         hits: dict[int, int] = {}
         get = hits.get
         fields = view.fields
-        for fld, eqmap in self._eq:
-            if fld not in fields and fld[:1] not in _DERIVED:
-                continue
-            s = view[fld]
+        for fld, derived, eqmap in self._eq:
+            if derived:
+                s = view[fld]
+            else:
+                raw = fields.get(fld)
+                if raw is None:
+                    continue
+                if type(raw) is str:
+                    s = view.get(fld)
+                    if s is None:
+                        s = view[fld] = raw.lower()
+                else:
+                    s = view[fld]
             if s is None:
                 continue
-            for text in ((s,) if isinstance(s, str) else s):
+            for text in ((s,) if type(s) is str else s):
                 entries = eqmap.get(text)
                 if entries:
                     for slot, bit in entries:
                         hits[slot] = get(slot, 0) | bit
-        for fld, matcher, patterns in self._scan:
-            if fld not in fields and fld[:1] not in _DERIVED:
-                continue
-            s = view[fld]
+        for fld, derived, find, patterns in self._scan:
+            if derived:
+                s = view[fld]
+            else:
+                raw = fields.get(fld)
+                if raw is None:
+                    continue
+                if type(raw) is str:
+                    s = view.get(fld)
+                    if s is None:
+                        s = view[fld] = raw.lower()
+                else:
+                    s = view[fld]
             if s is None:
                 continue
-            for text in ((s,) if isinstance(s, str) else s):
+            for text in ((s,) if type(s) is str else s):
                 end = len(text)
-                for pi, st, en in matcher.find_all(text):
-                    pat = patterns[pi]
-                    for slot, bit in pat.contains:
+                for pi, st, en in find(text):
+                    contains, start, ending = patterns[pi]
+                    for slot, bit in contains:
                         hits[slot] = get(slot, 0) | bit
                     if st == 0:
-                        for slot, bit in pat.start:
+                        for slot, bit in start:
                             hits[slot] = get(slot, 0) | bit
                     if en == end:
-                        for slot, bit in pat.end:
+                        for slot, bit in ending:
                             hits[slot] = get(slot, 0) | bit
         full = self.full
         out = [slot for slot, mask in hits.items() if mask == full[slot]]
