@@ -119,6 +119,16 @@ def garrison_hits(det: Any, events: list[Any]) -> tuple[set[str], Counter[str], 
     return files, rules, time.perf_counter() - started
 
 
+def garrison_matches(det: Any, events: list[Any]) -> dict[str, dict[int, str]]:
+    """title -> {event index: field map used} (for explaining differences)."""
+    out: dict[str, dict[int, str]] = {}
+    for i, ev in enumerate(events):
+        matches, _ = det.engine.match(ev.fields, ev.provenance.source_format, ev.class_uid)
+        for m in matches:
+            out.setdefault(det.engine.rules[m.rule].meta.title, {})[i] = m.fieldmap.name
+    return out
+
+
 def stream_worker(args: tuple[list[Path], str, list[Any], int, bool]) -> dict[str, Any]:
     """Run the detector over ``total`` replayed events; RSS at checkpoints."""
     files, home, events, total, warm = args
@@ -212,18 +222,24 @@ def baseline_run(queries: list[tuple[str, str]], events: list[Any], copies: int
     loaded = time.perf_counter() - started
     files: set[str] = set()
     rules: Counter[str] = Counter()
+    rows_of: dict[str, set[int]] = {}
+    errors: dict[str, str] = {}
     failed = 0
     for title, sql in queries:
         try:
-            for row in conn.execute(sql.replace("SELECT *", "SELECT source_path", 1)):
+            for row in conn.execute(sql.replace("SELECT *", "SELECT source_path, row_id", 1)):
                 rules[title] += 1
                 files.add(row[0])
-        except sqlite3.Error:
+                if copies == 1:
+                    rows_of.setdefault(title, set()).add(int(row[1]) - 1)
+        except sqlite3.Error as exc:
             failed += 1
+            errors[title] = str(exc)
     conn.close()
     return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu0,
             "load_seconds": loaded,
             "files": files, "rules": rules, "query_errors": failed, "events": n,
+            "rows_of": rows_of, "errors": errors,
             "rss_mb": rss_mb()}
 
 
@@ -239,6 +255,50 @@ def baseline_child(args: tuple[list[Path], list[Any], int]) -> dict[str, Any]:
 
 
 # -------------------------------------------------------------------------------- report
+
+def _why_base_only(det: Any, ev: Any, rule_index: int | None) -> tuple[str, str]:
+    bucket = det.engine.bucket_for(ev.fields, ev.provenance.source_format, ev.class_uid)
+    if rule_index not in bucket.rules:
+        where = f"{ev.fields.get('Channel')} EventID {ev.fields.get('EventID')}"
+        return ("baseline only: the rule's logsource excludes the event (the baseline "
+                "ignores logsource)", f"event is {where}")
+    return "baseline only: value semantics differ", ""
+
+
+def _why_ours_only(ev: Any, fmap: str, sql_error: str | None) -> tuple[str, str]:
+    if sql_error:
+        return "Garrison only: the baseline's SQL fails on a field absent from the data", \
+            sql_error
+    if fmap:
+        return "Garrison only: logsource field map (4688 / Defender names)", fmap
+    empty = sorted(k for k, v in ev.fields.items() if v in ("", None))
+    return ("Garrison only: value semantics differ",
+            f"null/empty in event: {', '.join(empty[:4])}" if empty else "")
+
+
+def explain_differences(det: Any, events: list[Any], base: dict[str, Any]) -> None:
+    """A reason for every match one side has and the other has not."""
+    ours = garrison_matches(det, events)
+    by_title = {r.meta.title: i for i, r in enumerate(det.engine.rules)}
+    reasons: Counter[str] = Counter()
+    per_rule: dict[str, Counter[str]] = {}
+    for title in sorted(set(ours) | set(base["rows_of"])):
+        mine = ours.get(title, {})
+        theirs = base["rows_of"].get(title, set())
+        whys = [_why_base_only(det, events[i], by_title.get(title)) for i in theirs - set(mine)]
+        whys += [_why_ours_only(events[i], fmap, base["errors"].get(title))
+                 for i, fmap in mine.items() if i not in theirs]
+        for short, detail in whys:
+            reasons[short] += 1
+            per_rule.setdefault(title, Counter())[f"{short} [{detail}]" if detail else short] += 1
+    say("  every differing match, by reason:")
+    for why, n in reasons.most_common():
+        say(f"    {n:5d}  {why}")
+    say("  per rule:")
+    for title, counts in sorted(per_rule.items()):
+        for why, n in counts.most_common():
+            say(f"    {title}: {n} x {why}")
+
 
 def show_differences(ours_files: set[str], ours_rules: Counter[str], base_files: set[str],
                      base_rules: Counter[str]) -> None:
@@ -309,6 +369,7 @@ def main() -> int:
                   f"{base['rules_failed']} rules not converted, "
                   f"{base['query_errors']} queries failed")
             show_differences(files, rules, base["files"], base["rules"])
+            explain_differences(det, events, base)
 
         # side by side on the same events: the samples x copies (first pass included:
         # per-source setup is part of Garrison's cost on a corpus this small)
