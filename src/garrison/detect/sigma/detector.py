@@ -91,6 +91,8 @@ class SigmaDetector(Detector):
         self.load_seconds = load_seconds
         self.cache_hits = cache_hits
         self._summary_fields: dict[tuple[int, str], list[str]] = {}
+        self._titles = {r.meta.uid: r.meta.title for r in ruleset.rules}
+        self._titles.update((c.meta.uid, c.meta.title) for c in ruleset.correlations)
 
     # ------------------------------------------------------------------ detection
     def observe(self, events: Sequence[Event]) -> list[Finding]:
@@ -228,7 +230,8 @@ class SigmaDetector(Detector):
             "matches_folded": self.grouper.folded,
             "correlation_matches_dropped": self.correlations.dropped,
             "source_buckets": self.engine.buckets_built,
-            "top_rules": dict(self.match_counts.most_common(25)),
+            "top_rules": [{"uid": uid, "title": self._titles.get(uid, uid), "matches": n}
+                          for uid, n in self.match_counts.most_common(25)],
         }
 
 
