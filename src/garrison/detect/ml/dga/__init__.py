@@ -1,0 +1,1 @@
+"""DGA domain detection: features, model, training, evaluation, batch scoring, detector."""

@@ -1,0 +1,300 @@
+"""The DGA model: features, gradient-boosted trees, Platt calibration, threshold, explanations.
+
+Scoring a batch: labels are sorted by length and encoded in chunks (little padding), the
+engineered features and the n-gram model's logit are computed with NumPy, scikit-learn's
+``HistGradientBoostingClassifier`` gives a logit, and a Platt sigmoid fitted on held-out
+data turns it into the probability of "malicious" at equal class priors. The verdict is
+``probability >= threshold``, the threshold having been fixed on held-out training data at a
+stated false-positive rate (see the model card).
+
+Explanations are exact for both parts: the n-gram model's terms, and Saabas path
+contributions for the trees (each split's change in node value, credited to the split's
+feature; they sum to the trees' logit). Both are in log-odds.
+
+The artefact is a skops file holding plain arrays and one scikit-learn estimator. It is
+loaded only after ``skops.io.get_untrusted_types`` shows nothing outside ``TRUSTED_TYPES``.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import skops.io as sio
+from numpy.typing import NDArray
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+
+from garrison.core.errors import InputError
+from garrison.detect.ml.dga.encoding import encode
+from garrison.detect.ml.dga.features import ENGINEERED, CharModel, engineered_features
+from garrison.detect.ml.dga.linear import LinearNgram
+from garrison.detect.ml.dga.words import PairTable, WordTable
+
+F32 = NDArray[np.float32]
+FORMAT = "garrison-dga/1"
+FEATURES = (*ENGINEERED, "ngram_logit")
+#: Types outside scikit-learn's defaults that the artefact may contain. Nothing else loads.
+TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
+CHUNK = 4096
+
+
+def shipped_model_path() -> Path:
+    return Path(str(importlib.resources.files("garrison.detect.ml").joinpath("models/dga.skops")))
+
+
+class _Trees:
+    """Saabas path attributions for the trees, computed through their leaves.
+
+    Each leaf's path fixes its attribution vector (the change in node value at every split,
+    credited to the split's feature), so it is computed once per leaf. At explanation time
+    scikit-learn's own compiled tree walk, run on a copy of each tree whose node values are
+    the node indices, returns the leaf each row reaches; the rows of the per-leaf matrix are
+    then summed. Attributions sum to the trees' raw output (the logit minus the baseline).
+    """
+
+    def __init__(self, gbm: HistGradientBoostingClassifier, n_features: int) -> None:
+        self.gbm = gbm
+        self.indexers: list[Any] = []
+        self.leaf_contrib: list[NDArray[np.float32]] = []
+        for (predictor,) in gbm._predictors:
+            nodes = predictor.nodes
+            contrib = np.zeros((len(nodes), n_features), dtype=np.float32)
+            stack = [(0, np.zeros(n_features, dtype=np.float64))]
+            while stack:
+                idx, acc = stack.pop()
+                node = nodes[idx]
+                if node["is_leaf"]:
+                    contrib[idx] = acc
+                    continue
+                for child in (int(node["left"]), int(node["right"])):
+                    step = acc.copy()
+                    step[int(node["feature_idx"])] += nodes[child]["value"] - node["value"]
+                    stack.append((child, step))
+            self.leaf_contrib.append(contrib)
+            indexed = nodes.copy()
+            indexed["value"] = np.arange(len(nodes), dtype=np.float64)
+            self.indexers.append(
+                TreePredictor(
+                    indexed, predictor.binned_left_cat_bitsets, predictor.raw_left_cat_bitsets
+                )
+            )
+
+    def contributions(self, x: F32) -> NDArray[np.float64]:
+        """(rows, features) log-odds contributions."""
+        out = np.zeros((x.shape[0], x.shape[1]), dtype=np.float64)
+        if x.shape[0] == 0:
+            return out
+        data = self.gbm._preprocess_X(x, reset=False)
+        bitsets, f_idx_map = self.gbm._bin_mapper.make_known_categories_bitsets()
+        for indexer, contrib in zip(self.indexers, self.leaf_contrib, strict=True):
+            leaf = indexer.predict(data, bitsets, f_idx_map, 1).astype(np.int64)
+            out += contrib[leaf]
+        return out
+
+
+@dataclass(slots=True)
+class DgaModel:
+    linear: LinearNgram
+    char_model: CharModel
+    words: WordTable
+    word_state: dict[str, Any]
+    gbm: HistGradientBoostingClassifier
+    platt: tuple[float, float]
+    threshold: float
+    benign_quantiles: F32
+    version: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    _trees: _Trees | None = None
+
+    # --- scoring ------------------------------------------------------------------------
+
+    def features(self, names: Sequence[str], suffixes: Sequence[str]) -> F32:
+        """The FEATURES matrix for labels (``example``) and their public suffixes."""
+        n = len(names)
+        out = np.zeros((n, len(FEATURES)), dtype=np.float32)
+        if n == 0:
+            return out
+        order = np.argsort(
+            np.fromiter((len(s) for s in names), dtype=np.int64, count=n), kind="stable"
+        )
+        for start in range(0, n, CHUNK):
+            idx = order[start : start + CHUNK]
+            chunk = [names[i] for i in idx]
+            codes, lengths = encode(chunk)
+            out[idx, :-1] = engineered_features(
+                codes, lengths, [suffixes[i] for i in idx], self.char_model, self.words
+            )
+            out[idx, -1] = self.linear.logit(codes, lengths)
+        return out
+
+    def logit(self, x: F32) -> F32:
+        """The trees' raw output, on one thread (OpenMP start-up costs more than it saves
+        on these batches, and badly so when other work shares the cores)."""
+        if len(x) == 0:
+            return np.zeros(0, dtype=np.float32)
+        raw = self.gbm._raw_predict(x, n_threads=1)
+        return np.asarray(raw, dtype=np.float32).reshape(-1)
+
+    def probability(self, logit: F32) -> F32:
+        a, b = self.platt
+        return (1.0 / (1.0 + np.exp(-(a * logit.astype(np.float64) + b)))).astype(np.float32)
+
+    def score(self, names: Sequence[str], suffixes: Sequence[str]) -> tuple[F32, F32]:
+        """Calibrated probabilities of "malicious" and the feature matrix they came from."""
+        x = self.features(names, suffixes)
+        return self.probability(self.logit(x)), x
+
+    # --- explanations -------------------------------------------------------------------
+
+    def contributions(self, x: F32) -> NDArray[np.float64]:
+        if self._trees is None:
+            self._trees = _Trees(self.gbm, len(FEATURES))
+        return self._trees.contributions(x)
+
+    def explain(self, names: Sequence[str], x: F32, top: int = 4) -> list[dict[str, Any]]:
+        """Per row: top features by log-odds contribution (with value and benign median)
+        and, for the n-gram part, the n-grams weighing most toward "malicious"."""
+        if len(names) == 0:
+            return []
+        contrib = self.contributions(x)
+        codes, lengths = encode(list(names))
+        grams = self.linear.top_ngrams(codes, lengths, 3)
+        order = np.argsort(-np.abs(contrib), axis=1)[:, :top]
+        rows = np.arange(len(names))[:, None]
+        values = np.round(x[rows, order].astype(np.float64), 4).tolist()
+        medians = np.round(self.benign_quantiles[1][order].astype(np.float64), 4).tolist()
+        weights = np.round(contrib[rows, order], 4).tolist()
+        out: list[dict[str, Any]] = []
+        for i, cols in enumerate(order.tolist()):
+            feats = [
+                {
+                    "feature": FEATURES[j],
+                    "value": _clean(values[i][k]),
+                    "benign_median": _clean(medians[i][k]),
+                    "contribution": weights[i][k],
+                }
+                for k, j in enumerate(cols)
+                if weights[i][k] != 0
+            ]
+            out.append(
+                {"top_features": feats, "ngrams": [{"ngram": g, "weight": w} for g, w in grams[i]]}
+            )
+        return out
+
+    # --- persistence --------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": self.version,
+            "features": list(FEATURES),
+            "linear": self.linear.to_state(),
+            "char_logp": self.char_model.logp,
+            "words": self.word_state,
+            "gbm": self.gbm,
+            "platt": list(self.platt),
+            "threshold": self.threshold,
+            "benign_quantiles": self.benign_quantiles,
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_state(cls, state: Any) -> DgaModel:
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            raise InputError("not a Garrison DGA model (format mismatch)")
+        if list(state["features"]) != list(FEATURES):
+            raise InputError("DGA model was trained with another feature set")
+        gbm = state["gbm"]
+        if not isinstance(gbm, HistGradientBoostingClassifier):
+            raise InputError("DGA model: unexpected estimator type")
+        words = state["words"]
+        table = table_from_state(words)
+        char_logp = np.asarray(state["char_logp"], dtype=np.float32)
+        if char_logp.shape != (40**3,):
+            raise InputError("DGA model: character model has the wrong shape")
+        platt = state["platt"]
+        return cls(
+            LinearNgram.from_state(state["linear"]),
+            CharModel(char_logp),
+            table,
+            dict(words),
+            gbm,
+            (float(platt[0]), float(platt[1])),
+            float(state["threshold"]),
+            np.asarray(state["benign_quantiles"], dtype=np.float32),
+            str(state["version"]),
+            dict(state.get("meta", {})),
+        )
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sio.dump(self.to_state(), path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+
+    @classmethod
+    def load(cls, path: Path) -> DgaModel:
+        """Load a skops artefact, refusing any type outside the allowlist."""
+        try:
+            untrusted = sio.get_untrusted_types(file=path)
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise InputError(f"cannot read DGA model {path}: {exc}") from exc
+        unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
+        if unexpected:
+            raise InputError(f"DGA model {path} holds untrusted types: {', '.join(unexpected)}")
+        state = sio.load(path, trusted=TRUSTED_TYPES)
+        return cls.from_state(state)
+
+
+def _clean(value: float) -> float | None:
+    """JSON-safe: None for NaN (the feature does not apply, e.g. no word pairs)."""
+    return None if value != value else value
+
+
+def table_from_state(words: dict[str, Any]) -> WordTable:
+    """The word table (and its word-pair table) from their stored arrays."""
+    table = WordTable.build(
+        np.asarray(words["hashes"], dtype=np.uint64),
+        np.asarray(words["costs"], dtype=np.float32),
+        np.asarray(words["lengths"], dtype=np.int64),
+        float(words["unknown_cost"]),
+    )
+    if "pair_keys" in words:
+        table.pairs = PairTable.build(
+            np.asarray(words["pair_keys"], dtype=np.uint32),
+            np.asarray(words["pair_pmi"], dtype=np.float32),
+        )
+    return table
+
+
+def card_path(model_path: Path) -> Path:
+    return model_path.with_name(model_path.name.replace(".skops", ".card.json"))
+
+
+def read_card(model_path: Path) -> dict[str, Any]:
+    path = card_path(model_path)
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+@cache
+def _load_cached(path: str) -> DgaModel:
+    return DgaModel.load(Path(path))
+
+
+def load_model(path: Path | None = None) -> DgaModel:
+    """The model at ``path``, or the one shipped with the package; cached per path."""
+    target = path or shipped_model_path()
+    if not target.is_file():
+        raise InputError(
+            f"DGA model not found: {target} (train one with `garrison models train dga --data DIR`)"
+        )
+    return _load_cached(str(target.resolve()))

@@ -1,0 +1,107 @@
+"""``garrison score DETECTOR FILE``: batch scoring for the text models (Contracts, DESIGN.md).
+
+One input per line in (``-`` reads standard input), one JSON object per line out:
+``{"input", "score", "verdict", "explanation"}``. Only ``dga`` has a model so far; ``url``
+and ``email`` are named in the dispatch table and answer with a usage error (exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+
+from garrison.core.errors import InputError, UsageError
+from garrison.interfaces.cli.common import err_console
+
+BATCH = 16_384
+
+
+def _lines(source: IO[bytes]) -> Iterator[list[bytes]]:
+    batch: list[bytes] = []
+    for line in source:
+        batch.append(line)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _score_dga(
+    source: IO[bytes],
+    sink: IO[str],
+    model_path: Path | None,
+    explain: bool,
+    threshold: float | None,
+) -> dict[str, int]:
+    from garrison.detect.ml.dga.model import load_model
+    from garrison.detect.ml.dga.scoring import score_lines
+
+    model = load_model(model_path)
+    counts: dict[str, int] = {}
+    for batch in _lines(source):
+        for result in score_lines(batch, model, explain=explain, threshold=threshold):
+            sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+            counts[result["verdict"]] = counts.get(result["verdict"], 0) + 1
+    return counts
+
+
+def _not_yet(name: str) -> Callable[..., dict[str, int]]:
+    def run(*_args: Any) -> dict[str, int]:
+        raise UsageError(
+            f"the {name!r} model is not available yet: only 'dga' can be scored in this build"
+        )
+
+    return run
+
+
+SCORERS: dict[str, Callable[..., dict[str, int]]] = {
+    "dga": _score_dga,
+    "url": _not_yet("url"),
+    "email": _not_yet("email"),
+}
+
+
+def score(
+    detector: Annotated[str, typer.Argument(help="Model to score with: dga (url, email later).")],
+    file: Annotated[str, typer.Argument(help="Input file, one item per line; '-' for stdin.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write results here (default stdout).")
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Model artefact (default: the shipped one).")
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option("--threshold", help="Override the model card's threshold.")
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain/--no-explain", help="Include per-item explanations.")
+    ] = True,
+) -> None:
+    """Score one input per line; write one JSON object per line."""
+    scorer = SCORERS.get(detector.lower())
+    if scorer is None:
+        raise UsageError(f"unknown model {detector!r} (known: {', '.join(SCORERS)})")
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise UsageError("--threshold must be between 0 and 1")
+    if file != "-" and not Path(file).is_file():
+        raise InputError(f"{file}: no such file")
+    source = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
+    sink = out.open("w", encoding="utf-8") if out else sys.stdout
+    try:
+        counts = scorer(source, sink, model, explain, threshold)
+    finally:
+        if file != "-":
+            source.close()
+        if out:
+            sink.close()
+    if out:
+        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no input"
+        err_console.print(
+            f"scored {sum(counts.values())} lines: {summary} -> {out}", highlight=False
+        )
