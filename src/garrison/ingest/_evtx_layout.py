@@ -152,18 +152,20 @@ def link_cycle(data: bytes) -> str:
     size = len(data)
     if size < CHUNK_HEADER:
         return ""
+    unpack = _U32.unpack_from
+    ends: set[int] = set()  # offsets already known to lead to the end of a chain
     for table, start, count in _LINK_TABLES:
-        for slot in range(count):
-            offset = _U32.unpack_from(data, start + 4 * slot)[0]
-            seen: set[int] = set()
-            while offset and offset + 4 <= size:
-                if offset in seen:
+        for slot, offset in enumerate(struct.unpack_from(f"<{count}I", data, start)):
+            path: set[int] = set()
+            while offset and offset + 4 <= size and offset not in ends:
+                if offset in path:
                     return (
                         f"{table} table entry {slot} leads into a link cycle at chunk "
                         f"offset {offset}"
                     )
-                seen.add(offset)
-                offset = _U32.unpack_from(data, offset)[0]
+                path.add(offset)
+                offset = unpack(data, offset)[0]
+            ends |= path
     return ""
 
 
