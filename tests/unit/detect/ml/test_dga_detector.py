@@ -144,3 +144,21 @@ def test_options_from_dict(tmp_path):
     allow.write_text("# ours\nExample.COM.\n\nfoo.net  # lab\n", encoding="utf-8")
     opts = DgaOptions.from_dict({"allowlist": str(allow), "burst_min": "5"})
     assert opts.allowlist == ("example.com", "foo.net") and opts.burst_min == 5
+
+
+def test_burst_context_lowers_the_reporting_threshold(model):
+    rng = random.Random(5)
+    names = [random_dga(rng) for _ in range(30)]
+    p, _ = model.score([n.split(".")[0] for n in names], [n.split(".")[1] for n in names])
+    strict = float(p.max()) + 1e-3  # above every score: nothing passes the strict threshold
+    quiet = [event(i, n, "10.3.0.1", "NOERROR", t=T0 + i * 3_600_000) for i, n in enumerate(names)]
+    det = DgaDetector(model, DgaOptions(threshold=min(strict, 1.0), burst_min=20))
+    det.observe(quiet)
+    assert det.finish() == []  # spread over hours, answered: no burst, nothing reported
+    bursty = [event(i, n, "10.3.0.2", "NXDOMAIN") for i, n in enumerate(names)]
+    det = DgaDetector(model, DgaOptions(threshold=min(strict, 1.0), burst_min=20))
+    det.observe(bursty)
+    found = {f.analytic_uid: f for f in det.finish()}
+    assert set(found) == {"ml.dga", "ml.dga.nxdomain_burst"}
+    assert found["ml.dga"].explanation["threshold"] == 0.5
+    assert found["ml.dga"].explanation["above_model_threshold"] == 0

@@ -7,9 +7,14 @@ domains judged malicious with their first events, plus the times of NXDOMAIN ans
 
 - ``ml.dga``: per host, the DGA-looking registered domains it looked up, with the model's
   calibrated probability as confidence (raised when the host also had an NXDOMAIN burst),
-  the top contributing features and n-grams of each domain, and the model version;
+  the top contributing features and n-grams of each domain, and the model version. A host
+  without a burst is reported for domains at or above the model's threshold (fixed at 1 %
+  FPR); a host *with* a burst for domains at or above ``burst_threshold`` (default 0.5,
+  "more likely generated than not"), because a burst of failed look-ups is itself strong
+  evidence of a DGA at work and short pronounceable DGAs (Simda) score below the strict
+  threshold one by one;
 - ``ml.dga.nxdomain_burst``: a host whose NXDOMAIN answers within one window reached the
-  burst size, with the share of DGA-looking names among them.
+  burst size, with the share of likely-DGA names among them.
 
 Names without a public suffix (``corp.local``, single labels), reverse lookups and
 anything invalid are not scored; they are counted in ``stats()``. An allowlist of
@@ -50,6 +55,9 @@ class DgaOptions:
     model: str = ""
     #: Override the model's threshold (probability); 0 keeps the model card's.
     threshold: float = 0.0
+    #: Threshold for a host that also had an NXDOMAIN burst: in that context a name the
+    #: model finds more likely generated than not (p >= 0.5) is worth reporting.
+    burst_threshold: float = 0.5
     burst_window_s: int = 300
     burst_min: int = 20
     max_domains_per_finding: int = 25
@@ -64,6 +72,7 @@ class DgaOptions:
         return cls(
             model=str(raw.get("model", "")),
             threshold=float(raw.get("threshold", 0.0)),
+            burst_threshold=float(raw.get("burst_threshold", 0.5)),
             burst_window_s=int(raw.get("burst_window_s", 300)),
             burst_min=int(raw.get("burst_min", 20)),
             max_domains_per_finding=int(raw.get("max_domains_per_finding", 25)),
@@ -82,6 +91,8 @@ class _Verdict:
     score: float
     malicious: bool
     explanation: dict[str, Any] = field(default_factory=dict)
+    #: At least the burst threshold: reported for hosts with an NXDOMAIN burst.
+    suspect: bool = False
 
 
 @dataclass(slots=True)
@@ -133,6 +144,7 @@ class DgaDetector(Detector):
         self.model = model
         self.options = options or DgaOptions()
         self.threshold = self.options.threshold or model.threshold
+        self.burst_threshold = min(self.options.burst_threshold, self.threshold)
         self.allow = frozenset(self.options.allowlist)
         self.verdicts: dict[str, _Verdict] = {}
         self.hosts: dict[str, _Host] = {}
@@ -140,6 +152,7 @@ class DgaDetector(Detector):
             "names_seen": 0,
             "scored": 0,
             "malicious_domains": 0,
+            "suspect_domains": 0,
             "skipped_invalid": 0,
             "skipped_no_suffix": 0,
             "skipped_allowlist": 0,
@@ -187,20 +200,21 @@ class DgaDetector(Detector):
             return
         probs, x = self.model.score([p.name for p in fresh], [p.suffix for p in fresh])
         self.counts["scored"] += len(fresh)
-        flagged = [i for i, p in enumerate(probs) if p >= self.threshold]
+        flagged = [i for i, p in enumerate(probs) if p >= self.burst_threshold]
         explained = self.model.explain([fresh[i].name for i in flagged], x[flagged])
         notes = dict(zip(flagged, explained, strict=True))
         for i, parsed in enumerate(fresh):
-            malicious = i in notes
+            malicious = bool(probs[i] >= self.threshold)
             self.counts["malicious_domains"] += malicious
+            self.counts["suspect_domains"] += i in notes
             self.verdicts[parsed.registered] = _Verdict(
-                float(probs[i]), malicious, notes.get(i, {})
+                float(probs[i]), malicious, notes.get(i, {}), i in notes
             )
 
     def _record(self, event: Event, view: DnsView, parsed: ParsedDomain | None) -> None:
         nx = view.is_dns and _is_nxdomain(event, view)
         verdict = self.verdicts.get(parsed.registered) if parsed else None
-        if not nx and (verdict is None or not verdict.malicious):
+        if not nx and (verdict is None or not verdict.suspect):
             return
         key, entity = _querier(view)
         host = self.hosts.get(key)
@@ -210,7 +224,7 @@ class DgaDetector(Detector):
         if nx:
             self.counts["nxdomain"] += 1
             host.nx.append((event.time, parsed.registered if parsed else "", evidence))
-        if parsed is not None and verdict is not None and verdict.malicious:
+        if parsed is not None and verdict is not None and verdict.suspect:
             seen = host.domains.setdefault(parsed.registered, _HostDomain())
             seen.count += 1
             seen.nxdomain += nx
@@ -225,9 +239,13 @@ class DgaDetector(Detector):
             host = self.hosts[key]
             burst = self._burst(host)
             if burst is not None:
-                findings.append(self._burst_finding(key, host, burst))
-            if host.domains:
-                findings.append(self._dga_finding(key, host, burst))
+                findings.append(self._burst_finding(host, burst))
+            cut = self.threshold if burst is None else self.burst_threshold
+            reported = {
+                d: seen for d, seen in host.domains.items() if self.verdicts[d].score >= cut
+            }
+            if reported:
+                findings.append(self._dga_finding(host, reported, burst))
         return findings
 
     def _burst(self, host: _Host) -> dict[str, Any] | None:
@@ -246,34 +264,44 @@ class DgaDetector(Detector):
             return None
         inside = host.nx[best_start : best_start + best]
         names = {d for _, d, _ in inside if d}
-        dga = {d for d in names if self.verdicts.get(d, _Verdict(0, False)).malicious}
-        scored = {d for d in names if d in self.verdicts}
+        scored = [self.verdicts[d].score for d in names if d in self.verdicts]
+        dga = [p for p in scored if p >= self.threshold]
+        likely = [p for p in scored if p >= 0.5]
         return {
             "nxdomain_in_window": best,
             "window_s": self.options.burst_window_s,
             "start": inside[0][0],
             "end": inside[-1][0],
             "unique_domains": len(names),
+            "scored_domains": len(scored),
             "dga_share": round(len(dga) / len(scored), 3) if scored else 0.0,
+            "likely_dga_share": round(len(likely) / len(scored), 3) if scored else 0.0,
+            "mean_dga_score": round(sum(scored) / len(scored), 3) if scored else 0.0,
             "total_nxdomain": len(host.nx),
             "evidences": [e for _, _, e in inside[:20]],
         }
 
-    def _dga_finding(self, key: str, host: _Host, burst: dict[str, Any] | None) -> Finding:
-        ranked = sorted(host.domains.items(), key=lambda kv: -self.verdicts[kv[0]].score)
+    def _dga_finding(
+        self, host: _Host, domains: dict[str, _HostDomain], burst: dict[str, Any] | None
+    ) -> Finding:
+        ranked = sorted(domains.items(), key=lambda kv: -self.verdicts[kv[0]].score)
         shown = ranked[: self.options.max_domains_per_finding]
         top = self.verdicts[shown[0][0]].score
         boost = 0.0
         if burst is not None:
-            boost = 0.5 * min(1.0, burst["dga_share"] + 0.25)
+            boost = 0.5 * min(1.0, burst["likely_dga_share"] + 0.25)
         confidence = 1.0 - (1.0 - top) * (1.0 - boost)
         evidences = [ev for _, seen in shown for ev in seen.evidences]
         entities = ([host.entity] if host.entity else []) + [Entity("domain", d) for d, _ in shown]
         severity = SEVERITY_HIGH if (burst or len(ranked) >= 5) else SEVERITY_MEDIUM
         who = host.entity.value if host.entity else "an unknown host"
         explanation = {
-            "threshold": round(self.threshold, 4),
+            "threshold": round(self.threshold if burst is None else self.burst_threshold, 4),
+            "threshold_note": "model threshold (1 % FPR on training data)"
+            if burst is None
+            else "burst-context threshold: the host also had an NXDOMAIN burst",
             "domains_flagged": len(ranked),
+            "above_model_threshold": sum(1 for d, _ in ranked if self.verdicts[d].malicious),
             "domains": [
                 {
                     "domain": d,
@@ -302,14 +330,14 @@ class DgaDetector(Detector):
             entities=entities,
             analytic_type="ml",
             description="Domain names that the DGA model scores as algorithmically generated "
-            f"(calibrated probability >= {self.threshold:.3f}).",
+            f"(calibrated probability >= {explanation['threshold']:.3f}).",
             explanation=explanation,
             model_version=self.model.version,
         )
 
-    def _burst_finding(self, key: str, host: _Host, burst: dict[str, Any]) -> Finding:
+    def _burst_finding(self, host: _Host, burst: dict[str, Any]) -> Finding:
         who = host.entity.value if host.entity else "an unknown host"
-        share = burst["dga_share"]
+        share = burst["likely_dga_share"]
         confidence = 40 + 55 * min(1.0, share * 1.5)
         return Finding(
             analytic_uid=f"{self.id}.nxdomain_burst",
