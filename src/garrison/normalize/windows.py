@@ -50,7 +50,9 @@ def normalize_windows_dict(data: dict) -> Normalized:
 
 @NORMALIZERS.register("evtx")
 def normalize_evtx(record: RawRecord) -> Normalized:
-    return _normalized(from_evtx(record.data))
+    flat = from_evtx(record.data)
+    class_uid, ocsf = build_ocsf(flat)
+    return Normalized(class_uid, flat.time, ocsf, flat.fields)
 
 
 @NORMALIZERS.register("mordor")
