@@ -116,18 +116,21 @@ hostile_value = st.recursive(
     max_leaves=8)
 
 
+HOSTILE_RULES = [
+    rule_yaml([("Image", "endswith", ["abc"]), ("CommandLine", "contains", ["a b"])],
+              [("F1", "re", ["ab+c"])], "sel and not flt"),
+    "title: k\nlogsource: {product: windows}\ndetection:\n"
+    "    k: ['needle', 'x*y']\n    c:\n        DestinationIp|cidr: '10.0.0.0/8'\n"
+    "    condition: k or c\n"]
+HOSTILE_DETECTOR = detector_from_yaml(*HOSTILE_RULES)
+
+
 @settings(max_examples=200, deadline=None)
 @given(fields=st.dictionaries(st.sampled_from(
     ["Channel", "EventID", "Provider_Name", "Image", "CommandLine", "F1", "DestinationIp"]),
     hostile_value, max_size=7))
 def test_hostile_field_values_never_raise(fields: dict[str, Any]) -> None:
-    rules = [rule_yaml([("Image", "endswith", ["abc"]), ("CommandLine", "contains", ["a b"])],
-                       [("F1", "re", ["ab+c"])], "sel and not flt"),
-             "title: k\nlogsource: {product: windows}\ndetection:\n"
-             "    k: ['needle', 'x*y']\n    c:\n        DestinationIp|cidr: '10.0.0.0/8'\n"
-             "    condition: k or c\n"]
-    det = detector_from_yaml(*rules)
-    det.engine.match(fields, "evtx", 0)
+    HOSTILE_DETECTOR.engine.match(fields, "evtx", 0)
 
 
 def test_regex_literals() -> None:
