@@ -1,24 +1,20 @@
 """The Sigma engine on real data: SigmaHQ's regression suite and the EVTX attack samples.
 
-Events come through the real ingest path (EVTX source + Windows normalizer) when those are
-registered; until then from the regression suite's JSON twins of the same records,
-flattened by the field convention (COMMON.md), so the engine is still held to the suite.
+Events come through the real ingest path: the EVTX source and the Windows normalizer, as
+``garrison hunt`` reads them.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-from garrison.core.events import Event, Provenance
+from garrison.core.events import Event
 from garrison.detect.sigma import load_detector
-from garrison.ingest.base import SOURCES
 from garrison.ingest.reader import InputFile, batches, open_source
 from garrison.pipeline import build_events
 
@@ -27,15 +23,10 @@ pytestmark = pytest.mark.corpus
 RULE_DIRS = ("rules", "rules-emerging-threats", "rules-threat-hunting")
 
 
-def evtx_pipeline_ready() -> bool:
-    import garrison.normalize.builtin  # noqa: F401  (registers normalizers)
-    from garrison.normalize.base import NORMALIZERS
-
-    return "evtx" in SOURCES and "evtx" in NORMALIZERS
-
-
 def events_of_file(path: Path) -> list[Event]:
     """Every event of one file through the real source + normalizer."""
+    import garrison.normalize.builtin  # noqa: F401  (registers the normalizers)
+
     file = InputFile(path, str(path))
     source = open_source(file)
     out: list[Event] = []
@@ -45,78 +36,6 @@ def events_of_file(path: Path) -> list[Event]:
         events, _ = build_events(batch, 0)
         out.extend(events)
     return out
-
-
-# --- fallback: the JSON twins of the regression EVTX files -------------------------------
-
-def _attrs(node: Any, key: str) -> dict[str, Any]:
-    value = node.get(key) if isinstance(node, dict) else None
-    return value.get("#attributes", {}) if isinstance(value, dict) else {}
-
-
-def flatten_evtx_json(record: dict[str, Any]) -> dict[str, Any]:
-    ev = record.get("Event", record)
-    system = ev.get("System") or {}
-    f: dict[str, Any] = {}
-    eid = system.get("EventID")
-    f["EventID"] = eid.get("#text") if isinstance(eid, dict) else eid
-    for key in ("Channel", "Computer", "EventRecordID", "Level", "Task", "Opcode", "Keywords",
-                "Version"):
-        if key in system:
-            f[key] = system[key]
-    for src, pairs in (("Provider", (("Name", "Provider_Name"), ("Guid", "Provider_Guid"))),
-                       ("TimeCreated", (("SystemTime", "TimeCreated"),)),
-                       ("Execution", (("ProcessID", "Execution_ProcessID"),
-                                      ("ThreadID", "Execution_ThreadID"))),
-                       ("Security", (("UserID", "Security_UserID"),))):
-        attrs = _attrs(system, src)
-        for attr, name in pairs:
-            if attr in attrs:
-                f[name] = attrs[attr]
-    data = ev.get("EventData")
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key == "#attributes":
-                continue
-            if key == "Data":
-                value = value.get("#text") if isinstance(value, dict) else value
-                if isinstance(value, list):
-                    value = "\n".join(str(x) for x in value if x is not None)
-            f[key] = value
-            if " " in key:
-                f[key.replace(" ", "")] = value
-
-    def leaves(node: dict[str, Any], parent: str) -> None:
-        for key, value in node.items():
-            if key == "#attributes":
-                continue
-            if isinstance(value, dict):
-                leaves(value, key)
-            elif key in f:
-                f[f"{parent}_{key}"] = value
-            else:
-                f[key] = value
-
-    if isinstance(ev.get("UserData"), dict):
-        leaves(ev["UserData"], "")
-    return f
-
-
-def json_events(path: Path) -> list[Event]:
-    text = path.read_text(encoding="utf-8")
-    decoder = json.JSONDecoder()
-    out: list[Event] = []
-    pos = 0
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            return out
-        record, pos = decoder.raw_decode(text, pos)
-        fields = flatten_evtx_json(record)
-        rid = int(fields.get("EventRecordID") or len(out) + 1)
-        out.append(Event(f"{path.name}:{rid}", 0, 0, {}, fields, "",
-                         Provenance(str(path), "evtx", rid, "json", 0)))
 
 
 # --- fixtures ----------------------------------------------------------------------------
@@ -153,16 +72,12 @@ def test_sigmahq_regression_suite(corpus: Path, sigma_home: Path) -> None:
     assert len(cases) == 202
     det = load_detector([corpus / "sigma" / d for d in RULE_DIRS], sigma_home)
     engine = det.engine
-    via_evtx = evtx_pipeline_ready()
     failures = []
     started = time.perf_counter()
     for folder, rule_id, want in cases:
-        if via_evtx:
-            (evtx_file,) = folder.glob("*.evtx")
-            events = events_of_file(evtx_file)
-        else:
-            (json_file,) = folder.glob("*.json")
-            events = json_events(json_file)
+        (evtx_file,) = folder.glob("*.evtx")
+        events = events_of_file(evtx_file)
+        assert events, f"no events read from {evtx_file}"
         got = 0
         for ev in events:
             matches, _ = engine.match(ev.fields, ev.provenance.source_format, ev.class_uid)
@@ -170,14 +85,11 @@ def test_sigmahq_regression_suite(corpus: Path, sigma_home: Path) -> None:
         if got < want:
             failures.append(f"{folder.name} ({rule_id}): {got} < {want}")
     elapsed = time.perf_counter() - started
-    print(f"regression suite via {'EVTX' if via_evtx else 'JSON'}: "
-          f"{len(cases) - len(failures)}/{len(cases)} in {elapsed:.1f} s")
+    print(f"regression suite: {len(cases) - len(failures)}/{len(cases)} in {elapsed:.1f} s")
     assert not failures, failures
 
 
 def test_attack_samples_against_reference(corpus: Path, sigma_home: Path) -> None:
-    if not evtx_pipeline_ready():
-        pytest.skip("the EVTX source is not registered yet")
     det = load_detector(windows_rule_files(corpus), sigma_home)
     assert det.ruleset.loaded > 2800
     files = sorted((corpus / "evtx-attack-samples").rglob("*.evtx"))
