@@ -262,6 +262,14 @@ def _why_base_only(det: Any, ev: Any, rule_index: int | None) -> tuple[str, str]
         where = f"{ev.fields.get('Channel')} EventID {ev.fields.get('EventID')}"
         return ("baseline only: the rule's logsource excludes the event (the baseline "
                 "ignores logsource)", f"event is {where}")
+    assert rule_index is not None
+    rule = det.engine.rules[rule_index]
+    target = next((t for t in rule.targets if t.applies(bucket.key)), None)
+    for fld, accepted in (target.where if target else ()):
+        value = str(ev.fields.get(fld, "")).lower()
+        if value not in accepted:
+            return ("baseline only: the logsource's own condition excludes the event "
+                    "(the baseline ignores logsource)", f"{fld} is {ev.fields.get(fld)}")
     return "baseline only: value semantics differ", ""
 
 
