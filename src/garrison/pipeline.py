@@ -88,14 +88,16 @@ def normalize_record(record: RawRecord, fmt: str) -> Normalized:
         raise RecordError(f"normalizer {fmt} failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _event_uid(batch_fp: str, position: int) -> str:
-    return hashlib.sha256(f"{batch_fp}:{position}".encode()).hexdigest()[:32]
+def _event_uid(batch_fp: str, index: int, position: int) -> str:
+    """Stable id of the ``index``-th record of a batch. The index, not only the position,
+    goes in: positions repeat in merged EVTX files (EventRecordIDs of several channels)."""
+    return hashlib.sha256(f"{batch_fp}:{index}:{position}".encode()).hexdigest()[:32]
 
 
 def build_events(batch: Batch, ingested_at: int) -> tuple[list[Event], list[Quarantined]]:
     events: list[Event] = []
     rejected: list[Quarantined] = list(batch.quarantined)
-    for rec in batch.records:
+    for index, rec in enumerate(batch.records):
         try:
             norm = normalize_record(rec, batch.source_format)
         except RecordError as exc:
@@ -110,7 +112,7 @@ def build_events(batch: Batch, ingested_at: int) -> tuple[list[Event], list[Quar
         )
         events.append(
             Event(
-                _event_uid(batch.fingerprint, rec.position),
+                _event_uid(batch.fingerprint, index, rec.position),
                 norm.class_uid,
                 norm.time,
                 norm.ocsf,

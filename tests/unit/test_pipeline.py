@@ -106,7 +106,10 @@ def test_outputs_follow_the_contract(tmp_path, home):
     findings = [json.loads(line) for line in (tmp_path / "out/findings.jsonl").open()]
     incidents = [json.loads(line) for line in (tmp_path / "out/incidents.jsonl").open()]
     quarantine = [json.loads(line) for line in (tmp_path / "out/quarantine.jsonl").open()]
-    assert len(findings) == 2 and len(quarantine) == 1
+    # the two hits of one analytic on the same entities are deduplicated into one finding
+    assert len(findings) == 1 and len(quarantine) == 1
+    assert findings[0]["count"] == 2
+    assert sorted(e["data"]["record_id"] for e in findings[0]["evidences"]) == [2, 4]
     assert len(incidents) == 1  # same user and host within the window
     assert {i["uid"] for i in incidents[0]["finding_info_list"]} == {
         f["finding_info"]["uid"] for f in findings
