@@ -91,3 +91,24 @@ def test_hunt_writes_contract_findings(tmp_path: Path, home: Path) -> None:
     assert {e["data"]["source_path"] for e in row["evidences"]} == {str(events)}
     assert row["time"] == 1704067200000
     assert summary["detectors"]["sigma"]["matches"] == 2
+
+
+def test_hostile_events_never_raise(tmp_path: Path) -> None:
+    from garrison.core.events import Event, Provenance
+    from garrison.detect.sigma import detector_from_yaml
+
+    keyword = ("title: K\nlogsource: {product: windows}\ndetection:\n"
+               "  k: ['mimikatz']\n  c:\n    DestinationIp|cidr: '10.0.0.0/8'\n"
+               "  condition: k or c\n")
+    det = detector_from_yaml(RULE, keyword)
+    prov = Provenance("hostile.log", "evtx", 1, "fp", 0)
+    odd: list[dict[str, object]] = [
+        {}, {"Channel": None}, {"Channel": ["a"], "EventID": {"x": 1}},
+        {"Channel": "Security", "EventID": float("nan"), "Image": b"bytes"},
+        {"Channel": "x", "EventID": 1, "Image": ["a", None, 3], "DestinationIp": "::ffff:10.0.0.1"},
+        {"Channel": "x" * 10_000, "CommandLine": "\u202e" * 1000 + "mimikatz"},
+    ]
+    events = [Event(f"h{i}", 0, 0, {"device": "oops"}, f, "", prov) for i, f in enumerate(odd)]
+    findings = det.observe(events) + det.finish()
+    assert {f.title for f in findings} <= {"Whoami Execution", "K"}
+    assert det.stats()["event_errors"] == 0
