@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from garrison.content import bundled_rules_dir
 from garrison.core.events import Event, Provenance
 from garrison.core.findings import Finding
 from garrison.detect import DETECTORS, DetectorContext
@@ -19,7 +20,12 @@ NAMES = DETECTORS.names()
 
 
 def _context(home: Path) -> DetectorContext:
-    return DetectorContext(home=home, state=StateDB.memory(), store=MemoryEventStore())
+    return DetectorContext(
+        home=home,
+        state=StateDB.memory(),
+        store=MemoryEventStore(),
+        rules_dirs=[bundled_rules_dir()],
+    )
 
 
 def _event(i: int, ocsf: dict, fields: dict, class_uid: int = 0) -> Event:
@@ -30,15 +36,30 @@ def _event(i: int, ocsf: dict, fields: dict, class_uid: int = 0) -> Event:
 HOSTILE = [
     _event(1, {}, {}),
     _event(2, {"class_uid": 4003, "query": {"hostname": None}}, {"query": None}, 4003),
-    _event(3, {"class_uid": 4003, "query": {"hostname": "x" * 5000}}, {"query": "\x00" * 10},
-           4003),
-    _event(4, {"class_uid": 3002, "user": {"name": 42}, "src_endpoint": {"ip": "not-an-ip"}},
-           {"EventID": "not-an-int", "Channel": None}, 3002),
-    _event(5, {"class_uid": 4001, "src_endpoint": "oops", "dst_endpoint": [1, 2]},
-           {"id.orig_h": "1.2.3.4", "ts": "nan"}, 4001),
-    _event(6, {"class_uid": 1007, "process": {"cmd_line": "\u202e" * 100}},
-           {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
-            "CommandLine": "powershell -enc " + "A" * 10000, "Image": None}, 1007),
+    _event(3, {"class_uid": 4003, "query": {"hostname": "x" * 5000}}, {"query": "\x00" * 10}, 4003),
+    _event(
+        4,
+        {"class_uid": 3002, "user": {"name": 42}, "src_endpoint": {"ip": "not-an-ip"}},
+        {"EventID": "not-an-int", "Channel": None},
+        3002,
+    ),
+    _event(
+        5,
+        {"class_uid": 4001, "src_endpoint": "oops", "dst_endpoint": [1, 2]},
+        {"id.orig_h": "1.2.3.4", "ts": "nan"},
+        4001,
+    ),
+    _event(
+        6,
+        {"class_uid": 1007, "process": {"cmd_line": "\u202e" * 100}},
+        {
+            "EventID": 1,
+            "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "CommandLine": "powershell -enc " + "A" * 10000,
+            "Image": None,
+        },
+        1007,
+    ),
 ]
 
 
