@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from garrison.core.events import CLASS_HTTP_ACTIVITY, CLASS_NETWORK_ACTIVITY, Event, Provenance
-from garrison.core.findings import Evidence
 from garrison.detect.ml.beacon import BeaconConfig, BeaconDetector, Window, score_pair
 from garrison.detect.ml.beacon.null import timing_p_value
 from garrison.detect.ml.beacon.state import PairTable
@@ -246,7 +245,7 @@ def test_threshold_and_max_findings() -> None:
 
 def test_pair_table_bounds() -> None:
     table = PairTable(max_pairs=3, max_per_pair=8, max_timestamps=1000)
-    ev = Evidence("x", 1)
+    ev = ("x", 1, "u", None)
     for k in range(5):
         table.add(("ip", "s", f"d{k}"), k, 1.0, 80, "", None, None, ev)
     assert len(table) == 3 and table.evicted == 2

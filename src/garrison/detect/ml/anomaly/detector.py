@@ -4,7 +4,8 @@
 the configured estimator (IsolationForest by default, HalfSpaceTrees with
 ``estimator = "hst"``) on all of them, scores them, and reports the outliers: vectors
 whose score is at least ``min_z`` robust standard deviations above the median score, at
-most ``max_findings``, strongest first. Each finding names the entity and hour, the top
+most ``max_findings``, strongest first, one per entity (its strongest hour; the count of
+its other outlier hours in the explanation). Each finding names the entity and hour, the top
 contributing features (occlusion, see ``explain``) with the observed value against the
 entity's own median over its other hours (or the population's when it has fewer than
 three), the model version and a confidence: the share of the run's entity-hours that
@@ -104,9 +105,17 @@ class AnomalyDetector(Detector):
         for i, (kind, name, _) in enumerate(keys):
             by_entity[(kind, name)].append(i)
         findings: list[Finding] = []
+        reported: dict[tuple[str, str], Finding] = {}
         for i in order:
-            if z[i] < self.config.min_z or len(findings) >= self.config.max_findings:
+            if z[i] < self.config.min_z:
                 break
+            entity_key = keys[i][:2]
+            if entity_key in reported:  # one finding per entity, its strongest hour
+                extra = reported[entity_key].explanation
+                extra["other_outlier_hours"] = extra.get("other_outlier_hours", 0) + 1
+                continue
+            if len(findings) >= self.config.max_findings:
+                continue
             contrib = occlusion(estimator, X[i], medians, FEATURES)
             own = _own_median(i, by_entity[keys[i][:2]], raws)
             baseline = own or {
@@ -134,6 +143,7 @@ class AnomalyDetector(Detector):
                     len(raws),
                 )
             )
+            reported[entity_key] = findings[-1]
         return findings
 
     def _finding(

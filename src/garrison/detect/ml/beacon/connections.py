@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from garrison.core.events import (
@@ -104,24 +105,53 @@ def dig(obj: Any, path: str) -> Any:
     return cur
 
 
+@lru_cache(maxsize=256)
+def _compiled(paths: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """("ocsf", parts) or ("fields", (name,)) per path: parsed once, not per event."""
+    return tuple(
+        ("ocsf", tuple(p[5:].split("."))) if p.startswith("ocsf:") else ("fields", (p,))
+        for p in paths
+    )
+
+
+def _dig_parts(obj: Any, parts: tuple[str, ...]) -> Any:
+    cur = obj
+    for part in parts:
+        if isinstance(cur, dict):
+            cur = cur.get(part)
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            return None
+        if cur is None:
+            return None
+    return cur
+
+
 def lookup(event: Event, paths: tuple[str, ...]) -> Any:
     """First present, set value along ``paths`` (``ocsf:`` prefix = inside the OCSF object)."""
     fields = event.fields if isinstance(event.fields, dict) else {}
     ocsf = event.ocsf if isinstance(event.ocsf, dict) else {}
-    for path in paths:
-        value = dig(ocsf, path[5:]) if path.startswith("ocsf:") else fields.get(path)
+    for where, parts in _compiled(paths):
+        value = _dig_parts(ocsf, parts) if where == "ocsf" else fields.get(parts[0])
         if value is None or isinstance(value, (dict, list)):
             continue
-        if str(value).strip().lower() in _UNSET:
+        if isinstance(value, str) and value.strip().lower() in _UNSET:
             continue
         return value
     return None
 
 
 def as_ip(value: Any) -> str | None:
-    if value is None:
+    if value is None or isinstance(value, bool):
         return None
-    text = str(value).strip()
+    return _ip_text(str(value))
+
+
+@lru_cache(maxsize=65_536)
+def _ip_text(value: str) -> str | None:
+    """Canonical IP text (cached: the same few thousand addresses repeat all day)."""
+    text = value.strip()
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     try:

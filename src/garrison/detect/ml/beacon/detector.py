@@ -3,7 +3,9 @@
 Per (source IP, destination IP) and per (source IP, HTTP host / TLS SNI) the detector keeps
 the connection times and sizes (``observe``), and at the end of the run scores each pair
 with the four-part score of ``stats`` (timing and size regularity, hourly spread,
-persistence). Pairs that reach ``threshold`` become findings, strongest first, after the
+persistence). Pairs that reach ``threshold`` -- and whose timing is more regular than
+random traffic with the same count would be by chance (``max_p_value``, see ``null``) --
+become findings, strongest first, after the
 benign-beacon suppression described in ``suppress``. A beacon seen both by IP and by host
 name is reported once, under the host name, with the IPs attached.
 """
@@ -41,6 +43,10 @@ class BeaconConfig:
     """Options (``[detectors."ml.beacon"]`` in garrison.toml)."""
 
     threshold: float = 0.75
+    #: ... and timing more regular than random (Poisson) traffic reaches with this chance.
+    #: Persistence and hourly spread alone make a busy random pair look beacon-like, and a
+    #: network has thousands of pairs: 1 % keeps chance hits rare (bench_beacon.py).
+    max_p_value: float = 0.01
     #: Distinct connection times a pair needs before it is scored (RITA's minimum is 4).
     min_connections: int = 4
     max_findings: int = 100
@@ -126,9 +132,7 @@ class BeaconDetector(Detector):
         if reason:
             self.suppressor.note(reason)
             return
-        evidence = Evidence(
-            event.source_path, event.record_id, event.uid, conn.time, summary=_summary(conn)
-        )
+        evidence = (event.source_path, event.record_id, event.uid, conn)
         if conn.dst is not None:
             self.table.add(
                 ("ip", conn.src, conn.dst),
@@ -177,8 +181,13 @@ class BeaconDetector(Detector):
             if score.count < self.config.min_connections:
                 continue
             self.scored_pairs += 1
-            if score.score >= self.config.threshold:
-                fired.append(Scored(key, state, score, timing_p_value(score.timing, score.count)))
+            if score.score < self.config.threshold:
+                continue
+            p_value = timing_p_value(score.timing, score.count)
+            if p_value > self.config.max_p_value:
+                self.suppressor.note("timing-like-random")
+                continue
+            fired.append(Scored(key, state, score, p_value))
         fired = _merge_host_and_ip(fired)
         fired.sort(key=lambda s: (-s.score.score, s.p_value, s.key))
         return [self._finding(s) for s in fired[: self.config.max_findings]]
@@ -248,7 +257,10 @@ class BeaconDetector(Detector):
             time=item.state.first,
             severity_id=severity,
             confidence=round(100 * (1.0 - item.p_value)),
-            evidences=item.state.evidences(),
+            evidences=[
+                Evidence(path, record, uid, c.time, summary=_summary(c))
+                for path, record, uid, c in item.state.evidences()
+            ],
             attacks=attacks,
             entities=entities,
             analytic_type="ml",

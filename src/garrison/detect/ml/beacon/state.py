@@ -13,10 +13,12 @@ from __future__ import annotations
 from array import array
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-
-from garrison.core.findings import Evidence
+from typing import Any
 
 PairKey = tuple[str, str, str]  # (kind "ip" | "host", source ip, destination ip or host)
+#: (source path, record id, event uid, the connection): turned into an ``Evidence`` only
+#: for pairs that are reported, so observing stays cheap.
+EvidenceRef = tuple[str, int, str, Any]
 
 
 @dataclass(slots=True)
@@ -32,12 +34,13 @@ class PairState:
     src_names: set[str] = field(default_factory=set)
     #: Destination IPs behind a host-name pair (for the analyst).
     dst_ips: set[str] = field(default_factory=set)
-    first_evidence: list[Evidence] = field(default_factory=list)
-    last_evidence: deque[Evidence] = field(default_factory=lambda: deque(maxlen=2))
+    first_evidence: list[EvidenceRef] = field(default_factory=list)
+    last_evidence: deque[EvidenceRef] = field(default_factory=lambda: deque(maxlen=2))
 
-    def evidences(self) -> list[Evidence]:
-        seen = {(e.source_path, e.record_id) for e in self.first_evidence}
-        tail = [e for e in self.last_evidence if (e.source_path, e.record_id) not in seen]
+    def evidences(self) -> list[EvidenceRef]:
+        """The first three and the last two events, each once."""
+        seen = {(e[0], e[1]) for e in self.first_evidence}
+        tail = [e for e in self.last_evidence if (e[0], e[1]) not in seen]
         return [*self.first_evidence, *tail]
 
 
@@ -67,7 +70,7 @@ class PairTable:
         service: str,
         src_name: str | None,
         dst_ip: str | None,
-        evidence: Evidence,
+        evidence: EvidenceRef,
     ) -> None:
         state = self.pairs.get(key)
         if state is None:

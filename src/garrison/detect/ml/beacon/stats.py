@@ -130,9 +130,21 @@ def dispersion_score(values: np.ndarray) -> float:
 
 def regularity(values: np.ndarray) -> float:
     """Mean of 1 - |Bowley skew| and the MAD/median dispersion score."""
+    return summary(values)[0]
+
+
+def summary(values: np.ndarray) -> tuple[float, float, float, float]:
+    """(regularity, median, MAD, Bowley skew) from one quartile pass (the scoring hot path)."""
     if values.size == 0:
-        return 0.0
-    return 0.5 * (1.0 - abs(bowley_skew(values))) + 0.5 * dispersion_score(values)
+        return 0.0, 0.0, 0.0, 0.0
+    q1, q2, q3 = (float(q) for q in np.percentile(values, [25, 50, 75]))
+    dev = float(np.median(np.abs(values - q2)))
+    spread = q3 - q1
+    skew = (
+        0.0 if spread <= 0 or q2 in (q1, q3) else min(1.0, max(-1.0, (q3 + q1 - 2 * q2) / spread))
+    )
+    disp = (1.0 if dev == 0 else 0.0) if q2 <= 0 else min(1.0, max(0.0, (q2 - dev) / q2))
+    return 0.5 * (1.0 - abs(skew)) + 0.5 * disp, q2, dev, skew
 
 
 def dedupe_sorted(times_ms: Sequence[int], dedupe_ms: int) -> np.ndarray:
@@ -142,7 +154,7 @@ def dedupe_sorted(times_ms: Sequence[int], dedupe_ms: int) -> np.ndarray:
     times treats parallel connections of one check-in as a single beacon.
     """
     arr = np.sort(np.asarray(times_ms, dtype=np.int64))
-    if arr.size == 0 or dedupe_ms <= 0:
+    if arr.size == 0 or dedupe_ms <= 0 or bool(np.all(np.diff(arr) >= dedupe_ms)):
         return arr
     keep = [int(arr[0])]
     for t in arr[1:]:
@@ -202,18 +214,13 @@ def score_pair(
     if times.size < MIN_TIMESTAMPS:
         return out
     deltas = np.diff(times).astype(float) / 1000.0
-    out.interval_median_s = float(np.median(deltas))
-    out.interval_mad_s = mad(deltas)
-    out.interval_skew = bowley_skew(deltas)
-    out.timing = regularity(deltas)
+    out.timing, out.interval_median_s, out.interval_mad_s, out.interval_skew = summary(deltas)
 
-    size_arr = np.asarray([s for s in sizes if _finite(s)], dtype=float)
-    size_arr = np.clip(size_arr, 0.0, None)
+    size_arr = _finite_sizes(sizes)
     if size_arr.size:
-        out.size_median = float(np.median(size_arr))
-        out.size_mad = mad(size_arr)
+        size_regularity, out.size_median, out.size_mad, _ = summary(size_arr)
         small = 1.0 - min(1.0, out.size_median / SMALL_BYTES)
-        out.size = (2.0 * regularity(size_arr) + small) / 3.0
+        out.size = (2.0 * size_regularity + small) / 3.0
 
     hist, hit = _bins(times, window)
     out.bins_hit = int((hist > 0).sum())
@@ -233,6 +240,17 @@ def score_pair(
         np.clip(wt * out.timing + ws * out.size + wh * out.histogram + wd * out.duration, 0.0, 1.0)
     )
     return out
+
+
+def _finite_sizes(sizes: Sequence[float]) -> np.ndarray:
+    """Sizes as a float array, non-finite and unreadable values dropped, negatives at 0."""
+    try:
+        arr = np.asarray(sizes, dtype=float)
+    except (TypeError, ValueError):
+        arr = np.asarray([s for s in sizes if _finite(s)], dtype=float)
+    if arr.ndim != 1:
+        arr = arr.ravel()
+    return np.clip(arr[np.isfinite(arr)], 0.0, None)
 
 
 def _finite(value: float) -> bool:

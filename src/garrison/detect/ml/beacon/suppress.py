@@ -29,6 +29,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 #: ICMP message types that carry data (echo request / reply, v4 and v6); every other
 #: type is a network control message (unreachable, redirect, neighbour discovery ...).
@@ -82,9 +83,10 @@ class Suppressor:
             reason = ip_class(dst)
             if reason:
                 return reason
-            addr = ipaddress.ip_address(dst)
-            if any(addr in net for net in self.allow_networks):
-                return "allow-listed"
+            if self.allow_networks:
+                addr = ipaddress.ip_address(dst)
+                if any(addr in net for net in self.allow_networks):
+                    return "allow-listed"
         if host is not None and any(
             host == d or host.endswith("." + d) for d in self.allow_domains
         ):
@@ -104,6 +106,7 @@ class Suppressor:
         self.counts[reason] = self.counts.get(reason, 0) + amount
 
 
+@lru_cache(maxsize=65_536)
 def ip_class(ip: str) -> str | None:
     """ "multicast", "broadcast", "link-local" ... for addresses that are no single peer."""
     try:
@@ -139,7 +142,12 @@ def is_inbound(
         return local_resp
     if dst is None:
         return False
+    return not _private(src) and _private(dst)
+
+
+@lru_cache(maxsize=65_536)
+def _private(ip: str) -> bool:
     try:
-        return (not ipaddress.ip_address(src).is_private) and ipaddress.ip_address(dst).is_private
+        return ipaddress.ip_address(ip).is_private
     except ValueError:
         return False

@@ -1,0 +1,1 @@
+"""Evaluations of the network and identity ML detectors on the labelled corpus."""
