@@ -28,6 +28,7 @@ def win(
     ws: str = "-",
     ip: str = "-",
     eid: int | None = None,
+    batch: str = "",
     **extra: object,
 ) -> Event:
     i = next(_uid)
@@ -49,7 +50,7 @@ def win(
         {},
         fields,
         "",
-        Provenance("Security.evtx", "evtx", i, "fp", 0),
+        Provenance("Security.evtx", "evtx", i, batch or f"batch{i // 1000}", 0),
     )
 
 
@@ -270,8 +271,8 @@ def test_baselines_persist_between_runs(tmp_path: Path) -> None:
     later = T0 + 16 * DAY + 10 * HOUR  # Wednesday, office hours
     findings = run(
         [
-            win(later, "carol", "srv2", ws="ws-carol", ip="10.1.2.5"),
-            win(later + MIN, "carol", "secret-db", ws="ws-carol", ip="10.1.2.5"),
+            win(later, "carol", "srv2", ws="ws-carol", ip="10.1.2.5", batch="run2"),
+            win(later + MIN, "carol", "secret-db", ws="ws-carol", ip="10.1.2.5", batch="run2"),
         ],
         state,
     )
@@ -308,3 +309,13 @@ def test_max_events_bound() -> None:
     det = UebaDetector(UebaConfig(max_events=5))
     det.observe([ssh(T0 + i, "Failed password for x from 1.1.1.1 port 1 ssh2") for i in range(9)])
     assert det.stats()["auth_events_dropped"] == 4
+
+
+def test_the_same_batch_is_learnt_once(tmp_path: Path) -> None:
+    state = StateDB(tmp_path / "state.db")
+    events = routine(7)
+    run(events, state)
+    once = Baseline(state).user("alice").successes
+    run(events, state)  # the same file hunted again
+    assert Baseline(state).user("alice").successes == once == 5 * 16
+    state.close()

@@ -74,6 +74,8 @@ class AuthEvent:
     source_path: str
     record_id: int
     uid: str
+    #: The ingest batch's content fingerprint: a batch already learnt is not learnt twice.
+    batch: str = ""
 
     @property
     def source(self) -> str | None:
@@ -288,6 +290,7 @@ def _make(
         event.source_path,
         event.record_id,
         event.uid,
+        str(getattr(event.provenance, "batch_fingerprint", "") or ""),
     )
 
 

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS ueba_sources (
     source TEXT PRIMARY KEY, failures INTEGER NOT NULL, successes INTEGER NOT NULL,
     active_hours INTEGER NOT NULL, max_hosts_per_hour INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS ueba_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ueba_batches (fingerprint TEXT PRIMARY KEY, learnt_at INTEGER);
 """
 
 SEEN_KINDS = ("src_net", "src_host", "dst_host")
@@ -185,6 +186,31 @@ class Baseline:
             if isinstance(hour, int) and 0 <= hour < 24:
                 profile.hours[hour] = _int(count)
         return profile
+
+    def learnt_batches(self, fingerprints: set[str]) -> set[str]:
+        """Which of these ingest batches earlier runs have already learnt from."""
+        if self.state is None or not fingerprints:
+            return set()
+        found: set[str] = set()
+        items = sorted(fingerprints)
+        for start in range(0, len(items), 500):
+            chunk = items[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.state.query(
+                f"SELECT fingerprint FROM ueba_batches WHERE fingerprint IN ({marks})",
+                tuple(chunk),
+            )
+            found.update(str(r[0]) for r in rows)
+        return found
+
+    def remember_batches(self, fingerprints: set[str], now: int) -> None:
+        if self.state is None or not fingerprints:
+            return
+        with self.state.transaction() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO ueba_batches VALUES (?, ?)",
+                [(f, now) for f in sorted(fingerprints)],
+            )
 
     # -- learning --------------------------------------------------------------------
     def note_time(self, time: int) -> None:

@@ -4,8 +4,9 @@
 the run's attempts by time -- so clock skew and out-of-order files do not matter -- runs
 the volume analytics (``volume``) against the stored baseline, then the first-seen /
 unusual-hour pass (``novelty``), which also learns, and writes the baseline back to the
-state database in one transaction. At most ``max_events`` attempts are held per run; the
-rest are counted and dropped (stated in ``stats``).
+state database in one transaction. Ingest batches are remembered by their content
+fingerprint: a file hunted twice is scored twice but learnt once. At most ``max_events``
+attempts are held per run; the rest are counted and dropped (stated in ``stats``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from garrison.core.attack import attack_of
 from garrison.core.entities import Entity, normalize_entity
 from garrison.core.events import Event
 from garrison.core.findings import Evidence, Finding
+from garrison.core.timeutil import now_ms
 from garrison.detect.base import Detector, DetectorContext
 from garrison.detect.ml.ueba.authevents import FAILURE, AuthEvent, auth_event_of
 from garrison.detect.ml.ueba.baseline import Baseline
@@ -81,15 +83,18 @@ class UebaDetector(Detector):
         hits += success_after_failures(events, cfg, base)
         fan_hits, busiest = fanout(events, cfg, base)
         hits += fan_hits
+        batches = {e.batch for e in events if e.batch}
+        learnt = frozenset(base.learnt_batches(batches))
         novelty = NoveltyPass(cfg, base)
-        hits += novelty.run(events)
+        hits += novelty.run(events, learnt)
         self.novelty_stats = {
             "warm_checks": novelty.warm_checks,
             "cold_skips": novelty.cold_skips,
             "popular_host_skips": novelty.popular_skips,
         }
-        self._learn_activity(events, busiest)
+        self._learn_activity([e for e in events if e.batch not in learnt], busiest)
         base.save()
+        base.remember_batches(batches - learnt, now_ms())
         findings = self._findings(hits)
         for f in findings:
             key = f.analytic_uid

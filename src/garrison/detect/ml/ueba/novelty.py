@@ -106,14 +106,17 @@ class NoveltyPass:
             self.cfg.popular_host_min_users, self.cfg.popular_host_share * self.baseline.known_users
         )
 
-    def run(self, events: Sequence[AuthEvent]) -> list[Hit]:
+    def run(self, events: Sequence[AuthEvent], learnt: frozenset[str] = frozenset()) -> list[Hit]:
+        """Check every attempt; learn those not in an already-learnt ingest batch."""
         for e in events:
-            self.baseline.note_time(e.time)
             profile = self.baseline.user(e.user, self.cfg.group_of(e))
             profile.group = self.cfg.group_of(e)
+            if e.outcome == SUCCESS and self._checkable(e, profile):
+                self._check(e, profile)
+            if e.batch and e.batch in learnt:
+                continue  # the same content again: scored, not learnt twice
+            self.baseline.note_time(e.time)
             if e.outcome == SUCCESS:
-                if self._checkable(e, profile):
-                    self._check(e, profile)
                 self._learn_success(e, profile)
             elif e.outcome == FAILURE:
                 profile.failures += e.count
