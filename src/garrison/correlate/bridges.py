@@ -4,8 +4,10 @@ A PsExec run on host A and the service it installs on host B a second later name
 common entity (the service runs as SYSTEM; the command line's ``\\\\B`` is not an entity),
 yet they are one step of one story. A finding that moves laterally (ATT&CK tactic
 lateral-movement, or a remote-execution technique) on host A is joined to the first few
-findings on other hosts that start within ``bridge_ms`` after it. The window is short and
-the fan-out capped, so a busy network cannot turn a coincidence into a giant incident.
+findings on other hosts that start within ``bridge_ms`` after it, when the target finding
+names no user (a service running as SYSTEM) or one of the source's users. The window is
+short, the fan-out capped and other people's activity excluded, so a busy network cannot
+turn a coincidence into a giant incident.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def bridge_lateral(
     if not sources:
         return 0
     is_host = [e.kind == "host" for e in names]
+    is_user = [e.kind == "user" for e in names]
     hosts_cache: dict[int, frozenset[int]] = {}
 
     def hosts(i: int) -> frozenset[int]:
@@ -55,6 +58,9 @@ def bridge_lateral(
         if found is None:
             found = hosts_cache[i] = frozenset(e for e in rows[i] if is_host[e])
         return found
+
+    def users(i: int) -> frozenset[int]:
+        return frozenset(e for e in rows[i] if is_user[e])
 
     order = sorted(range(len(findings)), key=lambda i: findings[i].time)
     times = [findings[i].time for i in order]
@@ -69,6 +75,8 @@ def bridge_lateral(
         for j in order[start:stop]:
             if j == i or not hosts(j) or hosts(j) & hosts(i):
                 continue
+            if users(j) and not users(j) & users(i):
+                continue  # someone else's activity on the target, not this hop
             uf.union(i, j)
             joins += 1
             targets += 1

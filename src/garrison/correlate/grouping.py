@@ -4,9 +4,10 @@ Union-find over findings: for each entity, its findings are sorted by time and e
 the previous one when the gap between them is within ``short_window``. Two findings may be
 further apart, up to ``window``, when they share more: both serious (high severity or
 above), or the same *pair* of entities (the same user on the same host: one person's day,
-not two stories meeting on a busy server). Lateral movement also joins its source and
-target hosts (``bridges``). Cost is linear in the number of (finding, entity) pairs plus a
-sort per entity.
+not two stories meeting on a busy server). A finding that names many entities of one kind
+(the accounts a spray tried) does not link through that kind. Lateral movement also joins
+its source and target hosts (``bridges``). Cost is linear in the number of (finding,
+entity) pairs plus a sort per entity.
 
 Hubs keep this from gluing everything into one giant incident. An entity is a hub
 - when it is a hash or domain seen with more than ``spread_max_hosts`` hosts (the hash of
@@ -151,6 +152,21 @@ def _spread_hubs(
     return out
 
 
+def _drop_crowds(linking: list[int], kinds: Sequence[str], limit: int) -> list[int]:
+    """Leave out the kinds a finding names more than ``limit`` of (the targets of a spray).
+
+    A password spray names the forty accounts it tried; those accounts' own days are not
+    part of its story, so it links through its source, not through its targets.
+    """
+    if len(linking) <= limit:
+        return linking
+    per_kind: dict[str, int] = defaultdict(int)
+    for e in linking:
+        per_kind[kinds[e]] += 1
+    crowded = {k for k, c in per_kind.items() if c > limit}
+    return [e for e in linking if kinds[e] not in crowded] if crowded else linking
+
+
 def _chain(
     members: list[int],
     times: list[int],
@@ -200,8 +216,10 @@ def group_findings(findings: Sequence[Finding], cfg: CorrelationConfig) -> Group
     uf = UnionFind(n)
     by_entity: dict[int, list[int]] = defaultdict(list)
     by_pair: dict[tuple[int, int], list[int]] = defaultdict(list)
+    kinds = [e.kind for e in names]
     for i, row in enumerate(rows):
         linking = [e for e in row if e not in fanout and (e, buckets[i]) not in busy]
+        linking = _drop_crowds(linking, kinds, cfg.max_per_kind)
         for e in linking:
             by_entity[e].append(i)
         for pair in combinations(sorted(linking[:MAX_PAIR_ENTITIES]), 2):

@@ -89,7 +89,7 @@ class RiskConfig:
     #: In an incident's score the n-th strongest analytic counts ``stack_factor ** n``.
     stack_factor: float = 0.5
     #: An incident scores at most this much above its strongest finding.
-    corroboration_max: float = 25.0
+    corroboration_max: float = 20.0
     #: Bonus per ATT&CK tactic beyond the first in one incident.
     breadth_per_tactic: float = 5.0
     #: How many analytics an incident's explanation names before "other analytics".
@@ -149,6 +149,8 @@ class CorrelationConfig:
     hub_min: int = 200
     #: An entity seen beside more than this many distinct recurring entities is a hub.
     hub_fanout: int = 40
+    #: A finding naming more entities than this of one kind does not link through that kind.
+    max_per_kind: int = 3
     #: Hashes and domains seen on more than this many hosts are hubs (common binaries).
     spread_max_hosts: int = 3
     spread_kinds: tuple[str, ...] = ("hash", "domain")
@@ -289,6 +291,7 @@ def _correlate(data: dict[str, Any]) -> CorrelationConfig:
             "hub_fanout",
             "similar_k",
             "spread_max_hosts",
+            "max_per_kind",
         },
         "correlate",
     )
@@ -314,6 +317,8 @@ def _correlate(data: dict[str, Any]) -> CorrelationConfig:
         cfg.spread_max_hosts = int(
             _number(data["spread_max_hosts"], "[correlate] spread_max_hosts", 0, 1e9)
         )
+    if "max_per_kind" in data:
+        cfg.max_per_kind = int(_number(data["max_per_kind"], "[correlate] max_per_kind", 1, 1e6))
     if "similar_k" in data:
         cfg.similar_k = int(_number(data["similar_k"], "[correlate] similar_k", 0, 100))
     return cfg
