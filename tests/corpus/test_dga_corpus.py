@@ -1,10 +1,10 @@
 """DGA model on the labelled corpus: leave-family-out figures must not regress.
 
-The recipe of the shipped model is retrained here (smaller samples so the test stays under
-about two minutes) with the dictionary families held out one at a time, and the figures are
-compared with floors set below what was measured for this configuration (see the report in
-the commit that set them). The shipped model itself is checked on the Simda capture of the
-Stratosphere Zeek logs and on a benign list it never trained on.
+The recipe of the shipped model is retrained here with smaller samples (seconds on an idle
+2-core machine), holding out the dictionary families matsnu and rovnix one at a time, and
+the figures are compared with floors set below what this configuration measured. The
+shipped model itself is checked against its card, on a benign list it never trained on, on
+the Simda capture of the Stratosphere Zeek logs, and on a benign capture.
 """
 
 from __future__ import annotations
@@ -30,9 +30,11 @@ pytest.importorskip("wordsegment", reason="training needs the wordsegment word l
 pytestmark = pytest.mark.corpus
 
 #: Reduced sizes of the shipped recipe (TrainParams defaults otherwise).
-QUICK = replace(TrainParams(), per_family=1500, synthetic_per_kind=1000, gbm_max_iter=120, folds=3)
-#: family -> (AUC floor, recall-at-threshold floor), measured minus a margin.
-FLOORS = {"matsnu": (0.95, 0.25), "rovnix": (0.88, 0.15), "pushdo": (0.92, 0.05)}
+QUICK = replace(TrainParams(), per_family=1000, synthetic_per_kind=700, gbm_max_iter=80, folds=3)
+#: family -> (AUC floor, recall-at-threshold floor): measured with this configuration
+#: (matsnu 0.980 / 0.311, rovnix 0.928 / 0.295; pushdo, not run here: 0.959 / 0.148)
+#: minus a margin.
+FLOORS = {"matsnu": (0.96, 0.20), "rovnix": (0.90, 0.18)}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,7 @@ def lofo(corpus: Path) -> dict:
     data = load_dataset(corpus / "dga", limit=6000, seed=0)
     cfg = EvalConfig(
         params=QUICK,
-        test_per_family=1500,
+        test_per_family=1000,
         families=tuple(FLOORS),
         dictionary_families=(),
         baseline=False,

@@ -9,6 +9,7 @@ threshold and the FPR it was fixed at, metrics). Without ``--out`` it goes to
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -46,6 +47,14 @@ def train(
         ),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    eval_report: Annotated[
+        Path | None,
+        typer.Option(
+            "--eval-report",
+            help="A `garrison eval dga` JSON report of the same recipe and data: its "
+            "summary goes into the model card.",
+        ),
+    ] = None,
     per_family: Annotated[
         int | None, typer.Option("--per-family", help="Names drawn per family.")
     ] = None,
@@ -59,9 +68,15 @@ def train(
     for path in holdout_benign or []:
         if not path.is_file():
             raise InputError(f"--holdout-benign {path}: no such file")
+    report = None
+    if eval_report is not None:
+        try:
+            report = json.loads(eval_report.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"--eval-report {eval_report}: {exc}") from exc
     from dataclasses import replace
 
-    from garrison.detect.ml.dga.build import train_and_save
+    from garrison.detect.ml.dga.build import attach_evaluation, train_and_save
     from garrison.detect.ml.dga.train import TrainParams
 
     params = TrainParams()
@@ -82,6 +97,11 @@ def train(
         )
     except (FileNotFoundError, ModuleNotFoundError) as exc:
         raise InputError(str(exc)) from exc
+    if report is not None:
+        try:
+            card = attach_evaluation(path, report)
+        except (KeyError, ValueError) as exc:
+            raise InputError(f"--eval-report not attached: {exc}") from exc
     calib = card["metrics"]["calibration_split"]
     console.print(
         f"model {card['version']}: threshold {card['threshold']:.4f} "

@@ -203,3 +203,29 @@ def test_training_is_reproducible(words):
     names = ["qwrtzpkl", "goodbooks", "x1y2z3"]
     np.testing.assert_array_equal(a.score(names, ["com"] * 3)[0], b.score(names, ["com"] * 3)[0])
     assert a.version == b.version
+
+
+def test_evaluation_attaches_only_to_the_same_recipe(tmp_path):
+    import json
+
+    from garrison.detect.ml.dga.build import attach_evaluation
+
+    model_path = tmp_path / "dga.skops"
+    card = {"training_data": {"fingerprint_sha256": "abc"}, "params": {"seed": 1}}
+    (tmp_path / "dga.card.json").write_text(json.dumps(card))
+    report = {
+        "dataset_fingerprint": "abc",
+        "params": {"seed": 1},
+        "leave_family_out": {
+            "families": {
+                "f": {"auc": 0.9, "recall_at_threshold": 0.5, "recall_at_1pct_fpr_test": 0.4}
+            },
+            "summary": {"mean_auc": 0.9},
+        },
+    }
+    out = attach_evaluation(model_path, report)
+    assert out["evaluation_summary"]["leave_family_out"]["f"]["auc"] == 0.9
+    with pytest.raises(ValueError, match="other data"):
+        attach_evaluation(model_path, {**report, "dataset_fingerprint": "xyz"})
+    with pytest.raises(ValueError, match="parameters"):
+        attach_evaluation(model_path, {**report, "params": {"seed": 2}})

@@ -141,3 +141,41 @@ def _recall(model: DgaModel, names: Names) -> dict[str, Any]:
         return {}
     p = model.score(names.labels, names.suffixes)[0]
     return {"n": len(names), "recall_at_threshold": round(float((p >= model.threshold).mean()), 4)}
+
+
+def evaluation_summary(report: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures of a ``garrison eval dga`` report, for the model card."""
+    out: dict[str, Any] = {"dataset_fingerprint": report.get("dataset_fingerprint")}
+    rs = report.get("random_split")
+    if rs:
+        out["random_split_pooled"] = rs["pooled"]
+        out["heldout_benign"] = rs["heldout_benign"]
+        out["cross_source"] = rs["cross_source"]
+    lofo = report.get("leave_family_out", {})
+    if lofo:
+        out["leave_family_out"] = {
+            fam: {k: m[k] for k in ("auc", "recall_at_threshold", "recall_at_1pct_fpr_test")}
+            for fam, m in lofo.get("families", {}).items()
+        }
+        out["leave_family_out_summary"] = lofo.get("summary", {})
+    dict_out = report.get("leave_dictionary_out")
+    if dict_out:
+        out["leave_dictionary_out"] = {
+            fam: {k: m[k] for k in ("auc", "recall_at_threshold")}
+            for fam, m in dict_out["families"].items()
+        }
+    return out
+
+
+def attach_evaluation(model_path: Path, report: dict[str, Any]) -> dict[str, Any]:
+    """Put an evaluation's summary into the model card, if it evaluated the same recipe on
+    the same data (dataset fingerprint and every parameter but the seed-free sizes)."""
+    path = card_path(model_path)
+    card = json.loads(path.read_text(encoding="utf-8"))
+    if report.get("dataset_fingerprint") != card["training_data"]["fingerprint_sha256"]:
+        raise ValueError("the evaluation used other data than the model (fingerprints differ)")
+    if report.get("params") != card["params"]:
+        raise ValueError("the evaluation used other training parameters than the model")
+    card["evaluation_summary"] = evaluation_summary(report)
+    path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return card

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from threadpoolctl import threadpool_limits
 
 from garrison.detect.ml.dga.data import BENIGN, SYNTHETIC_KINDS, Names, synthetic
 from garrison.detect.ml.dga.encoding import encode
@@ -73,9 +74,13 @@ class TrainParams:
     char_alpha: float = 0.05
     #: Weight of each dictionary word in the benign character model (a benign name is 1).
     char_word_weight: float = 0.3
+    #: OpenMP threads for the trees: one keeps training predictable on a shared machine,
+    #: where OpenMP's waiting threads cost more than they save.
+    threads: int = 1
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
+        out.pop("threads")  # an execution setting: it does not change the model
         out["synthetic_kinds"] = list(self.synthetic_kinds)
         out["monotone"] = dict(self.monotone)
         return out
@@ -282,7 +287,8 @@ def fit_model(
         random_state=params.seed,
         monotonic_cst=[dict(params.monotone).get(f, 0) for f in FEATURES],
     )
-    gbm.fit(x_fit, comp.y, sample_weight=comp.weights)
+    with threadpool_limits(params.threads):
+        gbm.fit(x_fit, comp.y, sample_weight=comp.weights)
     all_rows = np.arange(len(fit))
     model = DgaModel(
         linear=comp.linear(all_rows),
