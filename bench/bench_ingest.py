@@ -109,7 +109,7 @@ def _child(mode: str, fmt: str, workdir: str) -> None:
     files = _files(fmt, wd)
     store_dir = Path(tempfile.mkdtemp(dir=wd)) if mode == "store" else None
     if mode != "bare":
-        import garrison.pipeline  # noqa: F401  (imports are not ingestion: keep them untimed)
+        import garrison.pipeline
         import garrison.store  # noqa: F401
     start = time.perf_counter()
     n = _bare(fmt, files) if mode == "bare" else _ingest(files, store_dir)

@@ -52,6 +52,7 @@ def rss_mb() -> float:
 
 # ------------------------------------------------------------------------------- inputs
 
+
 def windows_rule_files() -> list[Path]:
     out = []
     for d in RULE_DIRS:
@@ -87,16 +88,19 @@ def replay(events: list[Any], total: int) -> Iterator[list[Any]]:
     rep = 0
     while done < total:
         for start in range(0, len(events), BATCH):
-            chunk = events[start:start + BATCH][:total - done]
+            chunk = events[start : start + BATCH][: total - done]
             if not chunk:
                 break
-            yield [Event(f"{rep}:{e.uid}", e.class_uid, e.time, e.ocsf, e.fields, e.raw,
-                         e.provenance) for e in chunk]
+            yield [
+                Event(f"{rep}:{e.uid}", e.class_uid, e.time, e.ocsf, e.fields, e.raw, e.provenance)
+                for e in chunk
+            ]
             done += len(chunk)
         rep += 1
 
 
 # ----------------------------------------------------------------------------- Garrison
+
 
 def garrison_load(files: list[Path], home: Path) -> tuple[Any, float]:
     from garrison.detect.sigma import load_detector
@@ -153,14 +157,21 @@ def stream_worker(args: tuple[list[Path], str, list[Any], int, bool]) -> dict[st
             checkpoints.append((seen, round(rss_mb(), 1)))
             next_mark += total // 10
     det.finish()
-    return {"events": seen, "seconds": time.perf_counter() - started,
-            "cpu": time.process_time() - cpu0, "checkpoints": checkpoints,
-            "load_seconds": load_s, "load_cpu": cpu_load,
-            "findings": det.stats()["findings"], "matches": det.stats()["matches"],
-            "rss_mb": rss_mb()}
+    return {
+        "events": seen,
+        "seconds": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu0,
+        "checkpoints": checkpoints,
+        "load_seconds": load_s,
+        "load_cpu": cpu_load,
+        "findings": det.stats()["findings"],
+        "matches": det.stats()["matches"],
+        "rss_mb": rss_mb(),
+    }
 
 
 # -------------------------------------------------------------- baseline: Zircolite method
+
 
 def baseline_convert(files: list[Path]) -> tuple[list[tuple[str, str]], int, float]:
     from sigma.backends.sqlite import sqliteBackend
@@ -192,8 +203,7 @@ def _regexp(pattern: str, value: Any, _cache: dict[str, Any] = {}) -> bool:  # n
     return rx.search(str(value)) is not None
 
 
-def baseline_run(queries: list[tuple[str, str]], events: list[Any], copies: int
-                 ) -> dict[str, Any]:
+def baseline_run(queries: list[tuple[str, str]], events: list[Any], copies: int) -> dict[str, Any]:
     """Flatten events into an in-memory table and run every rule's SQL (as Zircolite)."""
     started = time.perf_counter()
     cpu0 = time.process_time()
@@ -236,11 +246,18 @@ def baseline_run(queries: list[tuple[str, str]], events: list[Any], copies: int
             failed += 1
             errors[title] = str(exc)
     conn.close()
-    return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu0,
-            "load_seconds": loaded,
-            "files": files, "rules": rules, "query_errors": failed, "events": n,
-            "rows_of": rows_of, "errors": errors,
-            "rss_mb": rss_mb()}
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu0,
+        "load_seconds": loaded,
+        "files": files,
+        "rules": rules,
+        "query_errors": failed,
+        "events": n,
+        "rows_of": rows_of,
+        "errors": errors,
+        "rss_mb": rss_mb(),
+    }
 
 
 def baseline_child(args: tuple[list[Path], list[Any], int]) -> dict[str, Any]:
@@ -249,39 +266,51 @@ def baseline_child(args: tuple[list[Path], list[Any], int]) -> dict[str, Any]:
     queries, failed, convert_s = baseline_convert(files)
     convert_cpu = time.process_time() - cpu0
     out = baseline_run(queries, events, copies)
-    out.update(convert_seconds=convert_s, convert_cpu=convert_cpu, rules_failed=failed,
-               queries=len(queries))
+    out.update(
+        convert_seconds=convert_s,
+        convert_cpu=convert_cpu,
+        rules_failed=failed,
+        queries=len(queries),
+    )
     return out
 
 
 # -------------------------------------------------------------------------------- report
 
+
 def _why_base_only(det: Any, ev: Any, rule_index: int | None) -> tuple[str, str]:
     bucket = det.engine.bucket_for(ev.fields, ev.provenance.source_format, ev.class_uid)
     if rule_index not in bucket.rules:
         where = f"{ev.fields.get('Channel')} EventID {ev.fields.get('EventID')}"
-        return ("baseline only: the rule's logsource excludes the event (the baseline "
-                "ignores logsource)", f"event is {where}")
+        return (
+            "baseline only: the rule's logsource excludes the event (the baseline "
+            "ignores logsource)",
+            f"event is {where}",
+        )
     assert rule_index is not None
     rule = det.engine.rules[rule_index]
     target = next((t for t in rule.targets if t.applies(bucket.key)), None)
-    for fld, accepted in (target.where if target else ()):
+    for fld, accepted in target.where if target else ():
         value = str(ev.fields.get(fld, "")).lower()
         if value not in accepted:
-            return ("baseline only: the logsource's own condition excludes the event "
-                    "(the baseline ignores logsource)", f"{fld} is {ev.fields.get(fld)}")
+            return (
+                "baseline only: the logsource's own condition excludes the event "
+                "(the baseline ignores logsource)",
+                f"{fld} is {ev.fields.get(fld)}",
+            )
     return "baseline only: value semantics differ", ""
 
 
 def _why_ours_only(ev: Any, fmap: str, sql_error: str | None) -> tuple[str, str]:
     if sql_error:
-        return "Garrison only: the baseline's SQL fails on a field absent from the data", \
-            sql_error
+        return "Garrison only: the baseline's SQL fails on a field absent from the data", sql_error
     if fmap:
         return "Garrison only: logsource field map (4688 / Defender names)", fmap
     empty = sorted(k for k, v in ev.fields.items() if v in ("", None))
-    return ("Garrison only: value semantics differ",
-            f"null/empty in event: {', '.join(empty[:4])}" if empty else "")
+    return (
+        "Garrison only: value semantics differ",
+        f"null/empty in event: {', '.join(empty[:4])}" if empty else "",
+    )
 
 
 def explain_differences(det: Any, events: list[Any], base: dict[str, Any]) -> None:
@@ -294,8 +323,11 @@ def explain_differences(det: Any, events: list[Any], base: dict[str, Any]) -> No
         mine = ours.get(title, {})
         theirs = base["rows_of"].get(title, set())
         whys = [_why_base_only(det, events[i], by_title.get(title)) for i in theirs - set(mine)]
-        whys += [_why_ours_only(events[i], fmap, base["errors"].get(title))
-                 for i, fmap in mine.items() if i not in theirs]
+        whys += [
+            _why_ours_only(events[i], fmap, base["errors"].get(title))
+            for i, fmap in mine.items()
+            if i not in theirs
+        ]
         for short, detail in whys:
             reasons[short] += 1
             per_rule.setdefault(title, Counter())[f"{short} [{detail}]" if detail else short] += 1
@@ -308,8 +340,9 @@ def explain_differences(det: Any, events: list[Any], base: dict[str, Any]) -> No
             say(f"    {title}: {n} x {why}")
 
 
-def show_differences(ours_files: set[str], ours_rules: Counter[str], base_files: set[str],
-                     base_rules: Counter[str]) -> None:
+def show_differences(
+    ours_files: set[str], ours_rules: Counter[str], base_files: set[str], base_rules: Counter[str]
+) -> None:
     only_base = sorted(set(base_rules) - set(ours_rules))
     only_ours = sorted(set(ours_rules) - set(base_rules))
     say(f"  rules firing only in the baseline ({len(only_base)}):")
@@ -322,8 +355,10 @@ def show_differences(ours_files: set[str], ours_rules: Counter[str], base_files:
     say(f"  rules firing fewer times in Garrison ({len(fewer)}):")
     for title in fewer:
         say(f"    < {title}: {ours_rules[title]} vs {base_rules[title]}")
-    for label, files in (("baseline", base_files - ours_files),
-                         ("Garrison", ours_files - base_files)):
+    for label, files in (
+        ("baseline", base_files - ours_files),
+        ("Garrison", ours_files - base_files),
+    ):
         say(f"  files with a hit only in {label} ({len(files)}):")
         for f in sorted(files):
             say(f"    {Path(f).relative_to(CORPUS / 'evtx-attack-samples')}")
@@ -348,8 +383,10 @@ def main() -> int:
     t = time.perf_counter()
     events = load_events()
     n_files = len({e.source_path for e in events})
-    say(f"events: {len(events):,} from {n_files} EVTX files "
-          f"(ingest {time.perf_counter() - t:.1f} s)")
+    say(
+        f"events: {len(events):,} from {n_files} EVTX files "
+        f"(ingest {time.perf_counter() - t:.1f} s)"
+    )
     rule_files = windows_rule_files()
     say(f"rules: {len(rule_files):,} Windows rule files")
 
@@ -358,24 +395,30 @@ def main() -> int:
         det, cold = garrison_load(rule_files, home)
         _, cached = garrison_load(rule_files, home)
         st = det.stats()
-        say(f"\n[load] Garrison: {st['rules_loaded']:,} rules loaded, {st['rules_failed']} "
-              f"failed; cold {cold:.1f} s, cached {cached:.1f} s")
+        say(
+            f"\n[load] Garrison: {st['rules_loaded']:,} rules loaded, {st['rules_failed']} "
+            f"failed; cold {cold:.1f} s, cached {cached:.1f} s"
+        )
 
         files, rules, first = garrison_hits(det, events)
         _, _, warm = garrison_hits(det, events)
-        say(f"\n[attack samples] Garrison: {len(files)}/277 files with a hit, "
-              f"{len(rules)} distinct rules, {sum(rules.values()):,} matches "
-              f"(first pass {first:.2f} s incl. per-source setup, warm pass {warm:.2f} s)")
+        say(
+            f"\n[attack samples] Garrison: {len(files)}/277 files with a hit, "
+            f"{len(rules)} distinct rules, {sum(rules.values()):,} matches "
+            f"(first pass {first:.2f} s incl. per-source setup, warm pass {warm:.2f} s)"
+        )
 
         base: dict[str, Any] | None = None
         if not args.no_baseline:
             with ctx.Pool(1) as pool:
                 base = pool.apply(baseline_child, ((rule_files, events, 1),))
-            say(f"[attack samples] baseline (pySigma SQLite, Zircolite method): "
-                  f"{len(base['files'])}/277 files, {len(base['rules'])} distinct rules, "
-                  f"{sum(base['rules'].values()):,} matches; {base['queries']:,} queries, "
-                  f"{base['rules_failed']} rules not converted, "
-                  f"{base['query_errors']} queries failed")
+            say(
+                f"[attack samples] baseline (pySigma SQLite, Zircolite method): "
+                f"{len(base['files'])}/277 files, {len(base['rules'])} distinct rules, "
+                f"{sum(base['rules'].values()):,} matches; {base['queries']:,} queries, "
+                f"{base['rules_failed']} rules not converted, "
+                f"{base['query_errors']} queries failed"
+            )
             show_differences(files, rules, base["files"], base["rules"])
             explain_differences(det, events, base)
 
@@ -385,47 +428,58 @@ def main() -> int:
         with ctx.Pool(1) as pool:
             ours = pool.apply(stream_worker, ((rule_files, str(home), events, n_same, False),))
         say(f"\n[side by side, {n_same:,} events = {copies} x samples; wall s / CPU s]")
-        say(f"  Garrison: matching {ours['seconds']:.2f} / {ours['cpu']:.2f} s "
+        say(
+            f"  Garrison: matching {ours['seconds']:.2f} / {ours['cpu']:.2f} s "
             f"({n_same / ours['seconds']:,.0f} events/s wall, {n_same / ours['cpu']:,.0f} CPU); "
             f"+ cached rule load {ours['load_seconds']:.2f} / {ours['load_cpu']:.2f} s; "
-            f"cold load {cold:.1f} s wall; peak RSS {ours['rss_mb']:.0f} MB")
+            f"cold load {cold:.1f} s wall; peak RSS {ours['rss_mb']:.0f} MB"
+        )
         if not args.no_baseline:
             with ctx.Pool(1) as pool:
                 base_n = pool.apply(baseline_child, ((rule_files, events, copies),))
-            say(f"  baseline: table load + queries {base_n['seconds']:.2f} / {base_n['cpu']:.2f} s "
+            say(
+                f"  baseline: table load + queries {base_n['seconds']:.2f} / {base_n['cpu']:.2f} s "
                 f"({n_same / base_n['seconds']:,.0f} events/s wall, "
                 f"{n_same / base_n['cpu']:,.0f} CPU); + rule conversion "
                 f"{base_n['convert_seconds']:.1f} / {base_n['convert_cpu']:.1f} s; "
-                f"peak RSS {base_n['rss_mb']:.0f} MB")
+                f"peak RSS {base_n['rss_mb']:.0f} MB"
+            )
             g_end = ours["cpu"] + ours["load_cpu"]
             b_wall = base_n["seconds"] + base_n["convert_seconds"]
             b_end = base_n["cpu"] + base_n["convert_cpu"]
-            say(f"  ratio, matching only: {base_n['seconds'] / ours['seconds']:.1f}x wall, "
+            say(
+                f"  ratio, matching only: {base_n['seconds'] / ours['seconds']:.1f}x wall, "
                 f"{base_n['cpu'] / ours['cpu']:.1f}x CPU; end to end (Garrison cached rules vs "
                 f"baseline with conversion): {b_end / g_end:.1f}x CPU; Garrison cold load vs "
-                f"conversion: {b_wall / (ours['seconds'] + cold):.1f}x wall")
+                f"conversion: {b_wall / (ours['seconds'] + cold):.1f}x wall"
+            )
 
         # the large stream: 1 process, then N processes each taking a share
         say(f"\n[stream, {total:,} events, batches of {BATCH:,}, samples replayed]")
         with ctx.Pool(1) as pool:
             one = pool.apply(stream_worker, ((rule_files, str(home), events, total, True),))
-        say(f"  1 process: {one['seconds']:.1f} s wall, {one['cpu']:.1f} s CPU: "
+        say(
+            f"  1 process: {one['seconds']:.1f} s wall, {one['cpu']:.1f} s CPU: "
             f"{one['events'] / one['seconds']:,.0f} events/s wall, "
             f"{one['events'] / one['cpu']:,.0f} per CPU-second; "
-            f"{one['matches']:,} matches -> {one['findings']:,} findings")
+            f"{one['matches']:,} matches -> {one['findings']:,} findings"
+        )
         say(f"  peak RSS (MB) by events processed: {one['checkpoints']}")
         share = total // args.workers
         with ctx.Pool(args.workers) as pool:
             started = time.perf_counter()
-            parts = pool.map(stream_worker,
-                             [(rule_files, str(home), events, share, True)] * args.workers)
+            parts = pool.map(
+                stream_worker, [(rule_files, str(home), events, share, True)] * args.workers
+            )
             wall = time.perf_counter() - started
         done = sum(p["events"] for p in parts)
         slowest = max(p["seconds"] for p in parts)
-        say(f"  {args.workers} processes: {done:,} events in {wall:.1f} s wall including each "
+        say(
+            f"  {args.workers} processes: {done:,} events in {wall:.1f} s wall including each "
             f"loading the cached rules ({done / wall:,.0f} events/s); matching alone "
             f"{done / slowest:,.0f} events/s (slowest worker {slowest:.1f} s); "
-            f"peak RSS per process {max(p['rss_mb'] for p in parts):.0f} MB")
+            f"peak RSS per process {max(p['rss_mb'] for p in parts):.0f} MB"
+        )
     return 0
 
 

@@ -19,8 +19,16 @@ from garrison.normalize.base import NORMALIZERS, Normalized
 
 SOURCE_NAMES = [name for name, _ in SOURCES.items() if name != "testkv"]
 
-SAMPLES = [b"", b"\x00" * 100, b"\xff\xfe\x00garbage", b"{}\n", b"not a log\n",
-           b"#fields\tts\n", b"PK\x03\x04", b"ElfFile\x00" + b"\x00" * 200]
+SAMPLES = [
+    b"",
+    b"\x00" * 100,
+    b"\xff\xfe\x00garbage",
+    b"{}\n",
+    b"not a log\n",
+    b"#fields\tts\n",
+    b"PK\x03\x04",
+    b"ElfFile\x00" + b"\x00" * 200,
+]
 
 
 def test_every_source_has_a_normalizer() -> None:
@@ -35,8 +43,9 @@ def test_sniff_never_raises(name: str, head: bytes) -> None:
 
 
 @pytest.mark.parametrize("name", SOURCE_NAMES)
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(blob=st.binary(max_size=4096))
 def test_read_accounts_for_garbage(name: str, blob: bytes, tmp_path: Path) -> None:
     path = tmp_path / "input"

@@ -122,11 +122,18 @@ def test_lanl_redteam(corpus: Path) -> None:
 
 
 def test_auth_folder_formats(corpus: Path) -> None:
-    got = {p.name: (c.format if (c := detect_format(p)) else None)
-           for p in sorted((corpus / "auth").rglob("*")) if p.is_file()}
-    assert got == {"redteam_processed.csv": "csv", "OpenSSH_2k.log": "syslog",
-                   "OpenSSH_2k.log_structured.csv": "csv",
-                   "OpenSSH_2k.log_templates.csv": "csv", "README.md": None}
+    got = {
+        p.name: (c.format if (c := detect_format(p)) else None)
+        for p in sorted((corpus / "auth").rglob("*"))
+        if p.is_file()
+    }
+    assert got == {
+        "redteam_processed.csv": "csv",
+        "OpenSSH_2k.log": "syslog",
+        "OpenSSH_2k.log_structured.csv": "csv",
+        "OpenSSH_2k.log_templates.csv": "csv",
+        "README.md": None,
+    }
 
 
 def test_readme_becomes_one_unrecognised_quarantine(corpus: Path) -> None:

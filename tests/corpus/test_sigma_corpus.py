@@ -40,6 +40,7 @@ def events_of_file(path: Path) -> list[Event]:
 
 # --- fixtures ----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def sigma_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("sigma-home")
@@ -104,8 +105,10 @@ def test_attack_samples_against_reference(corpus: Path, sigma_home: Path) -> Non
             if matches:
                 files_hit.add(str(path))
                 rules_hit.update(det.engine.rules[m.rule].meta.uid for m in matches)
-    print(f"attack samples: {events} events, {len(files_hit)}/277 files with a hit, "
-          f"{len(rules_hit)} distinct rules (reference 212 files, 369 rules)")
+    print(
+        f"attack samples: {events} events, {len(files_hit)}/277 files with a hit, "
+        f"{len(rules_hit)} distinct rules (reference 212 files, 369 rules)"
+    )
     assert events >= 8000
     assert len(files_hit) >= 212
     assert len(rules_hit) >= 369

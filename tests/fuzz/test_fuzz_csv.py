@@ -24,16 +24,58 @@ from garrison.ingest.csvfile import CsvSource
 from garrison.normalize.csvfile import normalize_csv
 
 CASES = int(os.environ.get("GARRISON_FUZZ_CASES", "10000"))
-SETTINGS = settings(max_examples=CASES, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    max_examples=CASES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 SEEDS = st.integers(min_value=0, max_value=2**64 - 1)
 
-NAMES = ["time", "tstamp", "user", "userdomain", "src", "dst", "src_ip", "dst_ip", "sport",
-         "dport", "proto", "auth_type", "success/failure", "label", "redteam", "", "id",
-         "Source IP", "bytes_out", "x"]
-CELLS = ["", "1", "1700000000", "2024-01-01T00:00:00Z", "noon", "U1@DOM1", "CORP\\bob",
-         "10.0.0.1", "C123", "99999", "-1", "Fail", "Success", '"quoted, cell"',
-         '"multi\nline"', '"bad "quote', '"""', "é", "\\xff", "a;b", "a|b", "1e400", "nan"]
+NAMES = [
+    "time",
+    "tstamp",
+    "user",
+    "userdomain",
+    "src",
+    "dst",
+    "src_ip",
+    "dst_ip",
+    "sport",
+    "dport",
+    "proto",
+    "auth_type",
+    "success/failure",
+    "label",
+    "redteam",
+    "",
+    "id",
+    "Source IP",
+    "bytes_out",
+    "x",
+]
+CELLS = [
+    "",
+    "1",
+    "1700000000",
+    "2024-01-01T00:00:00Z",
+    "noon",
+    "U1@DOM1",
+    "CORP\\bob",
+    "10.0.0.1",
+    "C123",
+    "99999",
+    "-1",
+    "Fail",
+    "Success",
+    '"quoted, cell"',
+    '"multi\nline"',
+    '"bad "quote',
+    '"""',
+    "é",
+    "\\xff",
+    "a;b",
+    "a|b",
+    "1e400",
+    "nan",
+]
 
 
 def mutate(rng: random.Random, data: bytes) -> bytes:
@@ -43,7 +85,7 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
         if rng.random() < 0.5:
             buf[pos:pos] = rng.choice([b'"', b",", b"\n", b"\r", b"\xff", b"\x00", b";"])
         elif buf:
-            del buf[pos:pos + rng.randrange(1, 6)]
+            del buf[pos : pos + rng.randrange(1, 6)]
     return bytes(buf)
 
 
@@ -85,10 +127,16 @@ def test_fuzz_csv(seed: int, work: Path) -> None:
         assert not {"label", "redteam"} & set(norm.fields)
     # accounting: items start on non-blank lines; without quotes (no multi-line cells)
     # every non-blank line but a valid header is exactly one item
-    non_blank = [i for i, raw in enumerate(data.split(b"\n"), start=1)
-                 if raw.removesuffix(b"\r").decode("utf-8", "replace").strip()]
+    non_blank = [
+        i
+        for i, raw in enumerate(data.split(b"\n"), start=1)
+        if raw.removesuffix(b"\r").decode("utf-8", "replace").strip()
+    ]
     assert {i.position for i in items} <= set(non_blank)
     if b'"' not in data and non_blank:
-        headless = bool(items) and isinstance(items[0], Quarantined) and (
-            items[0].reason == "first row is not a CSV header")
+        headless = (
+            bool(items)
+            and isinstance(items[0], Quarantined)
+            and (items[0].reason == "first row is not a CSV header")
+        )
         assert len(items) == len(non_blank) - (0 if headless else 1)

@@ -24,24 +24,110 @@ from garrison.ingest.jsonl import JsonLinesSource
 from garrison.normalize.jsonl import normalize_jsonl
 
 CASES = int(os.environ.get("GARRISON_FUZZ_CASES", "10000"))
-SETTINGS = settings(max_examples=CASES, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    max_examples=CASES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 SEEDS = st.integers(min_value=0, max_value=2**64 - 1)
 
-KEYS = ["class_uid", "time", "timestamp", "@timestamp", "ts", "TimeCreated", "EventTime",
-        "eventTime", "EventID", "Channel", "SourceName", "Hostname", "winlog", "event_id",
-        "event", "ecs", "category", "outcome", "user", "name", "source", "ip", "port",
-        "process", "command_line", "dns", "question", "url", "http", "eventName",
-        "eventSource", "userIdentity", "api", "operation", "actor", "protoPayload",
-        "methodName", "status", "errorCode", "operationName", "caller", "host", "message",
-        "a.b", "", "é"]
-SCALARS = [None, True, False, 0, -1, 4624, 2**63, -(2**63) - 1, 10**30, 1.5, 1e308, -1e308,
-           "", "x", "2024-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00",
-           "1700000000", "authentication", "process", "network", "success", "failure",
-           "Security", "10.0.0.1", "not-an-ip", "\u2028", "\x00", "CreateUser", "500"]
-LINES = ["", "  ", "[]", "[1, 2]", "1", '"s"', "null", "true", "{", "}", '{"a": NaN}',
-         '{"a": -Infinity}', '{"s": "\\ud800"}', '{"s": "\\udfff\\ud800"}', "{}",
-         "[" * 3000 + "]" * 3000, '{"a":' * 80 + "1" + "}" * 80]
+KEYS = [
+    "class_uid",
+    "time",
+    "timestamp",
+    "@timestamp",
+    "ts",
+    "TimeCreated",
+    "EventTime",
+    "eventTime",
+    "EventID",
+    "Channel",
+    "SourceName",
+    "Hostname",
+    "winlog",
+    "event_id",
+    "event",
+    "ecs",
+    "category",
+    "outcome",
+    "user",
+    "name",
+    "source",
+    "ip",
+    "port",
+    "process",
+    "command_line",
+    "dns",
+    "question",
+    "url",
+    "http",
+    "eventName",
+    "eventSource",
+    "userIdentity",
+    "api",
+    "operation",
+    "actor",
+    "protoPayload",
+    "methodName",
+    "status",
+    "errorCode",
+    "operationName",
+    "caller",
+    "host",
+    "message",
+    "a.b",
+    "",
+    "é",
+]
+SCALARS = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    4624,
+    2**63,
+    -(2**63) - 1,
+    10**30,
+    1.5,
+    1e308,
+    -1e308,
+    "",
+    "x",
+    "2024-01-01T00:00:00Z",
+    "9999-12-31T23:59:59Z",
+    "0001-01-01T00:00:00",
+    "1700000000",
+    "authentication",
+    "process",
+    "network",
+    "success",
+    "failure",
+    "Security",
+    "10.0.0.1",
+    "not-an-ip",
+    "\u2028",
+    "\x00",
+    "CreateUser",
+    "500",
+]
+LINES = [
+    "",
+    "  ",
+    "[]",
+    "[1, 2]",
+    "1",
+    '"s"',
+    "null",
+    "true",
+    "{",
+    "}",
+    '{"a": NaN}',
+    '{"a": -Infinity}',
+    '{"s": "\\ud800"}',
+    '{"s": "\\udfff\\ud800"}',
+    "{}",
+    "[" * 3000 + "]" * 3000,
+    '{"a":' * 80 + "1" + "}" * 80,
+]
 
 
 def value(rng: random.Random, depth: int = 0) -> object:
@@ -60,7 +146,7 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
         if rng.random() < 0.5:
             buf[pos:pos] = rng.choice([b"\xff", b"\r", b"\n", b"\x00", b'"', b"{", b"\xc3"])
         elif buf:
-            del buf[pos:pos + rng.randrange(1, 6)]
+            del buf[pos : pos + rng.randrange(1, 6)]
     return bytes(buf)
 
 
@@ -87,8 +173,7 @@ def test_fuzz_jsonl(seed: int, work: Path) -> None:
     items = list(JsonLinesSource().read(work))
     body = data.removeprefix(b"\xef\xbb\xbf")
     if not body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        non_blank = [raw for raw in body.split(b"\n")
-                     if raw.decode("utf-8", "replace").strip()]
+        non_blank = [raw for raw in body.split(b"\n") if raw.decode("utf-8", "replace").strip()]
         assert len(items) == len(non_blank)
     last = 0
     for item in items:

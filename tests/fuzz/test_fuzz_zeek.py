@@ -26,18 +26,80 @@ from garrison.ingest.zeek import ZeekSource
 from garrison.normalize.zeek import normalize_zeek
 
 CASES = int(os.environ.get("GARRISON_FUZZ_CASES", "10000"))
-SETTINGS = settings(max_examples=CASES, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    max_examples=CASES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 SEEDS = st.integers(min_value=0, max_value=2**64 - 1)
 
-TYPES = ["time", "string", "addr", "port", "count", "int", "interval", "double", "bool",
-         "enum", "set[string]", "vector[count]", "vector[interval]", "set[addr]", "x]["]
-NAMES = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "query",
-         "method", "host", "uri", "server_name", "auth_success", "duration", "orig_bytes",
-         "answers", "TTLs", "label", "detailedlabel", "conn_state", "rcode", "qtype_name"]
-CELLS = ["-", "(empty)", "T", "F", "0", "-1", "1.5", "nan", "inf", "1e400", "19.98",
-         "1700000000.123456", "10.0.0.1", "::1", "a,b", "\\x09", "\\x2d", "\\x28empty)",
-         "\\xZZ", "99999999999999999999999", "", "\\", "é", "\u2028", "GET", "/x?y=1"]
+TYPES = [
+    "time",
+    "string",
+    "addr",
+    "port",
+    "count",
+    "int",
+    "interval",
+    "double",
+    "bool",
+    "enum",
+    "set[string]",
+    "vector[count]",
+    "vector[interval]",
+    "set[addr]",
+    "x][",
+]
+NAMES = [
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "query",
+    "method",
+    "host",
+    "uri",
+    "server_name",
+    "auth_success",
+    "duration",
+    "orig_bytes",
+    "answers",
+    "TTLs",
+    "label",
+    "detailedlabel",
+    "conn_state",
+    "rcode",
+    "qtype_name",
+]
+CELLS = [
+    "-",
+    "(empty)",
+    "T",
+    "F",
+    "0",
+    "-1",
+    "1.5",
+    "nan",
+    "inf",
+    "1e400",
+    "19.98",
+    "1700000000.123456",
+    "10.0.0.1",
+    "::1",
+    "a,b",
+    "\\x09",
+    "\\x2d",
+    "\\x28empty)",
+    "\\xZZ",
+    "99999999999999999999999",
+    "",
+    "\\",
+    "é",
+    "\u2028",
+    "GET",
+    "/x?y=1",
+]
 JUNK = ["\x00", "\t", "\r", "\n", "#", "{", "}", '"', "\\", "\xff", "é", "\ud800", "-"]
 
 
@@ -49,7 +111,7 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
         if op == 0:
             buf[pos:pos] = rng.choice(JUNK).encode("utf-8", "surrogatepass")
         elif op == 1 and buf:
-            del buf[pos:pos + rng.randrange(1, 8)]
+            del buf[pos : pos + rng.randrange(1, 8)]
         elif op == 2 and buf:
             buf[min(pos, len(buf) - 1)] = rng.randrange(256)
         else:
@@ -62,12 +124,22 @@ def tsv_file(rng: random.Random) -> bytes:
     for _ in range(rng.randrange(1, 3)):
         n = rng.randrange(1, 9)
         fields = [rng.choice(NAMES) for _ in range(n)]
-        lines += [rng.choice(["#separator \\x09", "#separator \\x09", "#separator \\x2c",
-                              "#separator", "#separator \\x"]),
-                  "#set_separator\t" + rng.choice([",", "", "|"]),
-                  "#empty_field\t(empty)", "#unset_field\t" + rng.choice(["-", ""]),
-                  "#path\t" + rng.choice(["conn", "dns", "http", "ssl", "ssh", "weird", ""]),
-                  "#fields\t" + "\t".join(fields)]
+        lines += [
+            rng.choice(
+                [
+                    "#separator \\x09",
+                    "#separator \\x09",
+                    "#separator \\x2c",
+                    "#separator",
+                    "#separator \\x",
+                ]
+            ),
+            "#set_separator\t" + rng.choice([",", "", "|"]),
+            "#empty_field\t(empty)",
+            "#unset_field\t" + rng.choice(["-", ""]),
+            "#path\t" + rng.choice(["conn", "dns", "http", "ssl", "ssh", "weird", ""]),
+            "#fields\t" + "\t".join(fields),
+        ]
         if rng.random() < 0.8:
             lines.append("#types\t" + "\t".join(rng.choice(TYPES) for _ in range(n)))
         for _ in range(rng.randrange(0, 6)):
@@ -81,21 +153,46 @@ def tsv_file(rng: random.Random) -> bytes:
 def json_value(rng: random.Random, depth: int = 0) -> object:
     roll = rng.randrange(10 if depth < 3 else 7)
     if roll < 7:
-        return rng.choice([None, True, False, 0, -1, 2**70, 1.5, 1e308, "x", "10.0.0.1",
-                           "2024-01-01T00:00:00Z", "-", "", "\u2028", 19.98, 1700000000.5])
+        return rng.choice(
+            [
+                None,
+                True,
+                False,
+                0,
+                -1,
+                2**70,
+                1.5,
+                1e308,
+                "x",
+                "10.0.0.1",
+                "2024-01-01T00:00:00Z",
+                "-",
+                "",
+                "\u2028",
+                19.98,
+                1700000000.5,
+            ]
+        )
     if roll < 9:
-        return {rng.choice([*NAMES, "a", "_path"]): json_value(rng, depth + 1)
-                for _ in range(rng.randrange(3))}
+        return {
+            rng.choice([*NAMES, "a", "_path"]): json_value(rng, depth + 1)
+            for _ in range(rng.randrange(3))
+        }
     return [json_value(rng, depth + 1) for _ in range(rng.randrange(3))]
 
 
 def json_file(rng: random.Random) -> bytes:
     lines = [json.dumps({"ts": 1, "uid": "C", "id.orig_h": "1.2.3.4"})]
     for _ in range(rng.randrange(1, 6)):
-        obj = {k: json_value(rng) for k in rng.sample([*NAMES, "_path", "id", "note"],
-                                                      rng.randrange(0, 8))}
-        lines.append(json.dumps(obj) if rng.random() < 0.9 else rng.choice(
-            ["[1]", "", "{", "null", '{"ts": NaN}', "#fields\tts"]))
+        obj = {
+            k: json_value(rng)
+            for k in rng.sample([*NAMES, "_path", "id", "note"], rng.randrange(0, 8))
+        }
+        lines.append(
+            json.dumps(obj)
+            if rng.random() < 0.9
+            else rng.choice(["[1]", "", "{", "null", '{"ts": NaN}', "#fields\tts"])
+        )
     return mutate(rng, "\n".join(lines).encode())
 
 

@@ -49,8 +49,14 @@ def run_file(path: Path, expected_format: str) -> list[dict[str, Any]]:
         except RecordError as exc:
             entry["rejected"] = str(exc)
         else:
-            entry.update({"class_uid": norm.class_uid, "time": norm.time,
-                          "ocsf": norm.ocsf, "fields": norm.fields})
+            entry.update(
+                {
+                    "class_uid": norm.class_uid,
+                    "time": norm.time,
+                    "ocsf": norm.ocsf,
+                    "fields": norm.fields,
+                }
+            )
         out.append(entry)
     # through JSON, as the store will see it (tuples -> lists, keys -> str)
     result: list[dict[str, Any]] = json.loads(json.dumps(out, ensure_ascii=False))
@@ -65,10 +71,14 @@ def test_golden(case: Path, tmp_path: Path) -> None:
     actual = run_file(work, case.parent.name)
     expected_path = case.with_suffix(".expected.json")
     if os.environ.get("GARRISON_REGEN_GOLDEN") == "1":
-        expected_path.write_text(json.dumps(actual, indent=1, ensure_ascii=False,
-                                            sort_keys=True) + "\n", encoding="utf-8")
-        pytest.fail(f"regenerated {expected_path.name}: review the diff, then rerun without "
-                    "GARRISON_REGEN_GOLDEN")
+        expected_path.write_text(
+            json.dumps(actual, indent=1, ensure_ascii=False, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
+        pytest.fail(
+            f"regenerated {expected_path.name}: review the diff, then rerun without "
+            "GARRISON_REGEN_GOLDEN"
+        )
     assert expected_path.exists(), f"missing {expected_path.name} (GARRISON_REGEN_GOLDEN=1)"
     expected = json.loads(expected_path.read_text(encoding="utf-8"))
     assert actual == expected

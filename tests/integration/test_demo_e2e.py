@@ -34,8 +34,9 @@ def test_every_record_is_ingested_by_the_right_source(demo_run: DemoResult) -> N
     assert per["zeek"]["files"] == 2 and per["syslog"]["files"] == 1
     assert per["jsonl"]["files"] == 1
     files = labels["files"]
-    assert per["zeek"]["records_read"] == (files["logs/zeek/conn.log"]["records"]
-                                           + files["logs/zeek/dns.log"]["records"])
+    assert per["zeek"]["records_read"] == (
+        files["logs/zeek/conn.log"]["records"] + files["logs/zeek/dns.log"]["records"]
+    )
     assert per["syslog"]["records_read"] == files["logs/linux/auth.log"]["records"]
     assert per["jsonl"]["records_read"] == files["logs/windows/events.jsonl"]["records"]
 
@@ -62,15 +63,19 @@ def test_labelled_positions_are_the_sources_record_ids(demo_run: DemoResult) -> 
 
 def test_results_and_evaluation_are_written(demo_run: DemoResult) -> None:
     res = demo_run.options.results_dir
-    for name in ("findings.jsonl", "incidents.jsonl", "quarantine.jsonl", "summary.json",
-                 "demo-eval.json"):
+    for name in (
+        "findings.jsonl",
+        "incidents.jsonl",
+        "quarantine.jsonl",
+        "summary.json",
+        "demo-eval.json",
+    ):
         assert (res / name).is_file(), name
     payload = json.loads((res / "demo-eval.json").read_text())
     assert payload["stages_total"] == 9
     findings = [line for line in (res / "findings.jsonl").read_text().splitlines() if line]
     assert payload["findings_total"] == len(findings) == demo_run.summary["findings"]
-    assert payload["true_positive_findings"] + payload["false_positive_findings"] == \
-        len(findings)
+    assert payload["true_positive_findings"] + payload["false_positive_findings"] == len(findings)
     assert (demo_run.options.out / MARKER).is_file()
     assert demo_run.hunt_command.startswith("garrison hunt ")
     assert str(demo_run.options.logs_dir) in demo_run.hunt_command
@@ -94,8 +99,19 @@ def test_cli_prints_the_summary_and_where_to_look(tmp_path: Path) -> None:
     app.command()(demo)
     app.command("noop")(lambda: None)
     out = tmp_path / "cli"
-    args = ["demo", "--out", str(out), "--seed", "3", "--users", "10", "--hosts", "10",
-            "--days", "2"]
+    args = [
+        "demo",
+        "--out",
+        str(out),
+        "--seed",
+        "3",
+        "--users",
+        "10",
+        "--hosts",
+        "10",
+        "--days",
+        "2",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "phishing-macro" in result.output and "where to look" in result.output
@@ -127,8 +143,7 @@ def test_default_size_finishes_well_under_a_minute(tmp_path: Path) -> None:
 def test_public_sigma_rules_see_the_windows_stages(corpus: Path, tmp_path: Path) -> None:
     """SigmaHQ rules (not written for this data) catch the host-based stages."""
     rules = corpus / "sigma" / "rules"
-    result = run_demo(DemoOptions(out=tmp_path / "sigma", rules=[rules],
-                                  **SMALL))
+    result = run_demo(DemoOptions(out=tmp_path / "sigma", rules=[rules], **SMALL))
     detected = {s.name for s in result.evaluation.stages if s.detected}
     assert {"phishing-macro", "lsass-dump", "lateral-movement", "exfil-rclone"} <= detected
     assert result.summary["rules_loaded"] > 1000

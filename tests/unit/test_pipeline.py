@@ -135,8 +135,9 @@ def test_undecodable_text_is_stored_not_fatal(home):
 
     store = ParquetEventStore(home / "lake", StateDB(home / "state.db"))
     bad = "caf\udce9 \ud800"
-    ev = Event("u1", 0, 1, {"device": {"hostname": bad}}, {"k": bad}, bad,
-               Provenance("f", "x", 1, "fp", 0))
+    ev = Event(
+        "u1", 0, 1, {"device": {"hostname": bad}}, {"k": bad}, bad, Provenance("f", "x", 1, "fp", 0)
+    )
     assert store.write_batch("fp", "x", "f", [ev]) == 1
-    (raw, host, fields), = store.sql("SELECT raw, host, fields FROM events")
+    ((raw, host, fields),) = store.sql("SELECT raw, host, fields FROM events")
     assert "\\xe9" in raw and "caf" in host and "\\udce9" in fields

@@ -30,9 +30,9 @@ _NON_ENTITIES = frozenset(
         "anonymous logon",
         "127.0.0.1",
         "::1",
-        "0.0.0.0",
+        "0.0.0.0",  # noqa: S104  - a value to ignore, not an address to bind
         "::",
-    }  # noqa: S104  - values to ignore, not an address to bind
+    }
 )
 
 

@@ -10,5 +10,13 @@ from garrison.demo.evaluate import DemoEvaluation, evaluate
 from garrison.demo.labels import Labels, load_labels
 from garrison.demo.service import DemoOptions, DemoResult, generate, run_demo
 
-__all__ = ["DemoEvaluation", "DemoOptions", "DemoResult", "Labels", "evaluate", "generate",
-           "load_labels", "run_demo"]
+__all__ = [
+    "DemoEvaluation",
+    "DemoOptions",
+    "DemoResult",
+    "Labels",
+    "evaluate",
+    "generate",
+    "load_labels",
+    "run_demo",
+]

@@ -62,21 +62,37 @@ class Gen:
             image, cmd = {
                 "services": (SYS32 + "services.exe", "C:\\Windows\\system32\\services.exe"),
                 "winlogon": (SYS32 + "winlogon.exe", "winlogon.exe"),
-                "schedule": (SYS32 + "svchost.exe",
-                             "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule"),
-                "wmi": (SYS32 + "wbem\\WmiPrvSE.exe",
-                        "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding"),
-                "termsvc": (SYS32 + "svchost.exe",
-                            "C:\\Windows\\System32\\svchost.exe -k termsvcs -s TermService"),
+                "schedule": (
+                    SYS32 + "svchost.exe",
+                    "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule",
+                ),
+                "wmi": (
+                    SYS32 + "wbem\\WmiPrvSE.exe",
+                    "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding",
+                ),
+                "termsvc": (
+                    SYS32 + "svchost.exe",
+                    "C:\\Windows\\System32\\svchost.exe -k termsvcs -s TermService",
+                ),
                 "lsass": (SYS32 + "lsass.exe", "C:\\Windows\\system32\\lsass.exe"),
-                "dcom": (SYS32 + "svchost.exe",
-                         "C:\\Windows\\system32\\svchost.exe -k DcomLaunch -p"),
+                "dcom": (
+                    SYS32 + "svchost.exe",
+                    "C:\\Windows\\system32\\svchost.exe -k DcomLaunch -p",
+                ),
             }[what]
             self._sys[key] = self.win.system_proc(host.name, image, cmd)
         return self._sys[key]
 
-    def spawn(self, time_us: int, host: Host, parent: Proc, image: str, command_line: str,
-              stage: str = "", **kw: Any) -> Proc:
+    def spawn(
+        self,
+        time_us: int,
+        host: Host,
+        parent: Proc,
+        image: str,
+        command_line: str,
+        stage: str = "",
+        **kw: Any,
+    ) -> Proc:
         """Start a process: a Sysmon 1 record, and the new ``Proc`` for its children.
 
         Keyword arguments (``user``, ``integrity``, ``cwd``, ``logon_id``, ``logon_guid``,
@@ -85,10 +101,25 @@ class Gen:
         self.winlog(time_us, self.win.process_create(host, time_us, proc, parent), stage)
         return proc
 
-    def system_spawn(self, time_us: int, host: Host, parent_what: str, image: str,
-                     command_line: str, stage: str = "") -> Proc:
-        return self.spawn(time_us, host, self.sysproc(host, parent_what), image, command_line,
-                          stage, user=SYSTEM_USER, integrity="System")
+    def system_spawn(
+        self,
+        time_us: int,
+        host: Host,
+        parent_what: str,
+        image: str,
+        command_line: str,
+        stage: str = "",
+    ) -> Proc:
+        return self.spawn(
+            time_us,
+            host,
+            self.sysproc(host, parent_what),
+            image,
+            command_line,
+            stage,
+            user=SYSTEM_USER,
+            integrity="System",
+        )
 
     def jitter(self, base_us: int, spread_us: int) -> int:
         return base_us + self.rng.randint(-spread_us, spread_us)

@@ -26,58 +26,120 @@ PROVIDERS: dict[str, tuple[str, ...]] = {
     "meta": ("157.240.",),
     "apple": ("17.253.", "17.57."),
     "canonical": ("91.189.91.", "185.125.190."),
-    "hosting": ("185.199.", "91.198.", "95.101.", "212.58.", "81.2.", "213.186.", "94.100.",
-                "37.120.", "46.30.", "62.210."),
+    "hosting": (
+        "185.199.",
+        "91.198.",
+        "95.101.",
+        "212.58.",
+        "81.2.",
+        "213.186.",
+        "94.100.",
+        "37.120.",
+        "46.30.",
+        "62.210.",
+    ),
 }
 
 _POPULAR: tuple[tuple[str, str], ...] = (
-    ("outlook.office365.com", "microsoft"), ("login.microsoftonline.com", "microsoft"),
-    ("teams.microsoft.com", "microsoft"), ("www.google.com", "google"),
-    ("www.office.com", "microsoft"), ("graph.microsoft.com", "microsoft"),
-    ("www.gstatic.com", "google"), ("substrate.office.com", "microsoft"),
-    ("aadcdn.msftauth.net", "akamai"), ("fonts.googleapis.com", "google"),
-    ("statics.teams.cdn.office.net", "akamai"), ("www.bing.com", "microsoft"),
-    ("edge.microsoft.com", "microsoft"), ("nav.smartscreen.microsoft.com", "microsoft"),
-    ("fonts.gstatic.com", "google"), ("www.linkedin.com", "microsoft"),
-    ("static.licdn.com", "akamai"), ("www.youtube.com", "google"), ("i.ytimg.com", "google"),
-    ("accounts.google.com", "google"), ("www.googletagmanager.com", "google"),
-    ("www.google-analytics.com", "google"), ("res.cdn.office.net", "akamai"),
-    ("config.edge.skype.com", "microsoft"), ("officeclient.microsoft.com", "microsoft"),
-    ("en.wikipedia.org", "hosting"), ("upload.wikimedia.org", "hosting"),
-    ("www.bbc.co.uk", "fastly"), ("static.files.bbci.co.uk", "akamai"),
-    ("www.theguardian.com", "fastly"), ("www.reuters.com", "akamai"),
-    ("www.amazon.com", "aws"), ("m.media-amazon.com", "aws"),
-    ("www.dropbox.com", "aws"), ("www.adobe.com", "akamai"), ("acrobat.adobe.com", "akamai"),
-    ("www.docusign.net", "akamai"), ("www.ups.com", "akamai"), ("www.dhl.com", "akamai"),
-    ("www.fedex.com", "akamai"), ("www.maersk.com", "akamai"),
-    ("www.marinetraffic.com", "cloudflare"), ("weather.com", "akamai"),
-    ("www.accuweather.com", "akamai"), ("www.paypal.com", "akamai"),
-    ("cdn.jsdelivr.net", "fastly"), ("cdnjs.cloudflare.com", "cloudflare"),
-    ("ajax.googleapis.com", "google"), ("code.jquery.com", "fastly"),
-    ("www.reddit.com", "fastly"), ("www.redditstatic.com", "fastly"),
-    ("www.facebook.com", "meta"), ("static.xx.fbcdn.net", "meta"),
-    ("www.apple.com", "akamai"), ("open.spotify.com", "google"), ("zoom.us", "aws"),
-    ("us02web.zoom.us", "aws"), ("www.salesforce.com", "akamai"),
-    ("www.nytimes.com", "fastly"), ("www.economist.com", "cloudflare"),
-    ("www.ft.com", "fastly"), ("www.bloomberg.com", "akamai"), ("www.booking.com", "akamai"),
-    ("www.trainline.com", "cloudflare"), ("www.expedia.com", "akamai"),
-    ("www.indeed.com", "cloudflare"), ("www.glassdoor.com", "cloudflare"),
-    ("www.xero.com", "aws"), ("www.sage.com", "akamai"), ("www.hmrc.gov.uk", "akamai"),
-    ("www.gov.uk", "fastly"), ("www.canva.com", "cloudflare"), ("www.wetransfer.com", "aws"),
-    ("www.deepl.com", "hosting"), ("translate.google.com", "google"),
-    ("maps.googleapis.com", "google"), ("www.youtube-nocookie.com", "google"),
+    ("outlook.office365.com", "microsoft"),
+    ("login.microsoftonline.com", "microsoft"),
+    ("teams.microsoft.com", "microsoft"),
+    ("www.google.com", "google"),
+    ("www.office.com", "microsoft"),
+    ("graph.microsoft.com", "microsoft"),
+    ("www.gstatic.com", "google"),
+    ("substrate.office.com", "microsoft"),
+    ("aadcdn.msftauth.net", "akamai"),
+    ("fonts.googleapis.com", "google"),
+    ("statics.teams.cdn.office.net", "akamai"),
+    ("www.bing.com", "microsoft"),
+    ("edge.microsoft.com", "microsoft"),
+    ("nav.smartscreen.microsoft.com", "microsoft"),
+    ("fonts.gstatic.com", "google"),
+    ("www.linkedin.com", "microsoft"),
+    ("static.licdn.com", "akamai"),
+    ("www.youtube.com", "google"),
+    ("i.ytimg.com", "google"),
+    ("accounts.google.com", "google"),
+    ("www.googletagmanager.com", "google"),
+    ("www.google-analytics.com", "google"),
+    ("res.cdn.office.net", "akamai"),
+    ("config.edge.skype.com", "microsoft"),
+    ("officeclient.microsoft.com", "microsoft"),
+    ("en.wikipedia.org", "hosting"),
+    ("upload.wikimedia.org", "hosting"),
+    ("www.bbc.co.uk", "fastly"),
+    ("static.files.bbci.co.uk", "akamai"),
+    ("www.theguardian.com", "fastly"),
+    ("www.reuters.com", "akamai"),
+    ("www.amazon.com", "aws"),
+    ("m.media-amazon.com", "aws"),
+    ("www.dropbox.com", "aws"),
+    ("www.adobe.com", "akamai"),
+    ("acrobat.adobe.com", "akamai"),
+    ("www.docusign.net", "akamai"),
+    ("www.ups.com", "akamai"),
+    ("www.dhl.com", "akamai"),
+    ("www.fedex.com", "akamai"),
+    ("www.maersk.com", "akamai"),
+    ("www.marinetraffic.com", "cloudflare"),
+    ("weather.com", "akamai"),
+    ("www.accuweather.com", "akamai"),
+    ("www.paypal.com", "akamai"),
+    ("cdn.jsdelivr.net", "fastly"),
+    ("cdnjs.cloudflare.com", "cloudflare"),
+    ("ajax.googleapis.com", "google"),
+    ("code.jquery.com", "fastly"),
+    ("www.reddit.com", "fastly"),
+    ("www.redditstatic.com", "fastly"),
+    ("www.facebook.com", "meta"),
+    ("static.xx.fbcdn.net", "meta"),
+    ("www.apple.com", "akamai"),
+    ("open.spotify.com", "google"),
+    ("zoom.us", "aws"),
+    ("us02web.zoom.us", "aws"),
+    ("www.salesforce.com", "akamai"),
+    ("www.nytimes.com", "fastly"),
+    ("www.economist.com", "cloudflare"),
+    ("www.ft.com", "fastly"),
+    ("www.bloomberg.com", "akamai"),
+    ("www.booking.com", "akamai"),
+    ("www.trainline.com", "cloudflare"),
+    ("www.expedia.com", "akamai"),
+    ("www.indeed.com", "cloudflare"),
+    ("www.glassdoor.com", "cloudflare"),
+    ("www.xero.com", "aws"),
+    ("www.sage.com", "akamai"),
+    ("www.hmrc.gov.uk", "akamai"),
+    ("www.gov.uk", "fastly"),
+    ("www.canva.com", "cloudflare"),
+    ("www.wetransfer.com", "aws"),
+    ("www.deepl.com", "hosting"),
+    ("translate.google.com", "google"),
+    ("maps.googleapis.com", "google"),
+    ("www.youtube-nocookie.com", "google"),
 )
 _DEV: tuple[tuple[str, str], ...] = (
-    ("github.com", "hosting"), ("api.github.com", "hosting"),
-    ("objects.githubusercontent.com", "fastly"), ("avatars.githubusercontent.com", "fastly"),
-    ("stackoverflow.com", "cloudflare"), ("cdn.sstatic.net", "cloudflare"),
-    ("pypi.org", "fastly"), ("files.pythonhosted.org", "fastly"),
-    ("registry.npmjs.org", "cloudflare"), ("www.npmjs.com", "cloudflare"),
-    ("hub.docker.com", "aws"), ("registry-1.docker.io", "aws"),
-    ("production.cloudflare.docker.com", "cloudflare"), ("api.nuget.org", "microsoft"),
-    ("marketplace.visualstudio.com", "microsoft"), ("update.code.visualstudio.com", "microsoft"),
-    ("learn.microsoft.com", "akamai"), ("docs.python.org", "fastly"),
-    ("developer.mozilla.org", "aws"), ("www.postgresql.org", "hosting"),
+    ("github.com", "hosting"),
+    ("api.github.com", "hosting"),
+    ("objects.githubusercontent.com", "fastly"),
+    ("avatars.githubusercontent.com", "fastly"),
+    ("stackoverflow.com", "cloudflare"),
+    ("cdn.sstatic.net", "cloudflare"),
+    ("pypi.org", "fastly"),
+    ("files.pythonhosted.org", "fastly"),
+    ("registry.npmjs.org", "cloudflare"),
+    ("www.npmjs.com", "cloudflare"),
+    ("hub.docker.com", "aws"),
+    ("registry-1.docker.io", "aws"),
+    ("production.cloudflare.docker.com", "cloudflare"),
+    ("api.nuget.org", "microsoft"),
+    ("marketplace.visualstudio.com", "microsoft"),
+    ("update.code.visualstudio.com", "microsoft"),
+    ("learn.microsoft.com", "akamai"),
+    ("docs.python.org", "fastly"),
+    ("developer.mozilla.org", "aws"),
+    ("www.postgresql.org", "hosting"),
 )
 _WORDS_TEXT = (
     "harbor view north field cycling dental garden river stone bright lake mill oak pine "
@@ -89,8 +151,20 @@ _WORDS_TEXT = (
     "anchor compass beacon bridge castle forest meadow orchard prairie"
 )
 _WORDS = tuple(_WORDS_TEXT.split())
-_TAIL_TLDS = (".com", ".com", ".com", ".co.uk", ".net", ".org", ".de", ".nl", ".io", ".pt",
-              ".ie", ".fr")
+_TAIL_TLDS = (
+    ".com",
+    ".com",
+    ".com",
+    ".co.uk",
+    ".net",
+    ".org",
+    ".de",
+    ".nl",
+    ".io",
+    ".pt",
+    ".ie",
+    ".fr",
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -119,11 +193,17 @@ class Catalog:
         self.world = world
         rng = rng_for(world.seed, "domains")
         tenant = world.netbios.lower()
-        popular = [*_POPULAR, (f"{tenant}.sharepoint.com", "microsoft"),
-                   (f"{tenant}-my.sharepoint.com", "microsoft")]
+        popular = [
+            *_POPULAR,
+            (f"{tenant}.sharepoint.com", "microsoft"),
+            (f"{tenant}-my.sharepoint.com", "microsoft"),
+        ]
         self.cloudfront = tuple(
-            "d" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(13))
-            + ".cloudfront.net" for _ in range(14))
+            "d"
+            + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(13))
+            + ".cloudfront.net"
+            for _ in range(14)
+        )
         tail: set[str] = set()
         while len(tail) < 320:
             tail.add(rng.choice(_WORDS) + rng.choice(_WORDS) + rng.choice(_TAIL_TLDS))
@@ -150,8 +230,14 @@ class Catalog:
 
     def embedded(self, rng: random.Random, site: str) -> list[str]:
         """Third-party names a page pulls in (CDNs, fonts, analytics)."""
-        pool = ("fonts.gstatic.com", "www.googletagmanager.com", "cdn.jsdelivr.net",
-                "ajax.googleapis.com", "www.google-analytics.com", "cdnjs.cloudflare.com")
+        pool = (
+            "fonts.gstatic.com",
+            "www.googletagmanager.com",
+            "cdn.jsdelivr.net",
+            "ajax.googleapis.com",
+            "www.google-analytics.com",
+            "cdnjs.cloudflare.com",
+        )
         picks = rng.sample(pool, k=rng.randint(0, 2))
         if rng.random() < 0.25:
             picks.append(rng.choice(self.cloudfront))
@@ -180,9 +266,11 @@ class Catalog:
         count = 1 + int(d[0], 16) % 3
         ips = []
         for i in range(count):
-            prefix = prefixes[int(d[2 + i * 6:4 + i * 6], 16) % len(prefixes)]
-            ips.append(f"{prefix}{int(d[4 + i * 6:6 + i * 6], 16) % 254 + 1}."
-                       f"{int(d[6 + i * 6:8 + i * 6], 16) % 254 + 1}")
+            prefix = prefixes[int(d[2 + i * 6 : 4 + i * 6], 16) % len(prefixes)]
+            ips.append(
+                f"{prefix}{int(d[4 + i * 6 : 6 + i * 6], 16) % 254 + 1}."
+                f"{int(d[6 + i * 6 : 8 + i * 6], 16) % 254 + 1}"
+            )
         ttl = (60.0, 300.0, 300.0, 3600.0)[int(d[1], 16) % 4]
         if provider == "akamai":
             edge = f"e{int(d[20:25], 16) % 90000 + 1000}.dscb.akamaiedge.net"
@@ -203,11 +291,11 @@ def _typos(rng: random.Random, names: tuple[str, ...], count: int) -> set[str]:
         i = rng.randrange(1, len(word) - 1)
         kind = rng.randrange(3)
         if kind == 0:
-            word = word[:i] + word[i + 1:]
+            word = word[:i] + word[i + 1 :]
         elif kind == 1:
             word = word[:i] + word[i] + word[i:]
         else:
-            word = word[:i - 1] + word[i] + word[i - 1] + word[i + 1:]
+            word = word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
         labels[idx] = word
         typo = ".".join(labels)
         if typo != name:

@@ -24,8 +24,7 @@ from garrison.core.errors import InputError
 from garrison.core.timeutil import iso
 from garrison.demo.labels import Labels, load_labels
 
-_KINDS: dict[str, EntityKind] = {"users": "user", "hosts": "host", "ips": "ip",
-                                 "domains": "domain"}
+_KINDS: dict[str, EntityKind] = {"users": "user", "hosts": "host", "ips": "ip", "domains": "domain"}
 
 
 @dataclass(slots=True)
@@ -86,8 +85,11 @@ class DemoEvaluation:
 
     @property
     def entity_recall(self) -> float:
-        return sum(1 for e in self.entities if e.incident) / len(self.entities) \
-            if self.entities else 0.0
+        return (
+            sum(1 for e in self.entities if e.incident) / len(self.entities)
+            if self.entities
+            else 0.0
+        )
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -152,8 +154,9 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _finding_hits(finding: dict[str, Any], index: dict[tuple[str, int], str],
-                  match: _PathMatcher) -> dict[str, int]:
+def _finding_hits(
+    finding: dict[str, Any], index: dict[tuple[str, int], str], match: _PathMatcher
+) -> dict[str, int]:
     """Stage name -> number of labelled records of that stage among the evidences."""
     hits: dict[str, int] = {}
     evidences = finding.get("evidences")
@@ -192,29 +195,38 @@ def evaluate(results_dir: Path, labels: Labels | Path) -> DemoEvaluation:
     incidents, bad_i = _jsonl(results_dir / "incidents.jsonl")
     index = labels.index()
     match = _PathMatcher(labels)
-    stages = {s.name: StageResult(s.name, s.title, s.tactics, s.record_count, s.start)
-              for s in labels.stages}
-    result = DemoEvaluation(stages=list(stages.values()), entities=[], incidents=[],
-                            findings_total=len(findings), incidents_total=len(incidents),
-                            malformed_lines=bad_f + bad_i,
-                            malicious_records=int(labels.raw.get("malicious_records", 0)),
-                            benign_records=int(labels.raw.get("benign_records", 0)))
+    stages = {
+        s.name: StageResult(s.name, s.title, s.tactics, s.record_count, s.start)
+        for s in labels.stages
+    }
+    result = DemoEvaluation(
+        stages=list(stages.values()),
+        entities=[],
+        incidents=[],
+        findings_total=len(findings),
+        incidents_total=len(incidents),
+        malformed_lines=bad_f + bad_i,
+        malicious_records=int(labels.raw.get("malicious_records", 0)),
+        benign_records=int(labels.raw.get("benign_records", 0)),
+    )
     tp_stages: dict[str, set[str]] = {}
     for finding in findings:
         hits = _finding_hits(finding, index, match)
         if not hits:
             name = _analytic(finding)
             result.false_positive_findings += 1
-            result.false_positive_by_analytic[name] = \
+            result.false_positive_by_analytic[name] = (
                 result.false_positive_by_analytic.get(name, 0) + 1
+            )
             continue
         result.true_positive_findings += 1
         tp_stages[_uid(finding)] = set(hits)
         when = _int(finding.get("time"))
         for name, count in hits.items():
             _credit(stages[name], finding, count, when)
-    result.false_positive_by_analytic = dict(sorted(
-        result.false_positive_by_analytic.items(), key=lambda kv: (-kv[1], kv[0])))
+    result.false_positive_by_analytic = dict(
+        sorted(result.false_positive_by_analytic.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
     result.incidents, result.false_positive_incidents = _incidents(incidents, tp_stages)
     result.entities = _entities(labels, incidents)
     return result
@@ -234,23 +246,31 @@ def _credit(stage: StageResult, finding: dict[str, Any], count: int, when: int |
             stage.time_to_detect_s = round((at - stage.start) / 1000, 3)
 
 
-def _incidents(incidents: list[dict[str, Any]], tp_stages: dict[str, set[str]]
-               ) -> tuple[list[IncidentResult], int]:
+def _incidents(
+    incidents: list[dict[str, Any]], tp_stages: dict[str, set[str]]
+) -> tuple[list[IncidentResult], int]:
     out: list[IncidentResult] = []
     false_positive = 0
     for inc in incidents:
-        members = [str(m.get("uid", "")) for m in inc.get("finding_info_list") or []
-                   if isinstance(m, dict)]
+        members = [
+            str(m.get("uid", "")) for m in inc.get("finding_info_list") or [] if isinstance(m, dict)
+        ]
         attack = [u for u in members if u in tp_stages]
         if not attack:
             false_positive += 1
             continue
         covered = sorted({s for u in attack for s in tp_stages[u]})
-        out.append(IncidentResult(
-            uid=_uid(inc), title=str(cast(dict[str, Any], inc.get("finding_info") or {})
-                                     .get("title", "")),
-            risk_score=_int(inc.get("risk_score")) or 0, band=str(inc.get("risk_level", "")),
-            findings=len(members), attack_findings=len(attack), stages=covered))
+        out.append(
+            IncidentResult(
+                uid=_uid(inc),
+                title=str(cast(dict[str, Any], inc.get("finding_info") or {}).get("title", "")),
+                risk_score=_int(inc.get("risk_score")) or 0,
+                band=str(inc.get("risk_level", "")),
+                findings=len(members),
+                attack_findings=len(attack),
+                stages=covered,
+            )
+        )
     out.sort(key=lambda r: (-r.risk_score, r.uid))
     return out, false_positive
 

@@ -55,12 +55,17 @@ class Labels:
 
     def index(self) -> dict[tuple[str, int], str]:
         """(file, line) -> stage name, for every malicious record."""
-        return {(f, line): s.name for s in self.stages for f, lines in s.records.items()
-                for line in lines}
+        return {
+            (f, line): s.name
+            for s in self.stages
+            for f, lines in s.records.items()
+            for line in lines
+        }
 
 
-def build_labels(positions: Positions, entities: dict[str, Entities], meta: dict[str, Any]
-                 ) -> dict[str, Any]:
+def build_labels(
+    positions: Positions, entities: dict[str, Entities], meta: dict[str, Any]
+) -> dict[str, Any]:
     per_stage: dict[str, dict[str, list[int]]] = {s.name: {} for s in STAGES}
     times: dict[str, list[int]] = {s.name: [] for s in STAGES}
     files: dict[str, dict[str, Any]] = {}
@@ -72,31 +77,50 @@ def build_labels(positions: Positions, entities: dict[str, Entities], meta: dict
                 per_stage[rec.stage].setdefault(rel, []).append(line)
                 times[rec.stage].append(rec.time_us // 1000)
                 malicious += 1
-        files[rel] = {"format": FORMATS[sink], "records": len(placed),
-                      "malicious": malicious, "benign": len(placed) - malicious}
+        files[rel] = {
+            "format": FORMATS[sink],
+            "records": len(placed),
+            "malicious": malicious,
+            "benign": len(placed) - malicious,
+        }
     stages = []
     for spec in STAGES:
         stamps = times[spec.name]
         attacks = [attack_of(tech, tactic) for tech, tactic in spec.techniques]
-        stages.append({
-            "name": spec.name, "title": spec.title, "summary": spec.summary,
-            "tactics": sorted({tactic for _, tactic in spec.techniques}),
-            "tactic_ids": sorted({a.tactic_uid for a in attacks if a.tactic_uid}),
-            "techniques": [{"id": a.technique_uid, "name": a.technique_name,
-                            "tactic": tactic} for a, (_, tactic) in zip(
-                                attacks, spec.techniques, strict=True)],
-            "start": min(stamps) if stamps else None, "end": max(stamps) if stamps else None,
-            "start_iso": iso(min(stamps)) if stamps else None,
-            "end_iso": iso(max(stamps)) if stamps else None,
-            "entities": entities[spec.name].to_json(),
-            "record_count": len(stamps),
-            "records": {rel: sorted(lines) for rel, lines in sorted(per_stage[spec.name].items())},
-        })
+        stages.append(
+            {
+                "name": spec.name,
+                "title": spec.title,
+                "summary": spec.summary,
+                "tactics": sorted({tactic for _, tactic in spec.techniques}),
+                "tactic_ids": sorted({a.tactic_uid for a in attacks if a.tactic_uid}),
+                "techniques": [
+                    {"id": a.technique_uid, "name": a.technique_name, "tactic": tactic}
+                    for a, (_, tactic) in zip(attacks, spec.techniques, strict=True)
+                ],
+                "start": min(stamps) if stamps else None,
+                "end": max(stamps) if stamps else None,
+                "start_iso": iso(min(stamps)) if stamps else None,
+                "end_iso": iso(max(stamps)) if stamps else None,
+                "entities": entities[spec.name].to_json(),
+                "record_count": len(stamps),
+                "records": {
+                    rel: sorted(lines) for rel, lines in sorted(per_stage[spec.name].items())
+                },
+            }
+        )
     total = sum(f["records"] for f in files.values())
     bad = sum(f["malicious"] for f in files.values())
-    return {"version": LABELS_VERSION, **meta, "files": files, "records_total": total,
-            "malicious_records": bad, "benign_records": total - bad,
-            "entities": _union(entities), "stages": stages}
+    return {
+        "version": LABELS_VERSION,
+        **meta,
+        "files": files,
+        "records_total": total,
+        "malicious_records": bad,
+        "benign_records": total - bad,
+        "entities": _union(entities),
+        "stages": stages,
+    }
 
 
 def _union(entities: dict[str, Entities]) -> dict[str, list[str]]:
@@ -124,12 +148,18 @@ def load_labels(path: Path) -> Labels:
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read labels {path}: {exc}") from exc
     if not isinstance(raw, dict) or raw.get("version") != LABELS_VERSION:
-        raise InputError(f"{path} is not a garrison demo labels file (version "
-                         f"{LABELS_VERSION})")
-    stages = [StageLabel(name=s["name"], title=s["title"], tactics=list(s["tactics"]),
-                         techniques=[t["id"] for t in s["techniques"]],
-                         start=int(s["start"] or 0), end=int(s["end"] or 0),
-                         entities=dict(s["entities"]),
-                         records={k: [int(x) for x in v] for k, v in s["records"].items()})
-              for s in raw["stages"]]
+        raise InputError(f"{path} is not a garrison demo labels file (version {LABELS_VERSION})")
+    stages = [
+        StageLabel(
+            name=s["name"],
+            title=s["title"],
+            tactics=list(s["tactics"]),
+            techniques=[t["id"] for t in s["techniques"]],
+            start=int(s["start"] or 0),
+            end=int(s["end"] or 0),
+            entities=dict(s["entities"]),
+            records={k: [int(x) for x in v] for k, v in s["records"].items()},
+        )
+        for s in raw["stages"]
+    ]
     return Labels(folder=path.parent, stages=stages, files=dict(raw["files"]), raw=raw)

@@ -33,47 +33,87 @@ class StageSpec:
 
 
 STAGES: tuple[StageSpec, ...] = (
-    StageSpec("phishing-macro", "Phishing link to a macro document",
-              "A user downloads a .docm from a look-alike domain; Word starts PowerShell with "
-              "an encoded command that fetches a DLL, run by rundll32 and persisted as a "
-              "scheduled task.",
-              (("T1566.002", "initial-access"), ("T1204.002", "execution"),
-               ("T1059.001", "execution"), ("T1105", "command-and-control"),
-               ("T1218.011", "stealth"), ("T1053.005", "persistence"))),
-    StageSpec("c2-dga-beacon", "DGA rendezvous and HTTPS beaconing",
-              "The implant tries DGA domains until one resolves, then checks in with the C2 "
-              "server about every 60 s with small jitter and near-constant sizes.",
-              (("T1568.002", "command-and-control"), ("T1071.001", "command-and-control"))),
-    StageSpec("discovery", "Domain discovery through the implant",
-              "whoami, domain admin group, trusts and file server shares, plus an LDAP dump.",
-              (("T1033", "discovery"), ("T1069.002", "discovery"), ("T1482", "discovery"),
-               ("T1135", "discovery"), ("T1087.002", "discovery"))),
-    StageSpec("password-spray", "Password spraying against the domain",
-              "One password tried against every account over SMB/NTLM from the infected "
-              "workstation; a few accounts accept it.",
-              (("T1110.003", "credential-access"),)),
-    StageSpec("ssh-brute-force", "SSH password guessing on the build server",
-              "Common and real account names guessed over SSH from the infected workstation "
-              "until the deploy account accepts; sudo rights checked, shadow file read.",
-              (("T1110.001", "credential-access"), ("T1021.004", "lateral-movement"))),
-    StageSpec("lsass-dump", "LSASS memory dump with ProcDump",
-              "ProcDump dumps LSASS on the workstation; the dump leaves over the C2 channel "
-              "and is deleted. It holds the hash of an IT admin who had logged on there.",
-              (("T1003.001", "credential-access"), ("T1070.004", "stealth"))),
-    StageSpec("lateral-movement", "Lateral movement with the stolen admin account",
-              "Pass-the-hash with the admin account: PsExec to the file server, WMI process "
-              "creation on the SQL server, a remote scheduled task on the application server.",
-              (("T1550.002", "lateral-movement"), ("T1021.002", "lateral-movement"),
-               ("T1569.002", "execution"), ("T1047", "execution"),
-               ("T1053.005", "execution"))),
-    StageSpec("exfil-rclone", "Archive and copy out the file shares",
-              "7-Zip archives the finance and HR shares on the file server; rclone copies "
-              "them over SFTP to an external host (gigabytes to a rare address).",
-              (("T1560.001", "collection"), ("T1570", "lateral-movement"),
-               ("T1048.002", "exfiltration"))),
-    StageSpec("exfil-dns-tunnel", "DNS tunnelling",
-              "A small file leaves as long, high-entropy TXT queries under one domain.",
-              (("T1048.003", "exfiltration"), ("T1071.004", "command-and-control"))),
+    StageSpec(
+        "phishing-macro",
+        "Phishing link to a macro document",
+        "A user downloads a .docm from a look-alike domain; Word starts PowerShell with "
+        "an encoded command that fetches a DLL, run by rundll32 and persisted as a "
+        "scheduled task.",
+        (
+            ("T1566.002", "initial-access"),
+            ("T1204.002", "execution"),
+            ("T1059.001", "execution"),
+            ("T1105", "command-and-control"),
+            ("T1218.011", "stealth"),
+            ("T1053.005", "persistence"),
+        ),
+    ),
+    StageSpec(
+        "c2-dga-beacon",
+        "DGA rendezvous and HTTPS beaconing",
+        "The implant tries DGA domains until one resolves, then checks in with the C2 "
+        "server about every 60 s with small jitter and near-constant sizes.",
+        (("T1568.002", "command-and-control"), ("T1071.001", "command-and-control")),
+    ),
+    StageSpec(
+        "discovery",
+        "Domain discovery through the implant",
+        "whoami, domain admin group, trusts and file server shares, plus an LDAP dump.",
+        (
+            ("T1033", "discovery"),
+            ("T1069.002", "discovery"),
+            ("T1482", "discovery"),
+            ("T1135", "discovery"),
+            ("T1087.002", "discovery"),
+        ),
+    ),
+    StageSpec(
+        "password-spray",
+        "Password spraying against the domain",
+        "One password tried against every account over SMB/NTLM from the infected "
+        "workstation; a few accounts accept it.",
+        (("T1110.003", "credential-access"),),
+    ),
+    StageSpec(
+        "ssh-brute-force",
+        "SSH password guessing on the build server",
+        "Common and real account names guessed over SSH from the infected workstation "
+        "until the deploy account accepts; sudo rights checked, shadow file read.",
+        (("T1110.001", "credential-access"), ("T1021.004", "lateral-movement")),
+    ),
+    StageSpec(
+        "lsass-dump",
+        "LSASS memory dump with ProcDump",
+        "ProcDump dumps LSASS on the workstation; the dump leaves over the C2 channel "
+        "and is deleted. It holds the hash of an IT admin who had logged on there.",
+        (("T1003.001", "credential-access"), ("T1070.004", "stealth")),
+    ),
+    StageSpec(
+        "lateral-movement",
+        "Lateral movement with the stolen admin account",
+        "Pass-the-hash with the admin account: PsExec to the file server, WMI process "
+        "creation on the SQL server, a remote scheduled task on the application server.",
+        (
+            ("T1550.002", "lateral-movement"),
+            ("T1021.002", "lateral-movement"),
+            ("T1569.002", "execution"),
+            ("T1047", "execution"),
+            ("T1053.005", "execution"),
+        ),
+    ),
+    StageSpec(
+        "exfil-rclone",
+        "Archive and copy out the file shares",
+        "7-Zip archives the finance and HR shares on the file server; rclone copies "
+        "them over SFTP to an external host (gigabytes to a rare address).",
+        (("T1560.001", "collection"), ("T1570", "lateral-movement"), ("T1048.002", "exfiltration")),
+    ),
+    StageSpec(
+        "exfil-dns-tunnel",
+        "DNS tunnelling",
+        "A small file leaves as long, high-entropy TXT queries under one domain.",
+        (("T1048.003", "exfiltration"), ("T1071.004", "command-and-control")),
+    ),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
 _ATTACKER_PREFIXES = (45, 89, 91, 103, 146, 176, 185, 193, 194, 195, 5, 37, 82)
@@ -89,8 +129,12 @@ class Entities:
     targeted_users: set[str] = field(default_factory=set)
 
     def to_json(self) -> dict[str, list[str]]:
-        out = {"users": sorted(self.users), "hosts": sorted(self.hosts),
-               "ips": sorted(self.ips), "domains": sorted(self.domains)}
+        out = {
+            "users": sorted(self.users),
+            "hosts": sorted(self.hosts),
+            "ips": sorted(self.ips),
+            "domains": sorted(self.domains),
+        }
         if self.targeted_users:
             out["targeted_users"] = sorted(self.targeted_users)
         return out
@@ -122,10 +166,11 @@ def public_ip(rng_seed: int, stream: str, taken: set[str]) -> str:
     rng = rng_for(rng_seed, stream)
     benign = tuple(p for prefixes in PROVIDERS.values() for p in prefixes)
     while True:
-        ip = (f"{rng.choice(_ATTACKER_PREFIXES)}.{rng.randint(1, 254)}."
-              f"{rng.randint(1, 254)}.{rng.randint(2, 253)}")
-        if ip not in taken and ipaddress.ip_address(ip).is_global and \
-                not ip.startswith(benign):
+        ip = (
+            f"{rng.choice(_ATTACKER_PREFIXES)}.{rng.randint(1, 254)}."
+            f"{rng.randint(1, 254)}.{rng.randint(2, 253)}"
+        )
+        if ip not in taken and ipaddress.ip_address(ip).is_global and not ip.startswith(benign):
             taken.add(ip)
             return ip
 
@@ -136,7 +181,7 @@ def lookalike_of(domain: str) -> str:
     for old, new in (("i", "l"), ("o", "0"), ("m", "rn"), ("l", "1"), ("e", "3")):
         idx = name.find(old, 1)
         if idx > 0:
-            return f"{name[:idx]}{new}{name[idx + 1:]}.{tld}"
+            return f"{name[:idx]}{new}{name[idx + 1 :]}.{tld}"
     return f"{name}-portal.{tld}"
 
 
@@ -147,8 +192,10 @@ def dga_domains(seed: int, day: int, count: int) -> tuple[str, ...]:
     out = []
     for _ in range(count):
         length = rng.randint(11, 18)
-        out.append("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(length))
-                   + rng.choice(tlds))
+        out.append(
+            "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(length))
+            + rng.choice(tlds)
+        )
     return tuple(out)
 
 
@@ -168,16 +215,24 @@ def cast_for(world: World) -> Cast:
     dga = dga_domains(world.seed, day_a, rng.randint(24, 38))
     others = [u.sam for u in staff if u.sam != victim.sam]
     return Cast(
-        victim=victim.sam, victim_host=victim.workstation, admin=admin.sam,
-        admin_account=admin.admin_account, admin_host=admin.workstation,
+        victim=victim.sam,
+        victim_host=victim.workstation,
+        admin=admin.sam,
+        admin_account=admin.admin_account,
+        admin_host=admin.workstation,
         lookalike=lookalike_of(world.public_domain),
         lookalike_ip=public_ip(world.seed, "ip:lookalike", taken),
-        c2_domain=dga[-1], c2_ip=public_ip(world.seed, "ip:c2", taken), dga=dga,
+        c2_domain=dga[-1],
+        c2_ip=public_ip(world.seed, "ip:c2", taken),
+        dga=dga,
         exfil_ip=public_ip(world.seed, "ip:exfil", taken),
-        tunnel_domain=rng.choice(("static", "cdn", "img", "edge")) + "-" +
-        rng.choice(("sync", "cache", "metrics", "assets")) + rng.choice((".net", ".com", ".io")),
+        tunnel_domain=rng.choice(("static", "cdn", "img", "edge"))
+        + "-"
+        + rng.choice(("sync", "cache", "metrics", "assets"))
+        + rng.choice((".net", ".com", ".io")),
         sprayed_ok=tuple(sorted(rng.sample(others, k=min(2, len(others))))),
-        day_a=day_a, day_b=day_a + 1,
+        day_a=day_a,
+        day_b=day_a + 1,
     )
 
 

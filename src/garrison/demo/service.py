@@ -91,8 +91,9 @@ def prepare_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise UsageError(f"--out {out} is not empty and was not made by `garrison demo`; "
-                         "choose another folder")
+        raise UsageError(
+            f"--out {out} is not empty and was not made by `garrison demo`; choose another folder"
+        )
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("created by `garrison demo`; safe to delete\n", encoding="utf-8")
 
@@ -114,29 +115,44 @@ def reset_home(home: Path) -> None:
 def generate(options: DemoOptions) -> Generated:
     """Write the logs and labels under ``options.data_dir``; deterministic for a seed."""
     started = time.perf_counter()
-    world = build_world(options.seed, options.users, options.hosts, options.days,
-                        options.start)
+    world = build_world(options.seed, options.users, options.hosts, options.days, options.start)
     background = Gen.create(world, "background")
     generate_background(background)
-    intrusion = Intrusion(Gen.attach(world, background.rec, background.catalog, "intrusion"),
-                          cast_for(world))
+    intrusion = Intrusion(
+        Gen.attach(world, background.rec, background.catalog, "intrusion"), cast_for(world)
+    )
     intrusion.run()
     if options.logs_dir.exists():
         shutil.rmtree(options.logs_dir)
     positions = write_all(world, background.rec, options.data_dir)
     meta = {
-        "generator": "garrison demo", "seed": options.seed,
-        "options": {"users": options.users, "hosts": options.hosts, "days": options.days,
-                    "start": options.start.isoformat()},
-        "time_range": {"start": world.start_us // 1000, "end": world.end_us // 1000,
-                       "start_iso": iso(world.start_us // 1000),
-                       "end_iso": iso(world.end_us // 1000)},
-        "organisation": {"name": world.company, "netbios": world.netbios,
-                         "dns_domain": world.dns_domain, "public_domain": world.public_domain,
-                         "users": len(world.users), "hosts": len(world.hosts)},
-        "notes": ("All times are UTC. Positions are 1-based physical line numbers in each file "
-                  "(Zeek header lines included). External addresses and domains are synthetic; "
-                  "any resemblance to real parties is accidental."),
+        "generator": "garrison demo",
+        "seed": options.seed,
+        "options": {
+            "users": options.users,
+            "hosts": options.hosts,
+            "days": options.days,
+            "start": options.start.isoformat(),
+        },
+        "time_range": {
+            "start": world.start_us // 1000,
+            "end": world.end_us // 1000,
+            "start_iso": iso(world.start_us // 1000),
+            "end_iso": iso(world.end_us // 1000),
+        },
+        "organisation": {
+            "name": world.company,
+            "netbios": world.netbios,
+            "dns_domain": world.dns_domain,
+            "public_domain": world.public_domain,
+            "users": len(world.users),
+            "hosts": len(world.hosts),
+        },
+        "notes": (
+            "All times are UTC. Positions are 1-based physical line numbers in each file "
+            "(Zeek header lines included). External addresses and domains are synthetic; "
+            "any resemblance to real parties is accidental."
+        ),
     }
     labels = build_labels(positions, intrusion.entities, meta)
     write_labels(options.labels_path, labels)
@@ -145,8 +161,15 @@ def generate(options: DemoOptions) -> Generated:
 
 
 def hunt_command(options: DemoOptions, home: Path, rules: list[Path]) -> str:
-    parts = ["garrison", "hunt", str(options.logs_dir), "--out", str(options.results_dir),
-             "--home", str(home)]
+    parts = [
+        "garrison",
+        "hunt",
+        str(options.logs_dir),
+        "--out",
+        str(options.results_dir),
+        "--home",
+        str(home),
+    ]
     for folder in rules:
         parts += ["--rules", str(folder)]
     if options.config:
@@ -169,21 +192,23 @@ def run_demo(options: DemoOptions) -> DemoResult:
         reset_home(home)
     cfg = load_config(home, options.config)
     rules = [Path(p) for p in cfg.hunt.rules] + list(options.rules)
-    service = HuntService.open(cfg, rules_dirs=rules,
-                               intel_files=[Path(p) for p in cfg.hunt.intel])
+    service = HuntService.open(cfg, rules_dirs=rules, intel_files=[Path(p) for p in cfg.hunt.intel])
     report = service.run([str(options.logs_dir)])
     summary = write_outputs(report, options.results_dir)
     evaluation = _score(options, generated, summary)
     command = hunt_command(options, home, list(options.rules))
-    return DemoResult(options, generated, summary, evaluation, command, home,
-                      dict(report.detector_errors))
+    return DemoResult(
+        options, generated, summary, evaluation, command, home, dict(report.detector_errors)
+    )
 
 
-def _score(options: DemoOptions, generated: Generated, summary: dict[str, Any]
-           ) -> DemoEvaluation:
+def _score(options: DemoOptions, generated: Generated, summary: dict[str, Any]) -> DemoEvaluation:
     evaluation = evaluate(options.results_dir, options.labels_path)
-    payload = {"hunt_seconds": summary.get("seconds"), "generate_seconds": generated.seconds,
-               **evaluation.to_json()}
+    payload = {
+        "hunt_seconds": summary.get("seconds"),
+        "generate_seconds": generated.seconds,
+        **evaluation.to_json(),
+    }
     out = options.results_dir / "demo-eval.json"
     out.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return evaluation
@@ -202,5 +227,11 @@ def score_only(options: DemoOptions) -> DemoResult:
     generated = Generated(labels.raw, {rel: options.data_dir / rel for rel in labels.files}, 0.0)
     evaluation = _score(options, generated, summary)
     home = options.home or options.out / "home"
-    return DemoResult(options, generated, summary, evaluation,
-                      hunt_command(options, home, list(options.rules)), home)
+    return DemoResult(
+        options,
+        generated,
+        summary,
+        evaluation,
+        hunt_command(options, home, list(options.rules)),
+        home,
+    )

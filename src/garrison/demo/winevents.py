@@ -35,25 +35,65 @@ _META: dict[str, tuple[str, str, str, str, str]] = {
     "powershell.exe": ("PowerShell.EXE", "Windows PowerShell", _WIN, _MS, "10.0.19041.3996"),
     "conhost.exe": ("CONHOST.EXE", "Console Window Host", _WIN, _MS, "10.0.19041.3636"),
     "notepad.exe": ("NOTEPAD.EXE", "Notepad", _WIN, _MS, "10.0.19041.3636"),
-    "taskhostw.exe": ("taskhostw.exe", "Host Process for Windows Tasks", _WIN, _MS,
-                      "10.0.19041.3636"),
-    "backgroundtaskhost.exe": ("backgroundTaskHost.exe", "Background Task Host", _WIN, _MS,
-                               "10.0.19041.3636"),
-    "svchost.exe": ("svchost.exe", "Host Process for Windows Services", _WIN, _MS,
-                    "10.0.19041.3636"),
-    "rundll32.exe": ("RUNDLL32.EXE", "Windows host process (Rundll32)", _WIN, _MS,
-                     "10.0.19041.3636"),
-    "schtasks.exe": ("schtasks.exe", "Task Scheduler Configuration Tool", _WIN, _MS,
-                     "10.0.19041.3636"),
+    "taskhostw.exe": (
+        "taskhostw.exe",
+        "Host Process for Windows Tasks",
+        _WIN,
+        _MS,
+        "10.0.19041.3636",
+    ),
+    "backgroundtaskhost.exe": (
+        "backgroundTaskHost.exe",
+        "Background Task Host",
+        _WIN,
+        _MS,
+        "10.0.19041.3636",
+    ),
+    "svchost.exe": (
+        "svchost.exe",
+        "Host Process for Windows Services",
+        _WIN,
+        _MS,
+        "10.0.19041.3636",
+    ),
+    "rundll32.exe": (
+        "RUNDLL32.EXE",
+        "Windows host process (Rundll32)",
+        _WIN,
+        _MS,
+        "10.0.19041.3636",
+    ),
+    "schtasks.exe": (
+        "schtasks.exe",
+        "Task Scheduler Configuration Tool",
+        _WIN,
+        _MS,
+        "10.0.19041.3636",
+    ),
     "net.exe": ("net.exe", "Net Command", _WIN, _MS, "10.0.19041.1"),
     "net1.exe": ("net1.exe", "Net Command", _WIN, _MS, "10.0.19041.1"),
-    "whoami.exe": ("whoami.exe", "whoami - displays logged on user information", _WIN, _MS,
-                   "10.0.19041.1"),
-    "nltest.exe": ("nltestrk.exe", "Microsoft® Logon Server Test Utility", _WIN, _MS,
-                   "10.0.19041.1"),
+    "whoami.exe": (
+        "whoami.exe",
+        "whoami - displays logged on user information",
+        _WIN,
+        _MS,
+        "10.0.19041.1",
+    ),
+    "nltest.exe": (
+        "nltestrk.exe",
+        "Microsoft® Logon Server Test Utility",
+        _WIN,
+        _MS,
+        "10.0.19041.1",
+    ),
     "ipconfig.exe": ("ipconfig.exe", "IP Configuration Utility", _WIN, _MS, "10.0.19041.1"),
-    "gpupdate.exe": ("GPUpdate.exe", "Microsoft® Windows Group Policy Update Utility", _WIN,
-                     _MS, "10.0.19041.1"),
+    "gpupdate.exe": (
+        "GPUpdate.exe",
+        "Microsoft® Windows Group Policy Update Utility",
+        _WIN,
+        _MS,
+        "10.0.19041.1",
+    ),
     "wmic.exe": ("wmic.exe", "WMI Commandline Utility", _WIN, _MS, "10.0.19041.3636"),
     "wmiprvse.exe": ("Wmiprvse.exe", "WMI Provider Host", _WIN, _MS, "10.0.19041.3636"),
     "mstsc.exe": ("mstsc.exe", "Remote Desktop Connection", _WIN, _MS, "10.0.19041.3636"),
@@ -61,46 +101,109 @@ _META: dict[str, tuple[str, str, str, str, str]] = {
     "rdpclip.exe": ("rdpclip.exe", "RDP Clipboard Monitor", _WIN, _MS, "10.0.17763.1"),
     "servermanager.exe": ("ServerManager.exe", "Server Manager", _WIN, _MS, "10.0.17763.1"),
     "ssh.exe": ("ssh.exe", "OpenSSH SSH client", "OpenSSH for Windows", _MS, "8.1.0.1"),
-    "mpcmdrun.exe": ("MpCmdRun.exe", "Microsoft Malware Protection Command Line Utility",
-                     _WIN, _MS, "4.18.24010.12"),
+    "mpcmdrun.exe": (
+        "MpCmdRun.exe",
+        "Microsoft Malware Protection Command Line Utility",
+        _WIN,
+        _MS,
+        "4.18.24010.12",
+    ),
     "outlook.exe": ("Outlook.exe", "Microsoft Outlook", _OFFICE, _MS, "16.0.17328.20162"),
     "winword.exe": ("WinWord.exe", "Microsoft Word", _OFFICE, _MS, "16.0.17328.20162"),
     "excel.exe": ("Excel.exe", "Microsoft Excel", _OFFICE, _MS, "16.0.17328.20162"),
     "powerpnt.exe": ("POWERPNT.EXE", "Microsoft PowerPoint", _OFFICE, _MS, "16.0.17328.20162"),
     "msedge.exe": ("msedge.exe", "Microsoft Edge", "Microsoft Edge", _MS, "122.0.2365.66"),
-    "chrome.exe": ("chrome.exe", "Google Chrome", "Google Chrome", "Google LLC",
-                   "122.0.6261.95"),
-    "ms-teams.exe": ("ms-teams.exe", "Microsoft Teams", "Microsoft Teams", _MS,
-                     "24033.811.2738.2546"),
-    "onedrive.exe": ("OneDrive.exe", "Microsoft OneDrive", "Microsoft OneDrive", _MS,
-                     "24.020.0128.0003"),
+    "chrome.exe": ("chrome.exe", "Google Chrome", "Google Chrome", "Google LLC", "122.0.6261.95"),
+    "ms-teams.exe": (
+        "ms-teams.exe",
+        "Microsoft Teams",
+        "Microsoft Teams",
+        _MS,
+        "24033.811.2738.2546",
+    ),
+    "onedrive.exe": (
+        "OneDrive.exe",
+        "Microsoft OneDrive",
+        "Microsoft OneDrive",
+        _MS,
+        "24.020.0128.0003",
+    ),
     "dropbox.exe": ("Dropbox.exe", "Dropbox", "Dropbox", "Dropbox, Inc.", "194.4.6267.0"),
-    "acrord32.exe": ("AcroRd32.exe", "Adobe Acrobat Reader", "Adobe Acrobat Reader",
-                     "Adobe Inc.", "23.8.20470.0"),
+    "acrord32.exe": (
+        "AcroRd32.exe",
+        "Adobe Acrobat Reader",
+        "Adobe Acrobat Reader",
+        "Adobe Inc.",
+        "23.8.20470.0",
+    ),
     "code.exe": ("electron.exe", "Visual Studio Code", "Visual Studio Code", _MS, "1.87.0"),
-    "git.exe": ("git.exe", "Git for Windows", "Git", "The Git Development Community",
-                "2.44.0.1"),
+    "git.exe": ("git.exe", "Git for Windows", "Git", "The Git Development Community", "2.44.0.1"),
     "python.exe": ("python.exe", "Python", "Python", "Python Software Foundation", "3.12.2"),
-    "googleupdate.exe": ("GoogleUpdate.exe", "Google Installer", "Google Update",
-                         "Google LLC", "1.3.36.352"),
-    "sqlservr.exe": ("sqlservr.exe", "SQL Server Windows NT - 64 Bit",
-                     "Microsoft SQL Server", _MS, "2019.150.4355.3"),
-    "sqlcmd.exe": ("sqlcmd.exe", "T-SQL execution command line utility",
-                   "Microsoft SQL Server", _MS, "2019.150.4355.3"),
+    "googleupdate.exe": (
+        "GoogleUpdate.exe",
+        "Google Installer",
+        "Google Update",
+        "Google LLC",
+        "1.3.36.352",
+    ),
+    "sqlservr.exe": (
+        "sqlservr.exe",
+        "SQL Server Windows NT - 64 Bit",
+        "Microsoft SQL Server",
+        _MS,
+        "2019.150.4355.3",
+    ),
+    "sqlcmd.exe": (
+        "sqlcmd.exe",
+        "T-SQL execution command line utility",
+        "Microsoft SQL Server",
+        _MS,
+        "2019.150.4355.3",
+    ),
     "robocopy.exe": ("robocopy.exe", "Microsoft Robocopy", _WIN, _MS, "10.0.17763.1"),
-    "w3wp.exe": ("w3wp.exe", "IIS Worker Process", "Internet Information Services", _MS,
-                 "10.0.17763.1"),
-    "bkagent.exe": ("bkagent.exe", "Backup Agent", "Backup Agent", "Harbor Backup Software",
-                    "12.1.0.2131"),
-    "procdump64.exe": ("procdump", "Sysinternals process dump utility", "ProcDump",
-                       "Sysinternals - www.sysinternals.com", "11.0"),
-    "psexec64.exe": ("psexec.c", "Execute processes remotely", "Sysinternals PsExec",
-                     "Sysinternals - www.sysinternals.com", "2.43"),
-    "psexesvc.exe": ("psexesvc.exe", "PsExec Service", "Sysinternals PsExec",
-                     "Sysinternals - www.sysinternals.com", "2.43"),
+    "w3wp.exe": (
+        "w3wp.exe",
+        "IIS Worker Process",
+        "Internet Information Services",
+        _MS,
+        "10.0.17763.1",
+    ),
+    "bkagent.exe": (
+        "bkagent.exe",
+        "Backup Agent",
+        "Backup Agent",
+        "Harbor Backup Software",
+        "12.1.0.2131",
+    ),
+    "procdump64.exe": (
+        "procdump",
+        "Sysinternals process dump utility",
+        "ProcDump",
+        "Sysinternals - www.sysinternals.com",
+        "11.0",
+    ),
+    "psexec64.exe": (
+        "psexec.c",
+        "Execute processes remotely",
+        "Sysinternals PsExec",
+        "Sysinternals - www.sysinternals.com",
+        "2.43",
+    ),
+    "psexesvc.exe": (
+        "psexesvc.exe",
+        "PsExec Service",
+        "Sysinternals PsExec",
+        "Sysinternals - www.sysinternals.com",
+        "2.43",
+    ),
     "7z.exe": ("7z.exe", "7-Zip Console", "7-Zip", "Igor Pavlov", "23.01"),
-    "rclone.exe": ("rclone.exe", "Rsync for cloud storage", "Rclone", "https://rclone.org",
-                   "1.65.2"),
+    "rclone.exe": (
+        "rclone.exe",
+        "Rsync for cloud storage",
+        "Rclone",
+        "https://rclone.org",
+        "1.65.2",
+    ),
 }
 
 
@@ -160,36 +263,66 @@ class WinFactory:
     def hashes(self, image: str) -> str:
         d = self.world.digest("image", image.lower())
         d2 = self.world.digest("imphash", image.lower())
-        return (f"SHA1={d[:40].upper()},MD5={d2[:32].upper()},SHA256={d.upper()},"
-                f"IMPHASH={d2[32:64].upper()}")
+        return (
+            f"SHA1={d[:40].upper()},MD5={d2[:32].upper()},SHA256={d.upper()},"
+            f"IMPHASH={d2[32:64].upper()}"
+        )
 
     def system_proc(self, host: str, image: str, command_line: str) -> Proc:
         """A long-running process started at boot (no creation event in the window)."""
         d = self.world.digest("sysproc", host, image, command_line)
         guid = f"{{{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:32]}}}"
-        return Proc(host, image, command_line, guid, self.stable_pid(host, command_line),
-                    SYSTEM_USER)
+        return Proc(
+            host, image, command_line, guid, self.stable_pid(host, command_line), SYSTEM_USER
+        )
 
-    def new_proc(self, parent: Proc, image: str, command_line: str, *, user: str | None = None,
-                 integrity: str | None = None, cwd: str | None = None,
-                 logon_id: str | None = None, logon_guid: str | None = None,
-                 session: int | None = None) -> Proc:
+    def new_proc(
+        self,
+        parent: Proc,
+        image: str,
+        command_line: str,
+        *,
+        user: str | None = None,
+        integrity: str | None = None,
+        cwd: str | None = None,
+        logon_id: str | None = None,
+        logon_guid: str | None = None,
+        session: int | None = None,
+    ) -> Proc:
         """A child of ``parent``: same session and user unless told otherwise."""
         same_user = user is None or user == parent.user
-        return Proc(parent.host, image, command_line, self.guid(), self.pid(),
-                    user if user is not None else parent.user,
-                    logon_id or (parent.logon_id if same_user else "0x3e7"),
-                    logon_guid or (parent.logon_guid if same_user else ""),
-                    parent.session if session is None else session,
-                    integrity or parent.integrity, cwd or parent.cwd)
+        return Proc(
+            parent.host,
+            image,
+            command_line,
+            self.guid(),
+            self.pid(),
+            user if user is not None else parent.user,
+            logon_id or (parent.logon_id if same_user else "0x3e7"),
+            logon_guid or (parent.logon_guid if same_user else ""),
+            parent.session if session is None else session,
+            integrity or parent.integrity,
+            cwd or parent.cwd,
+        )
 
     # -- envelope ----------------------------------------------------------------------
-    def _system(self, host: Host, time_us: int, channel: str, event_id: int, *,
-                task: int, version: int, keywords: str, level: int,
-                user_sid: str | None = None) -> dict[str, Any]:
+    def _system(
+        self,
+        host: Host,
+        time_us: int,
+        channel: str,
+        event_id: int,
+        *,
+        task: int,
+        version: int,
+        keywords: str,
+        level: int,
+        user_sid: str | None = None,
+    ) -> dict[str, Any]:
         provider, guid = _PROVIDERS[channel]
-        exec_pid = {SYSMON: "Sysmon64.exe", "Security": "lsass.exe",
-                    "System": "services.exe"}[channel]
+        exec_pid = {SYSMON: "Sysmon64.exe", "Security": "lsass.exe", "System": "services.exe"}[
+            channel
+        ]
         event: dict[str, Any] = {
             "TimeCreated": win_time(time_us),
             "EventID": event_id,
@@ -210,169 +343,372 @@ class WinFactory:
         return event
 
     # -- Sysmon ------------------------------------------------------------------------
-    def process_create(self, host: Host, time_us: int, proc: Proc, parent: Proc
-                       ) -> dict[str, Any]:
+    def process_create(self, host: Host, time_us: int, proc: Proc, parent: Proc) -> dict[str, Any]:
         base = proc.image.rsplit("\\", 1)[-1].lower()
         original, desc, product, company, version = _META.get(base, ("-", "-", "-", "-", "-"))
-        event = self._system(host, time_us, SYSMON, 1, task=1, version=5,
-                             keywords="0x8000000000000000", level=4, user_sid=SYSTEM_SID)
-        event.update({
-            "RuleName": "-", "UtcTime": utc_time(time_us), "ProcessGuid": proc.guid,
-            "ProcessId": proc.pid, "Image": proc.image, "FileVersion": version,
-            "Description": desc, "Product": product, "Company": company,
-            "OriginalFileName": original, "CommandLine": proc.command_line,
-            "CurrentDirectory": proc.cwd, "User": proc.user,
-            "LogonGuid": proc.logon_guid or "{00000000-0000-0000-0000-000000000000}",
-            "LogonId": proc.logon_id, "TerminalSessionId": proc.session,
-            "IntegrityLevel": proc.integrity, "Hashes": self.hashes(proc.image),
-            "ParentProcessGuid": parent.guid, "ParentProcessId": parent.pid,
-            "ParentImage": parent.image, "ParentCommandLine": parent.command_line,
-            "ParentUser": parent.user,
-        })
+        event = self._system(
+            host,
+            time_us,
+            SYSMON,
+            1,
+            task=1,
+            version=5,
+            keywords="0x8000000000000000",
+            level=4,
+            user_sid=SYSTEM_SID,
+        )
+        event.update(
+            {
+                "RuleName": "-",
+                "UtcTime": utc_time(time_us),
+                "ProcessGuid": proc.guid,
+                "ProcessId": proc.pid,
+                "Image": proc.image,
+                "FileVersion": version,
+                "Description": desc,
+                "Product": product,
+                "Company": company,
+                "OriginalFileName": original,
+                "CommandLine": proc.command_line,
+                "CurrentDirectory": proc.cwd,
+                "User": proc.user,
+                "LogonGuid": proc.logon_guid or "{00000000-0000-0000-0000-000000000000}",
+                "LogonId": proc.logon_id,
+                "TerminalSessionId": proc.session,
+                "IntegrityLevel": proc.integrity,
+                "Hashes": self.hashes(proc.image),
+                "ParentProcessGuid": parent.guid,
+                "ParentProcessId": parent.pid,
+                "ParentImage": parent.image,
+                "ParentCommandLine": parent.command_line,
+                "ParentUser": parent.user,
+            }
+        )
         return event
 
-    def process_access(self, host: Host, time_us: int, source: Proc, target: Proc,
-                       granted: str, call_trace: str) -> dict[str, Any]:
-        event = self._system(host, time_us, SYSMON, 10, task=10, version=3,
-                             keywords="0x8000000000000000", level=4, user_sid=SYSTEM_SID)
-        event.update({
-            "RuleName": "-", "UtcTime": utc_time(time_us), "SourceProcessGUID": source.guid,
-            "SourceProcessId": source.pid, "SourceThreadId": self.rng.randrange(200, 12000, 4),
-            "SourceImage": source.image, "TargetProcessGUID": target.guid,
-            "TargetProcessId": target.pid, "TargetImage": target.image,
-            "GrantedAccess": granted, "CallTrace": call_trace, "SourceUser": source.user,
-            "TargetUser": target.user,
-        })
+    def process_access(
+        self, host: Host, time_us: int, source: Proc, target: Proc, granted: str, call_trace: str
+    ) -> dict[str, Any]:
+        event = self._system(
+            host,
+            time_us,
+            SYSMON,
+            10,
+            task=10,
+            version=3,
+            keywords="0x8000000000000000",
+            level=4,
+            user_sid=SYSTEM_SID,
+        )
+        event.update(
+            {
+                "RuleName": "-",
+                "UtcTime": utc_time(time_us),
+                "SourceProcessGUID": source.guid,
+                "SourceProcessId": source.pid,
+                "SourceThreadId": self.rng.randrange(200, 12000, 4),
+                "SourceImage": source.image,
+                "TargetProcessGUID": target.guid,
+                "TargetProcessId": target.pid,
+                "TargetImage": target.image,
+                "GrantedAccess": granted,
+                "CallTrace": call_trace,
+                "SourceUser": source.user,
+                "TargetUser": target.user,
+            }
+        )
         return event
 
     def file_create(self, host: Host, time_us: int, proc: Proc, path: str) -> dict[str, Any]:
-        event = self._system(host, time_us, SYSMON, 11, task=11, version=2,
-                             keywords="0x8000000000000000", level=4, user_sid=SYSTEM_SID)
-        event.update({
-            "RuleName": "-", "UtcTime": utc_time(time_us), "ProcessGuid": proc.guid,
-            "ProcessId": proc.pid, "Image": proc.image, "TargetFilename": path,
-            "CreationUtcTime": utc_time(time_us), "User": proc.user,
-        })
+        event = self._system(
+            host,
+            time_us,
+            SYSMON,
+            11,
+            task=11,
+            version=2,
+            keywords="0x8000000000000000",
+            level=4,
+            user_sid=SYSTEM_SID,
+        )
+        event.update(
+            {
+                "RuleName": "-",
+                "UtcTime": utc_time(time_us),
+                "ProcessGuid": proc.guid,
+                "ProcessId": proc.pid,
+                "Image": proc.image,
+                "TargetFilename": path,
+                "CreationUtcTime": utc_time(time_us),
+                "User": proc.user,
+            }
+        )
         return event
 
     # -- Security ----------------------------------------------------------------------
     def _subject(self, host: Host, subject: str | None, logon_id: str) -> dict[str, Any]:
         if subject is None:
-            return {"SubjectUserSid": "S-1-0-0", "SubjectUserName": "-",
-                    "SubjectDomainName": "-", "SubjectLogonId": "0x0"}
+            return {
+                "SubjectUserSid": "S-1-0-0",
+                "SubjectUserName": "-",
+                "SubjectDomainName": "-",
+                "SubjectLogonId": "0x0",
+            }
         if subject.endswith("$"):
-            return {"SubjectUserSid": SYSTEM_SID, "SubjectUserName": subject,
-                    "SubjectDomainName": self.world.netbios, "SubjectLogonId": "0x3e7"}
-        return {"SubjectUserSid": self.user_sid(subject), "SubjectUserName": subject,
-                "SubjectDomainName": self.world.netbios, "SubjectLogonId": logon_id}
+            return {
+                "SubjectUserSid": SYSTEM_SID,
+                "SubjectUserName": subject,
+                "SubjectDomainName": self.world.netbios,
+                "SubjectLogonId": "0x3e7",
+            }
+        return {
+            "SubjectUserSid": self.user_sid(subject),
+            "SubjectUserName": subject,
+            "SubjectDomainName": self.world.netbios,
+            "SubjectLogonId": logon_id,
+        }
 
     def user_sid(self, sam: str) -> str:
         return self.world.sid(1000 + int(self.world.digest("rid", sam)[:5], 16) % 90000)
 
-    def logon(self, host: Host, time_us: int, user: str, logon_type: int, *, ip: str = "-",
-              workstation: str = "-", package: str = "Kerberos", subject: str | None = None,
-              process: str = "-", logon_id: str | None = None, elevated: bool = False
-              ) -> dict[str, Any]:
+    def logon(
+        self,
+        host: Host,
+        time_us: int,
+        user: str,
+        logon_type: int,
+        *,
+        ip: str = "-",
+        workstation: str = "-",
+        package: str = "Kerberos",
+        subject: str | None = None,
+        process: str = "-",
+        logon_id: str | None = None,
+        elevated: bool = False,
+    ) -> dict[str, Any]:
         """4624. ``package`` is "Kerberos", "NTLM" or "Negotiate"."""
-        event = self._system(host, time_us, "Security", 4624, task=12544, version=2,
-                             keywords="0x8020000000000000", level=0)
+        event = self._system(
+            host,
+            time_us,
+            "Security",
+            4624,
+            task=12544,
+            version=2,
+            keywords="0x8020000000000000",
+            level=0,
+        )
         lm = "NTLM V2" if package == "NTLM" else "-"
-        proc_name = {"Kerberos": "Kerberos", "NTLM": "NtLmSsp ",
-                     "Negotiate": "User32 " if logon_type in (2, 7, 10, 11) else "Advapi  "}
+        proc_name = {
+            "Kerberos": "Kerberos",
+            "NTLM": "NtLmSsp ",
+            "Negotiate": "User32 " if logon_type in (2, 7, 10, 11) else "Advapi  ",
+        }
         event.update(self._subject(host, subject, "0x3e7"))
-        event.update({
-            "TargetUserSid": self.user_sid(user) if not user.endswith("$") else SYSTEM_SID,
-            "TargetUserName": user, "TargetDomainName": self.world.netbios,
-            "TargetLogonId": logon_id or self.logon_id(), "LogonType": logon_type,
-            "LogonProcessName": proc_name[package], "AuthenticationPackageName": package,
-            "WorkstationName": workstation, "LogonGuid": self.guid() if package == "Kerberos"
-            else "{00000000-0000-0000-0000-000000000000}",
-            "TransmittedServices": "-", "LmPackageName": lm,
-            "KeyLength": 128 if package == "NTLM" else 0,
-            "ProcessId": f"0x{self.stable_pid(host.name, process):x}" if process != "-"
-            else "0x0",
-            "ProcessName": process, "IpAddress": ip,
-            "IpPort": str(self.rng.randint(49152, 65535)) if ip not in ("-", "127.0.0.1")
-            else ("0" if ip == "127.0.0.1" else "-"),
-            "ImpersonationLevel": "%%1833", "RestrictedAdminMode": "-",
-            "TargetOutboundUserName": "-", "TargetOutboundDomainName": "-",
-            "VirtualAccount": "%%1843", "TargetLinkedLogonId": "0x0",
-            "ElevatedToken": "%%1842" if elevated else "%%1843",
-        })
+        event.update(
+            {
+                "TargetUserSid": self.user_sid(user) if not user.endswith("$") else SYSTEM_SID,
+                "TargetUserName": user,
+                "TargetDomainName": self.world.netbios,
+                "TargetLogonId": logon_id or self.logon_id(),
+                "LogonType": logon_type,
+                "LogonProcessName": proc_name[package],
+                "AuthenticationPackageName": package,
+                "WorkstationName": workstation,
+                "LogonGuid": self.guid()
+                if package == "Kerberos"
+                else "{00000000-0000-0000-0000-000000000000}",
+                "TransmittedServices": "-",
+                "LmPackageName": lm,
+                "KeyLength": 128 if package == "NTLM" else 0,
+                "ProcessId": f"0x{self.stable_pid(host.name, process):x}"
+                if process != "-"
+                else "0x0",
+                "ProcessName": process,
+                "IpAddress": ip,
+                "IpPort": str(self.rng.randint(49152, 65535))
+                if ip not in ("-", "127.0.0.1")
+                else ("0" if ip == "127.0.0.1" else "-"),
+                "ImpersonationLevel": "%%1833",
+                "RestrictedAdminMode": "-",
+                "TargetOutboundUserName": "-",
+                "TargetOutboundDomainName": "-",
+                "VirtualAccount": "%%1843",
+                "TargetLinkedLogonId": "0x0",
+                "ElevatedToken": "%%1842" if elevated else "%%1843",
+            }
+        )
         return event
 
-    def failed_logon(self, host: Host, time_us: int, user: str, logon_type: int, *,
-                     ip: str = "-", workstation: str = "-", package: str = "NTLM",
-                     sub_status: str = "0xc000006a", subject: str | None = None,
-                     process: str = "-") -> dict[str, Any]:
+    def failed_logon(
+        self,
+        host: Host,
+        time_us: int,
+        user: str,
+        logon_type: int,
+        *,
+        ip: str = "-",
+        workstation: str = "-",
+        package: str = "NTLM",
+        sub_status: str = "0xc000006a",
+        subject: str | None = None,
+        process: str = "-",
+    ) -> dict[str, Any]:
         """4625: ``sub_status`` 0xc000006a bad password, 0xc0000064 no such user."""
-        event = self._system(host, time_us, "Security", 4625, task=12544, version=0,
-                             keywords="0x8010000000000000", level=0)
+        event = self._system(
+            host,
+            time_us,
+            "Security",
+            4625,
+            task=12544,
+            version=0,
+            keywords="0x8010000000000000",
+            level=0,
+        )
         event.update(self._subject(host, subject, "0x3e7"))
-        event.update({
-            "TargetUserSid": "S-1-0-0", "TargetUserName": user,
-            "TargetDomainName": self.world.netbios, "Status": "0xc000006d",
-            "FailureReason": "%%2313", "SubStatus": sub_status, "LogonType": logon_type,
-            "LogonProcessName": "NtLmSsp " if package == "NTLM" else "User32 ",
-            "AuthenticationPackageName": package, "WorkstationName": workstation,
-            "TransmittedServices": "-", "LmPackageName": "-", "KeyLength": 0,
-            "ProcessId": f"0x{self.stable_pid(host.name, process):x}" if process != "-"
-            else "0x0",
-            "ProcessName": process, "IpAddress": ip,
-            "IpPort": str(self.rng.randint(49152, 65535)) if ip not in ("-", "127.0.0.1")
-            else "0",
-        })
+        event.update(
+            {
+                "TargetUserSid": "S-1-0-0",
+                "TargetUserName": user,
+                "TargetDomainName": self.world.netbios,
+                "Status": "0xc000006d",
+                "FailureReason": "%%2313",
+                "SubStatus": sub_status,
+                "LogonType": logon_type,
+                "LogonProcessName": "NtLmSsp " if package == "NTLM" else "User32 ",
+                "AuthenticationPackageName": package,
+                "WorkstationName": workstation,
+                "TransmittedServices": "-",
+                "LmPackageName": "-",
+                "KeyLength": 0,
+                "ProcessId": f"0x{self.stable_pid(host.name, process):x}"
+                if process != "-"
+                else "0x0",
+                "ProcessName": process,
+                "IpAddress": ip,
+                "IpPort": str(self.rng.randint(49152, 65535))
+                if ip not in ("-", "127.0.0.1")
+                else "0",
+            }
+        )
         return event
 
-    def explicit_logon(self, host: Host, time_us: int, subject: str, logon_id: str,
-                       target_user: str, target_server: str, process: Proc, *,
-                       ip: str = "-") -> dict[str, Any]:
+    def explicit_logon(
+        self,
+        host: Host,
+        time_us: int,
+        subject: str,
+        logon_id: str,
+        target_user: str,
+        target_server: str,
+        process: Proc,
+        *,
+        ip: str = "-",
+    ) -> dict[str, Any]:
         """4648: a process used explicit credentials (runas, net use /user, PsExec -u)."""
-        event = self._system(host, time_us, "Security", 4648, task=12544, version=0,
-                             keywords="0x8020000000000000", level=0)
+        event = self._system(
+            host,
+            time_us,
+            "Security",
+            4648,
+            task=12544,
+            version=0,
+            keywords="0x8020000000000000",
+            level=0,
+        )
         event.update(self._subject(host, subject, logon_id))
-        event.update({
-            "LogonGuid": "{00000000-0000-0000-0000-000000000000}",
-            "TargetUserName": target_user, "TargetDomainName": self.world.netbios,
-            "TargetLogonGuid": "{00000000-0000-0000-0000-000000000000}",
-            "TargetServerName": target_server, "TargetInfo": target_server,
-            "ProcessId": f"0x{process.pid:x}", "ProcessName": process.image,
-            "IpAddress": ip, "IpPort": "445" if ip != "-" else "-",
-        })
+        event.update(
+            {
+                "LogonGuid": "{00000000-0000-0000-0000-000000000000}",
+                "TargetUserName": target_user,
+                "TargetDomainName": self.world.netbios,
+                "TargetLogonGuid": "{00000000-0000-0000-0000-000000000000}",
+                "TargetServerName": target_server,
+                "TargetInfo": target_server,
+                "ProcessId": f"0x{process.pid:x}",
+                "ProcessName": process.image,
+                "IpAddress": ip,
+                "IpPort": "445" if ip != "-" else "-",
+            }
+        )
         return event
 
-    def task_created(self, host: Host, time_us: int, subject: str, logon_id: str,
-                     task_name: str, command: str, arguments: str, run_as: str
-                     ) -> dict[str, Any]:
+    def task_created(
+        self,
+        host: Host,
+        time_us: int,
+        subject: str,
+        logon_id: str,
+        task_name: str,
+        command: str,
+        arguments: str,
+        run_as: str,
+    ) -> dict[str, Any]:
         """4698: a scheduled task was created (TaskContent is the task XML)."""
-        event = self._system(host, time_us, "Security", 4698, task=12804, version=1,
-                             keywords="0x8020000000000000", level=0)
+        event = self._system(
+            host,
+            time_us,
+            "Security",
+            4698,
+            task=12804,
+            version=1,
+            keywords="0x8020000000000000",
+            level=0,
+        )
         content = (
             '<?xml version="1.0" encoding="UTF-16"?>\r\n<Task version="1.2" '
             'xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">\r\n'
             f"  <RegistrationInfo>\r\n    <URI>{task_name}</URI>\r\n  </RegistrationInfo>\r\n"
-            f"  <Principals>\r\n    <Principal id=\"Author\">\r\n      <UserId>{run_as}"
+            f'  <Principals>\r\n    <Principal id="Author">\r\n      <UserId>{run_as}'
             "</UserId>\r\n      <RunLevel>HighestAvailable</RunLevel>\r\n    </Principal>\r\n"
-            "  </Principals>\r\n  <Actions Context=\"Author\">\r\n    <Exec>\r\n"
+            '  </Principals>\r\n  <Actions Context="Author">\r\n    <Exec>\r\n'
             f"      <Command>{command}</Command>\r\n      <Arguments>{arguments}</Arguments>\r\n"
             "    </Exec>\r\n  </Actions>\r\n</Task>"
         )
         event.update(self._subject(host, subject, logon_id))
-        event.update({"TaskName": task_name, "TaskContent": content,
-                      "ClientProcessStartKey": str(self.rng.getrandbits(50)),
-                      "ClientProcessId": self.pid(), "ParentProcessId": self.pid(),
-                      "RpcCallClientLocality": 0, "FQDN": host.fqdn})
+        event.update(
+            {
+                "TaskName": task_name,
+                "TaskContent": content,
+                "ClientProcessStartKey": str(self.rng.getrandbits(50)),
+                "ClientProcessId": self.pid(),
+                "ParentProcessId": self.pid(),
+                "RpcCallClientLocality": 0,
+                "FQDN": host.fqdn,
+            }
+        )
         return event
 
     # -- System ------------------------------------------------------------------------
-    def service_install(self, host: Host, time_us: int, name: str, image_path: str,
-                        installer: str, *, start_type: str = "demand start",
-                        account: str = "LocalSystem") -> dict[str, Any]:
+    def service_install(
+        self,
+        host: Host,
+        time_us: int,
+        name: str,
+        image_path: str,
+        installer: str,
+        *,
+        start_type: str = "demand start",
+        account: str = "LocalSystem",
+    ) -> dict[str, Any]:
         """7045: a service was installed in the system."""
-        event = self._system(host, time_us, "System", 7045, task=0, version=0,
-                             keywords="0x8080000000000000", level=4,
-                             user_sid=self.user_sid(installer))
-        event.update({"ServiceName": name, "ImagePath": image_path,
-                      "ServiceType": "user mode service", "StartType": start_type,
-                      "AccountName": account})
+        event = self._system(
+            host,
+            time_us,
+            "System",
+            7045,
+            task=0,
+            version=0,
+            keywords="0x8080000000000000",
+            level=4,
+            user_sid=self.user_sid(installer),
+        )
+        event.update(
+            {
+                "ServiceName": name,
+                "ImagePath": image_path,
+                "ServiceType": "user mode service",
+                "StartType": start_type,
+                "AccountName": account,
+            }
+        )
         return event

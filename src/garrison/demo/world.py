@@ -165,8 +165,12 @@ def rng_for(seed: int, stream: str) -> random.Random:
 
 
 def _host_plan(n_hosts: int) -> list[tuple[str, str, str]]:
-    plan = [("DC01", "dc", "windows"), ("FS01", "fs", "windows"), ("SQL01", "sql", "windows"),
-            ("APP01", "app", "windows")]
+    plan = [
+        ("DC01", "dc", "windows"),
+        ("FS01", "fs", "windows"),
+        ("SQL01", "sql", "windows"),
+        ("APP01", "app", "windows"),
+    ]
     if n_hosts >= 20:
         plan.append(("DC02", "dc", "windows"))
     plan += [("lnx-bastion01", "bastion", "linux"), ("lnx-build01", "build", "linux")]
@@ -220,14 +224,20 @@ def _users(rng: random.Random, n_users: int, workstations: list[Host]) -> list[U
         taken.add(sam)
         admin = role in ("admin", "nightadmin")
         dept = "IT" if admin or role == "dev" else rng.choice(DEPARTMENTS)
-        users.append(User(
-            sam=sam, full_name=f"{first} {last}", role=role, department=dept,
-            workstation=workstations[i % len(workstations)].name,
-            admin_account=f"adm-{sam}" if admin else "",
-            linux_uid=1001 + i if (admin or role == "dev") else 0,
-            ssh_password=rng.random() < 0.4, dropbox=rng.random() < 0.12,
-            start_min=int(rng.gauss(500, 30)) if role != "nightadmin" else 20 * 60,
-        ))
+        users.append(
+            User(
+                sam=sam,
+                full_name=f"{first} {last}",
+                role=role,
+                department=dept,
+                workstation=workstations[i % len(workstations)].name,
+                admin_account=f"adm-{sam}" if admin else "",
+                linux_uid=1001 + i if (admin or role == "dev") else 0,
+                ssh_password=rng.random() < 0.4,
+                dropbox=rng.random() < 0.12,
+                start_min=int(rng.gauss(500, 30)) if role != "nightadmin" else 20 * 60,
+            )
+        )
     return users
 
 
@@ -248,8 +258,16 @@ def build_world(seed: int, users: int, hosts: int, days: int, start: date) -> Wo
     workstations = [h for h in host_list if h.role == "ws"]
     user_list = _users(rng, users, workstations)
     sid = "S-1-5-21-" + "-".join(str(rng.randint(10**9, 4 * 10**9)) for _ in range(3))
-    start_us = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp()) \
-        * US_PER_S
-    return World(seed=seed, company=company, netbios=short.upper(), dns_domain=dns_domain,
-                 public_domain=public, domain_sid=sid, start_us=start_us, days=days,
-                 hosts=host_list, users=user_list)
+    start_us = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp()) * US_PER_S
+    return World(
+        seed=seed,
+        company=company,
+        netbios=short.upper(),
+        dns_domain=dns_domain,
+        public_domain=public,
+        domain_sid=sid,
+        start_us=start_us,
+        days=days,
+        hosts=host_list,
+        users=user_list,
+    )

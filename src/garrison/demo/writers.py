@@ -51,8 +51,9 @@ def write_all(world: World, rec: Recorder, data_dir: Path) -> Positions:
     return positions
 
 
-def _write(path: Path, header: list[str], lines: Iterable[str], records: list[Rec],
-           trailer: str = "") -> list[tuple[int, Rec]]:
+def _write(
+    path: Path, header: list[str], lines: Iterable[str], records: list[Rec], trailer: str = ""
+) -> list[tuple[int, Rec]]:
     out: list[tuple[int, Rec]] = []
     with path.open("w", encoding="utf-8", newline="\n") as fh:
         for line in header:
@@ -83,10 +84,16 @@ def _zeek_stamp(time_us: int) -> str:
 
 
 def zeek_header(path: str, fields: tuple[tuple[str, str], ...], start_us: int) -> list[str]:
-    return ["#separator \\x09", "#set_separator\t,", "#empty_field\t(empty)",
-            "#unset_field\t-", f"#path\t{path}", f"#open\t{_zeek_stamp(start_us)}",
-            "#fields\t" + "\t".join(name for name, _ in fields),
-            "#types\t" + "\t".join(kind for _, kind in fields)]
+    return [
+        "#separator \\x09",
+        "#set_separator\t,",
+        "#empty_field\t(empty)",
+        "#unset_field\t-",
+        f"#path\t{path}",
+        f"#open\t{_zeek_stamp(start_us)}",
+        "#fields\t" + "\t".join(name for name, _ in fields),
+        "#types\t" + "\t".join(kind for _, kind in fields),
+    ]
 
 
 def _zeek_str(text: str) -> str:
@@ -108,7 +115,7 @@ def zeek_value(value: Any, kind: str) -> str:
     if kind.startswith(("set[", "vector[")):
         if not value:
             return "(empty)" if kind.startswith("set[") else "-"
-        inner = kind[kind.index("[") + 1:-1]
+        inner = kind[kind.index("[") + 1 : -1]
         return ",".join(zeek_value(v, inner) for v in value)
     if kind == "string" and value == "-":
         return "-"

@@ -105,8 +105,9 @@ def first_line_prefix(head: bytes) -> str:
     return text.lstrip(" \t\r\n")
 
 
-def iter_lines(path: Path, *, max_bytes: int = MAX_LINE_BYTES,
-               invalid: InvalidPolicy = "error") -> Iterator[Line]:
+def iter_lines(
+    path: Path, *, max_bytes: int = MAX_LINE_BYTES, invalid: InvalidPolicy = "error"
+) -> Iterator[Line]:
     """Every physical line of ``path`` in order (see the module docstring)."""
     with path.open("rb") as fh:
         start = fh.read(4)
@@ -131,8 +132,7 @@ def _utf8_lines(fh: object, max_bytes: int, invalid: InvalidPolicy) -> Iterator[
             yield Line(number, raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
             if invalid == "error":
-                yield Line(number, None, f"invalid UTF-8 at byte {exc.start + 1}",
-                           excerpt_of(raw))
+                yield Line(number, None, f"invalid UTF-8 at byte {exc.start + 1}", excerpt_of(raw))
             else:
                 yield Line(number, raw.decode("utf-8", "backslashreplace"), replaced=True)
 

@@ -41,8 +41,18 @@ DELIMITERS = (",", ";", "\t", "|")
 #: A quoted cell may span at most this many physical lines.
 MAX_RECORD_LINES = 1000
 #: Ground-truth columns of labelled data sets (lower-cased header names).
-LABEL_COLUMNS = frozenset({"label", "labels", "detailedlabel", "detailed_label", "redteam",
-                           "is_redteam", "attack_label", "ground_truth"})
+LABEL_COLUMNS = frozenset(
+    {
+        "label",
+        "labels",
+        "detailedlabel",
+        "detailed_label",
+        "redteam",
+        "is_redteam",
+        "attack_label",
+        "ground_truth",
+    }
+)
 
 _NAME = re.compile(r"^[A-Za-z_@][A-Za-z0-9_.\-/()@#% ]{0,63}$")
 _MIN_SHARE = 0.6
@@ -125,28 +135,36 @@ class CsvSource(Source):
                 yield item
                 continue
             if headless:  # every row still counts: none is dropped silently
-                yield Quarantined(str(path), number, "row of a CSV file without a header",
-                                  self.format, text[:200])
+                yield Quarantined(
+                    str(path), number, "row of a CSV file without a header", self.format, text[:200]
+                )
                 continue
             if header is None:
                 delimiter = _delimiter_for(text)
                 cells = _split_row(text, delimiter)
                 if cells is None or not plausible_header(cells):
                     headless = True
-                    yield Quarantined(str(path), number, "first row is not a CSV header",
-                                      self.format, text[:200])
+                    yield Quarantined(
+                        str(path), number, "first row is not a CSV header", self.format, text[:200]
+                    )
                     continue
                 header = header_names(cells)
                 labels_at = [(i, n) for i, n in enumerate(header) if n.lower() in LABEL_COLUMNS]
                 continue
             row = _split_row(text, delimiter)
             if row is None:
-                yield Quarantined(str(path), number, "row is not valid CSV", self.format,
-                                  text[:200])
+                yield Quarantined(
+                    str(path), number, "row is not valid CSV", self.format, text[:200]
+                )
                 continue
             if len(row) != len(header):
-                yield Quarantined(str(path), number, f"expected {len(header)} cells (header), "
-                                  f"got {len(row)}", self.format, text[:200])
+                yield Quarantined(
+                    str(path),
+                    number,
+                    f"expected {len(header)} cells (header), got {len(row)}",
+                    self.format,
+                    text[:200],
+                )
                 continue
             data = dict(zip(header, row, strict=True))
             meta: dict[str, Any] = {"delimiter": delimiter}
@@ -181,8 +199,9 @@ def _whole_records(lines: list[str]) -> list[str]:
     return out
 
 
-def _records(path: Path, lines: Iterator[Line], fmt: str
-             ) -> Iterator[tuple[int, str, bool, Quarantined | None]]:
+def _records(
+    path: Path, lines: Iterator[Line], fmt: str
+) -> Iterator[tuple[int, str, bool, Quarantined | None]]:
     """(first line number, text, invalid UTF-8 replaced, quarantine) per logical record.
 
     A record is complete when its quote characters are balanced (RFC 4180 quoting, where a
@@ -200,9 +219,14 @@ def _records(path: Path, lines: Iterator[Line], fmt: str
         first = queue[0]
         if first.text is None:
             queue.popleft()
-            yield first.number, "", False, Quarantined(str(path), first.number,
-                                                first.error or "unreadable line", fmt,
-                                                first.excerpt)
+            yield (
+                first.number,
+                "",
+                False,
+                Quarantined(
+                    str(path), first.number, first.error or "unreadable line", fmt, first.excerpt
+                ),
+            )
             continue
         if not first.text.strip():
             queue.popleft()
@@ -222,9 +246,19 @@ def _records(path: Path, lines: Iterator[Line], fmt: str
             used += 1
         if quotes % 2:
             queue.popleft()
-            yield first.number, "", False, Quarantined(
-                str(path), first.number, "unterminated quoted cell", fmt, first.text[:200])
+            yield (
+                first.number,
+                "",
+                False,
+                Quarantined(
+                    str(path), first.number, "unterminated quoted cell", fmt, first.text[:200]
+                ),
+            )
             continue
         parts = [queue.popleft() for _ in range(used)]
-        yield (first.number, "\n".join(p.text or "" for p in parts),
-               any(p.replaced for p in parts), None)
+        yield (
+            first.number,
+            "\n".join(p.text or "" for p in parts),
+            any(p.replaced for p in parts),
+            None,
+        )

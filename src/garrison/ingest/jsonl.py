@@ -45,8 +45,9 @@ def parse_object(text: str) -> dict[str, Any]:
     except ValueError as exc:
         raise ValueError(f"not valid JSON: {str(exc)[:120]}") from None
     if not isinstance(obj, dict):
-        kind = {list: "an array", str: "a string", bool: "a boolean",
-                type(None): "null"}.get(type(obj), "a number")
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+            type(obj), "a number"
+        )
         raise ValueError(f"not a JSON object ({kind})")
     check_size(obj)
     scrubbed: dict[str, Any] = scrub_surrogates(obj, text)
@@ -85,7 +86,7 @@ class JsonLinesSource(Source):
         if not lines:
             # A first line longer than the sniff window: trust a JSON object's opening.
             prefix = first_line_prefix(head)
-            return prefix.startswith('{"') or prefix.startswith("{ \"")
+            return prefix.startswith('{"') or prefix.startswith('{ "')
         if not lines[0].lstrip().startswith("{"):
             return False
         good = 0
@@ -100,15 +101,19 @@ class JsonLinesSource(Source):
     def read(self, path: Path) -> Iterator[SourceItem]:
         for line in iter_lines(path, invalid="error"):
             if line.text is None:
-                yield Quarantined(str(path), line.number, line.error or "unreadable line",
-                                  self.format, line.excerpt)
+                yield Quarantined(
+                    str(path),
+                    line.number,
+                    line.error or "unreadable line",
+                    self.format,
+                    line.excerpt,
+                )
                 continue
             if not line.text.strip():
                 continue
             try:
                 obj = parse_object(line.text)
             except ValueError as exc:
-                yield Quarantined(str(path), line.number, str(exc), self.format,
-                                  line.text[:200])
+                yield Quarantined(str(path), line.number, str(exc), self.format, line.text[:200])
                 continue
             yield RawRecord(line.number, obj, line.text)

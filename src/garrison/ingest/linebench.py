@@ -50,8 +50,11 @@ class Throughput:
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
-        out.update(records_per_s=round(self.records_per_s), mb_per_s=round(self.mb_per_s, 2),
-                   slowdown=round(self.slowdown, 2))
+        out.update(
+            records_per_s=round(self.records_per_s),
+            mb_per_s=round(self.mb_per_s, 2),
+            slowdown=round(self.slowdown, 2),
+        )
         return out
 
 
@@ -78,8 +81,9 @@ def _baseline(path: Path, fmt: str) -> str:
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
         if fmt == "zeek" and fh.read(1) == "#":
             fh.seek(0)
-            for _row in csv.reader((ln for ln in fh if not ln.startswith("#")),
-                                   delimiter="\t", quoting=csv.QUOTE_NONE):
+            for _row in csv.reader(
+                (ln for ln in fh if not ln.startswith("#")), delimiter="\t", quoting=csv.QUOTE_NONE
+            ):
                 pass
             return "csv.reader (tab)"
         fh.seek(0)
@@ -124,15 +128,18 @@ def duckdb_zeek_seconds(path: Path) -> tuple[int, float]:
     import duckdb
 
     with path.open(encoding="utf-8", errors="replace") as fh:
-        fields = next((ln.rstrip("\n").split("\t")[1:] for ln in fh
-                       if ln.startswith("#fields")), None)
+        fields = next(
+            (ln.rstrip("\n").split("\t")[1:] for ln in fh if ln.startswith("#fields")), None
+        )
     if not fields:
         raise ValueError(f"{path} has no #fields header")
     start = time.perf_counter()
     con = duckdb.connect()
     names = ", ".join("'" + f.replace("'", "''") + "'" for f in fields)
-    query = (f"SELECT count(*) FROM read_csv(?, delim='\\t', header=false, comment='#', "
-             f"names=[{names}], all_varchar=true, quote='', escape='')")
+    query = (
+        f"SELECT count(*) FROM read_csv(?, delim='\\t', header=false, comment='#', "
+        f"names=[{names}], all_varchar=true, quote='', escape='')"
+    )
     row = con.execute(query, [str(path)]).fetchone()
     con.close()
     return int(row[0]) if row else 0, time.perf_counter() - start

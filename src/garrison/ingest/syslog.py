@@ -35,20 +35,27 @@ from garrison.core.timeutil import parse_iso_ms
 from garrison.ingest._text import excerpt_of, head_lines, iter_lines
 from garrison.ingest.base import SOURCES, Source, SourceItem
 
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
-    start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
 
 _PRI = r"(?:<(?P<pri>\d{1,3})>)?"
 RFC3164 = re.compile(
     _PRI + r"(?P<mon>[A-Za-z]{3}) {1,2}(?P<day>\d{1,2}) (?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})"
-    r"(?:\.(?P<frac>\d{1,9}))? +(?P<rest>\S.*)$")
+    r"(?:\.(?P<frac>\d{1,9}))? +(?P<rest>\S.*)$"
+)
 ISO_LINE = re.compile(
     _PRI + r"(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?"
-    r"(?:Z|[+-]\d{2}:?\d{2})?) +(?P<rest>\S.*)$")
+    r"(?:Z|[+-]\d{2}:?\d{2})?) +(?P<rest>\S.*)$"
+)
 RFC5424 = re.compile(
     r"<(?P<pri>\d{1,3})>(?P<ver>\d{1,2}) (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) "
-    r"(?P<procid>\S+) (?P<msgid>\S+)(?: (?P<rest>.*))?$")
+    r"(?P<procid>\S+) (?P<msgid>\S+)(?: (?P<rest>.*))?$"
+)
 #: ``prog[pid]: msg`` / ``prog: msg`` after the host name.
 TAG = re.compile(r"(?P<prog>[^\s\[\]:]{1,128})(?:\[(?P<pid>[^\]\s]{0,32})\])?: ?(?P<msg>.*)$")
 
@@ -81,16 +88,22 @@ class SyslogSource(Source):
         years = _YearTracker(_mtime(path))
         for line in iter_lines(path, invalid="escape"):
             if line.text is None:
-                yield Quarantined(str(path), line.number, line.error or "unreadable line",
-                                  self.format, line.excerpt)
+                yield Quarantined(
+                    str(path),
+                    line.number,
+                    line.error or "unreadable line",
+                    self.format,
+                    line.excerpt,
+                )
                 continue
             if not line.text.strip():
                 continue
             try:
                 data = parse_line(line.text, years)
             except RecordError as exc:
-                yield Quarantined(str(path), line.number, str(exc), self.format,
-                                  excerpt_of(line.text))
+                yield Quarantined(
+                    str(path), line.number, str(exc), self.format, excerpt_of(line.text)
+                )
                 continue
             meta: dict[str, Any] = {"invalid_utf8": True} if line.replaced else {}
             yield RawRecord(line.number, data, line.text, meta)
@@ -129,8 +142,7 @@ def parse_line(text: str, years: _YearTracker) -> dict[str, Any]:
         return _rfc5424(m5424)
     miso = ISO_LINE.match(text)
     if miso:
-        data = {"syslog_format": "iso", "timestamp": miso["ts"],
-                "time": parse_iso_ms(miso["ts"])}
+        data = {"syslog_format": "iso", "timestamp": miso["ts"], "time": parse_iso_ms(miso["ts"])}
         _add_pri(data, miso["pri"])
         data.update(_host_and_tag(miso["rest"]))
         return data
@@ -254,7 +266,7 @@ def _sd_element(text: str, i: int) -> tuple[str, dict[str, str], int] | None:
     params: dict[str, str] = {}
     while i < len(text) and text[i] == " ":
         key = _SD_NAME.match(text, i + 1)
-        if not key or text[key.end():key.end() + 2] != '="':
+        if not key or text[key.end() : key.end() + 2] != '="':
             return None
         i = key.end() + 2
         value: list[str] = []

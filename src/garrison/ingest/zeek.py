@@ -56,11 +56,20 @@ def infer_zeek_path(keys: Any) -> str:
     """
     k = set(keys)
     rules: tuple[tuple[str, Callable[[set[str]], bool]], ...] = (
-        ("dns", lambda s: "query" in s and bool(s & {"qtype_name", "rcode", "trans_id",
-                                                     "answers", "qtype"})),
+        (
+            "dns",
+            lambda s: (
+                "query" in s and bool(s & {"qtype_name", "rcode", "trans_id", "answers", "qtype"})
+            ),
+        ),
         ("sip", lambda s: "call_id" in s or "request_from" in s),
-        ("http", lambda s: "method" in s and bool(s & {"uri", "host", "status_code",
-                                                       "user_agent", "trans_depth"})),
+        (
+            "http",
+            lambda s: (
+                "method" in s
+                and bool(s & {"uri", "host", "status_code", "user_agent", "trans_depth"})
+            ),
+        ),
         ("ssl", lambda s: bool(s & {"server_name", "cipher", "ja3", "ja3s", "curve"})),
         ("ssh", lambda s: bool(s & {"auth_success", "auth_attempts", "hassh", "kex_alg"})),
         ("notice", lambda s: "note" in s and "msg" in s),
@@ -117,8 +126,9 @@ class ZeekSource(Source):
         for line in iter_lines(path, invalid="escape"):
             text = line.text
             if text is None:
-                yield self._quarantine(path, line.number, line.error or "unreadable line",
-                                       line.excerpt)
+                yield self._quarantine(
+                    path, line.number, line.error or "unreadable line", line.excerpt
+                )
                 continue
             if not text.strip():
                 continue
@@ -140,8 +150,11 @@ class ZeekSource(Source):
         cells = text.split(header.separator)
         if len(cells) != len(header.fields):
             return self._quarantine(
-                path, number, f"expected {len(header.fields)} columns (#fields), "
-                f"got {len(cells)}", text)
+                path,
+                number,
+                f"expected {len(header.fields)} columns (#fields), got {len(cells)}",
+                text,
+            )
         data: dict[str, Any] = {}
         try:
             for name, cell, convert in zip(header.fields, cells, header.converters, strict=True):
@@ -162,7 +175,8 @@ class ZeekSource(Source):
         data = _flatten_flat(obj)
         zeek_path = data.pop("_path", None)
         meta: dict[str, Any] = {
-            "path": zeek_path if isinstance(zeek_path, str) and zeek_path
+            "path": zeek_path
+            if isinstance(zeek_path, str) and zeek_path
             else infer_zeek_path(data),
             "writer": "json",
         }
@@ -243,7 +257,7 @@ class _Header:
     def apply(self, text: str) -> _Header:
         """The header after one ``#`` line (a new ``#separator`` starts a fresh block)."""
         if text.startswith("#separator"):
-            value = text[len("#separator"):].strip(" ")
+            value = text[len("#separator") :].strip(" ")
             sep = _unescape_hex(value) if value else "\t"
             return _Header(separator=sep or "\t")
         key, _, rest = text[1:].partition(self.separator)
@@ -271,8 +285,9 @@ class _Header:
             self.converters = []
             return
         types = self.types if self.types and len(self.types) == len(self.fields) else None
-        self.converters = [self._converter(types[i] if types else "string")
-                           for i in range(len(self.fields))]
+        self.converters = [
+            self._converter(types[i] if types else "string") for i in range(len(self.fields))
+        ]
 
     def _converter(self, zeek_type: str) -> Callable[[str], Any]:
         container = _CONTAINER.match(zeek_type)
@@ -308,7 +323,12 @@ class _Header:
             if decoded in markers:
                 return decoded
             return _ESCAPE.sub(
-                lambda m: chr(int(m.group(1), 16)) if chr(int(m.group(1), 16)) in structural
-                else m.group(0), cell)
+                lambda m: (
+                    chr(int(m.group(1), 16))
+                    if chr(int(m.group(1), 16)) in structural
+                    else m.group(0)
+                ),
+                cell,
+            )
 
         return convert_text

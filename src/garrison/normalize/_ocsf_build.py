@@ -34,9 +34,17 @@ _INT64_MIN = -(2**63)
 OCSF_VERSION = "1.3.0"
 
 
-def base_event(class_uid: int, activity_id: int, activity_name: str, time: int, *,
-               product: str, vendor: str | None = None, log_name: str | None = None,
-               severity_id: int = 1) -> dict[str, Any]:
+def base_event(
+    class_uid: int,
+    activity_id: int,
+    activity_name: str,
+    time: int,
+    *,
+    product: str,
+    vendor: str | None = None,
+    log_name: str | None = None,
+    severity_id: int = 1,
+) -> dict[str, Any]:
     """The attributes every OCSF event carries."""
     category = class_uid // 1000
     metadata: dict[str, Any] = {
@@ -55,8 +63,15 @@ def base_event(class_uid: int, activity_id: int, activity_name: str, time: int, 
         "type_uid": class_uid * 100 + activity_id,
         "time": time,
         "severity_id": severity_id,
-        "severity": {0: "Unknown", 1: "Informational", 2: "Low", 3: "Medium", 4: "High",
-                     5: "Critical", 6: "Fatal"}.get(severity_id, "Other"),
+        "severity": {
+            0: "Unknown",
+            1: "Informational",
+            2: "Low",
+            3: "Medium",
+            4: "High",
+            5: "Critical",
+            6: "Fatal",
+        }.get(severity_id, "Other"),
         "metadata": metadata,
     }
 

@@ -47,23 +47,68 @@ from garrison.normalize._ocsf_build import (
 from garrison.normalize.base import NORMALIZERS, Normalized
 
 _TIME = ("time", "timestamp", "tstamp", "ts", "datetime", "date", "eventtime")
-_USER = ("user", "username", "userdomain", "usr", "account", "accountname", "srcuser",
-         "sourceuser", "userprincipalname")
-_SRC_HOST = ("src", "source", "srchost", "sourcehost", "srccomputer", "sourcecomputer",
-             "srcname", "client", "clienthost")
-_DST_HOST = ("dst", "dest", "destination", "dsthost", "desthost", "destinationhost",
-             "dstcomputer", "destinationcomputer", "server", "target", "targethost")
-_SRC_IP = ("srcip", "sourceip", "sourceaddress", "srcaddr", "clientip", "idorigh", "saddr",
-           "ipsrc")
-_DST_IP = ("dstip", "destip", "destinationip", "dstaddr", "destinationaddress", "idresph",
-           "daddr", "ipdst", "serverip")
+_USER = (
+    "user",
+    "username",
+    "userdomain",
+    "usr",
+    "account",
+    "accountname",
+    "srcuser",
+    "sourceuser",
+    "userprincipalname",
+)
+_SRC_HOST = (
+    "src",
+    "source",
+    "srchost",
+    "sourcehost",
+    "srccomputer",
+    "sourcecomputer",
+    "srcname",
+    "client",
+    "clienthost",
+)
+_DST_HOST = (
+    "dst",
+    "dest",
+    "destination",
+    "dsthost",
+    "desthost",
+    "destinationhost",
+    "dstcomputer",
+    "destinationcomputer",
+    "server",
+    "target",
+    "targethost",
+)
+_SRC_IP = ("srcip", "sourceip", "sourceaddress", "srcaddr", "clientip", "idorigh", "saddr", "ipsrc")
+_DST_IP = (
+    "dstip",
+    "destip",
+    "destinationip",
+    "dstaddr",
+    "destinationaddress",
+    "idresph",
+    "daddr",
+    "ipdst",
+    "serverip",
+)
 _SRC_PORT = ("srcport", "sport", "sourceport", "idorigp", "clientport")
 _DST_PORT = ("dstport", "dport", "destport", "destinationport", "idrespp", "serverport")
 _PROTO = ("proto", "protocol", "transport", "protocoltype")
 _BYTES_OUT = ("srcbytes", "bytesout", "origbytes", "sentbytes", "bytessent")
 _BYTES_IN = ("dstbytes", "bytesin", "respbytes", "receivedbytes", "bytesreceived")
-_AUTH_HINT = ("authtype", "authenticationtype", "logontype", "authorientation",
-              "authenticationorientation", "successfailure", "authresult", "authpackage")
+_AUTH_HINT = (
+    "authtype",
+    "authenticationtype",
+    "logontype",
+    "authorientation",
+    "authenticationorientation",
+    "successfailure",
+    "authresult",
+    "authpackage",
+)
 _STATUS = ("successfailure", "outcome", "result", "status", "success", "authresult")
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]")
@@ -107,9 +152,21 @@ def classify(header: tuple[str, ...]) -> _Columns:
         class_uid = CLASS_AUTHENTICATION
     else:
         class_uid = CLASS_BASE_EVENT
-    return _Columns(class_uid, find(_TIME), user, src, dst, src_ip, dst_ip, find(_SRC_PORT),
-                    find(_DST_PORT), find(_PROTO), find(_BYTES_OUT), find(_BYTES_IN),
-                    find(_STATUS))
+    return _Columns(
+        class_uid,
+        find(_TIME),
+        user,
+        src,
+        dst,
+        src_ip,
+        dst_ip,
+        find(_SRC_PORT),
+        find(_DST_PORT),
+        find(_PROTO),
+        find(_BYTES_OUT),
+        find(_BYTES_IN),
+        find(_STATUS),
+    )
 
 
 @NORMALIZERS.register("csv")
@@ -176,10 +233,10 @@ def _auth(row: dict[str, Any], cols: _Columns, time: int) -> dict[str, Any]:
         domain, _, name = raw_user.partition("\\")
     ocsf["user"] = {"name": name, "domain": domain}
     ocsf["actor"] = {"user": {"name": name, "domain": domain}}
-    ocsf["src_endpoint"] = _host_endpoint(_cell(row, cols.src), _cell(row, cols.src_ip),
-                                          _cell(row, cols.src_port))
-    dst = _host_endpoint(_cell(row, cols.dst), _cell(row, cols.dst_ip),
-                         _cell(row, cols.dst_port))
+    ocsf["src_endpoint"] = _host_endpoint(
+        _cell(row, cols.src), _cell(row, cols.src_ip), _cell(row, cols.src_port)
+    )
+    dst = _host_endpoint(_cell(row, cols.dst), _cell(row, cols.dst_ip), _cell(row, cols.dst_port))
     ocsf["dst_endpoint"] = dst
     ocsf["device"] = {"hostname": dst.get("hostname"), "ip": dst.get("ip")}
     ok = _ok(_cell(row, cols.status))
@@ -189,12 +246,13 @@ def _auth(row: dict[str, Any], cols: _Columns, time: int) -> dict[str, Any]:
 
 
 def _network(row: dict[str, Any], cols: _Columns, time: int) -> dict[str, Any]:
-    ocsf = base_event(CLASS_NETWORK_ACTIVITY, 6, "Traffic", time, product="CSV",
-                      log_name="csv")
-    ocsf["src_endpoint"] = _host_endpoint(_cell(row, cols.src), _cell(row, cols.src_ip),
-                                          _cell(row, cols.src_port))
-    ocsf["dst_endpoint"] = _host_endpoint(_cell(row, cols.dst), _cell(row, cols.dst_ip),
-                                          _cell(row, cols.dst_port))
+    ocsf = base_event(CLASS_NETWORK_ACTIVITY, 6, "Traffic", time, product="CSV", log_name="csv")
+    ocsf["src_endpoint"] = _host_endpoint(
+        _cell(row, cols.src), _cell(row, cols.src_ip), _cell(row, cols.src_port)
+    )
+    ocsf["dst_endpoint"] = _host_endpoint(
+        _cell(row, cols.dst), _cell(row, cols.dst_ip), _cell(row, cols.dst_port)
+    )
     ocsf["connection_info"] = {"protocol_name": _cell(row, cols.proto)}
     out_b, in_b = as_int(_cell(row, cols.bytes_out)), as_int(_cell(row, cols.bytes_in))
     ocsf["traffic"] = {"bytes_out": out_b, "bytes_in": in_b}

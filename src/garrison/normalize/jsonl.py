@@ -65,14 +65,14 @@ def normalize_jsonl(record: RawRecord) -> Normalized:
         return _windows(obj)
     fields = flatten(obj)
     time, flags = pick_time(obj)
-    if "@timestamp" in obj and (isinstance(obj.get("event"), dict)
-                                or isinstance(obj.get("ecs"), dict)):
+    if "@timestamp" in obj and (
+        isinstance(obj.get("event"), dict) or isinstance(obj.get("ecs"), dict)
+    ):
         ocsf = ecs_to_ocsf(obj, time)
     elif looks_like_api(obj):
         ocsf = api_activity(obj, time)
     else:
-        ocsf = base_event(CLASS_BASE_EVENT, 99, "Other", time, product="JSON",
-                          log_name="jsonl")
+        ocsf = base_event(CLASS_BASE_EVENT, 99, "Other", time, product="JSON", log_name="jsonl")
         ocsf["unmapped"] = obj
     ocsf["metadata"].update(flags)
     ocsf = compact(ocsf) if ocsf["class_uid"] != CLASS_BASE_EVENT else ocsf
@@ -92,8 +92,9 @@ def _windows(obj: dict[str, Any]) -> Normalized:
     try:
         from garrison.normalize.windows import normalize_windows_dict
     except ImportError as exc:
-        raise RecordError("Windows-shaped JSON but garrison.normalize.windows is not "
-                          f"available ({exc})") from exc
+        raise RecordError(
+            f"Windows-shaped JSON but garrison.normalize.windows is not available ({exc})"
+        ) from exc
     result: Normalized = normalize_windows_dict(obj)
     return result
 
@@ -137,7 +138,8 @@ def flatten(obj: dict[str, Any]) -> dict[str, Any]:
     """Dotted paths of nested keys plus the top-level keys (iterative, capped)."""
     out: dict[str, Any] = dict(obj)
     stack: list[tuple[str, dict[str, Any], int]] = [
-        (f"{k}.", v, 2) for k, v in obj.items() if isinstance(v, dict)]
+        (f"{k}.", v, 2) for k, v in obj.items() if isinstance(v, dict)
+    ]
     count = len(obj)
     while stack:
         prefix, value, depth = stack.pop()
@@ -194,15 +196,22 @@ def ecs_to_ocsf(obj: dict[str, Any], time: int) -> dict[str, Any]:
     """The common ECS fields in their OCSF places; the class from ``event.category``."""
     class_uid, activity, name = _ecs_class(obj)
     agent = _get(obj, "agent.type") or _get(obj, "observer.product") or "ECS"
-    ocsf = base_event(class_uid, activity, name, time, product=str(agent),
-                      vendor=str(_get(obj, "observer.vendor") or "Elastic"),
-                      log_name=_get(obj, "event.dataset") or _get(obj, "event.module"))
+    ocsf = base_event(
+        class_uid,
+        activity,
+        name,
+        time,
+        product=str(agent),
+        vendor=str(_get(obj, "observer.vendor") or "Elastic"),
+        log_name=_get(obj, "event.dataset") or _get(obj, "event.module"),
+    )
     ocsf["message"] = obj.get("message") if isinstance(obj.get("message"), str) else None
-    ocsf["src_endpoint"] = endpoint(_get(obj, "source.ip"), _get(obj, "source.port"),
-                                    _get(obj, "source.domain"))
-    ocsf["dst_endpoint"] = endpoint(_get(obj, "destination.ip"),
-                                    _get(obj, "destination.port"),
-                                    _get(obj, "destination.domain"))
+    ocsf["src_endpoint"] = endpoint(
+        _get(obj, "source.ip"), _get(obj, "source.port"), _get(obj, "source.domain")
+    )
+    ocsf["dst_endpoint"] = endpoint(
+        _get(obj, "destination.ip"), _get(obj, "destination.port"), _get(obj, "destination.domain")
+    )
     ocsf["device"] = {"hostname": _get(obj, "host.name") or _get(obj, "host.hostname")}
     user = _get(obj, "user.name")
     if user is not None:
@@ -210,23 +219,31 @@ def ecs_to_ocsf(obj: dict[str, Any], time: int) -> dict[str, Any]:
         ocsf["actor"] = {"user": {"name": user}}
     outcome = _get(obj, "event.outcome")
     if outcome in ("success", "failure"):
-        ocsf["status_id"], ocsf["status"] = (1, "Success") if outcome == "success" else (
-            2, "Failure")
+        ocsf["status_id"], ocsf["status"] = (
+            (1, "Success") if outcome == "success" else (2, "Failure")
+        )
     if class_uid in (CLASS_PROCESS_ACTIVITY, CLASS_BASE_EVENT) and isinstance(
-            obj.get("process"), dict):
+        obj.get("process"), dict
+    ):
         ocsf["process"] = _ecs_process(obj)
     if class_uid == CLASS_FILE_ACTIVITY:
         ocsf["file"] = {"path": _get(obj, "file.path"), "name": _get(obj, "file.name")}
     if _get(obj, "dns.question.name") is not None:
-        ocsf["query"] = {"hostname": _get(obj, "dns.question.name"),
-                         "type": _get(obj, "dns.question.type")}
+        ocsf["query"] = {
+            "hostname": _get(obj, "dns.question.name"),
+            "type": _get(obj, "dns.question.type"),
+        }
     if class_uid == CLASS_HTTP_ACTIVITY:
         ocsf["http_request"] = {
             "http_method": _get(obj, "http.request.method"),
             "user_agent": _get(obj, "user_agent.original"),
-            "url": {"url_string": _get(obj, "url.full") or _get(obj, "url.original"),
-                    "hostname": _get(obj, "url.domain"), "path": _get(obj, "url.path"),
-                    "query_string": _get(obj, "url.query")}}
+            "url": {
+                "url_string": _get(obj, "url.full") or _get(obj, "url.original"),
+                "hostname": _get(obj, "url.domain"),
+                "path": _get(obj, "url.path"),
+                "query_string": _get(obj, "url.query"),
+            },
+        }
         ocsf["http_response"] = {"code": as_int(_get(obj, "http.response.status_code"))}
     if class_uid == CLASS_NETWORK_ACTIVITY:
         ocsf["connection_info"] = {"protocol_name": _get(obj, "network.transport")}
@@ -240,10 +257,12 @@ def _ecs_process(obj: dict[str, Any]) -> dict[str, Any]:
         "name": _get(obj, "process.name"),
         "cmd_line": _get(obj, "process.command_line"),
         "file": {"path": _get(obj, "process.executable")},
-        "parent_process": {"pid": as_int(_get(obj, "process.parent.pid")),
-                           "name": _get(obj, "process.parent.name"),
-                           "cmd_line": _get(obj, "process.parent.command_line"),
-                           "file": {"path": _get(obj, "process.parent.executable")}},
+        "parent_process": {
+            "pid": as_int(_get(obj, "process.parent.pid")),
+            "name": _get(obj, "process.parent.name"),
+            "cmd_line": _get(obj, "process.parent.command_line"),
+            "file": {"path": _get(obj, "process.parent.executable")},
+        },
     }
 
 
@@ -264,8 +283,7 @@ def looks_like_api(obj: dict[str, Any]) -> bool:
     proto = obj.get("protoPayload")
     if isinstance(proto, dict) and "methodName" in proto:
         return True
-    if "operationName" in obj and any(k in obj for k in ("caller", "identity",
-                                                          "callerIpAddress")):
+    if "operationName" in obj and any(k in obj for k in ("caller", "identity", "callerIpAddress")):
         return True
     return any(k in obj for k in _OP_KEYS) and any(k in obj for k in _ACTOR_KEYS)
 
@@ -285,18 +303,36 @@ def _text(value: Any) -> str | None:
 
 
 def _api_operation(obj: dict[str, Any]) -> str | None:
-    op = _first(obj, "eventName", "protoPayload.methodName", "operationName.value",
-                "operationName", "api.operation", "operation")
+    op = _first(
+        obj,
+        "eventName",
+        "protoPayload.methodName",
+        "operationName.value",
+        "operationName",
+        "api.operation",
+        "operation",
+    )
     if op is None and isinstance(obj.get("api"), str):
         op = obj["api"]
     return _text(op)
 
 
 def _api_actor(obj: dict[str, Any]) -> str | None:
-    actor = _first(obj, "userIdentity.userName", "userIdentity.arn",
-                   "userIdentity.principalId", "protoPayload.authenticationInfo.principalEmail",
-                   "caller", "identity.claims.name", "actor.user.name", "actor.name",
-                   "actor.id", "user.name", "user.id", "principal")
+    actor = _first(
+        obj,
+        "userIdentity.userName",
+        "userIdentity.arn",
+        "userIdentity.principalId",
+        "protoPayload.authenticationInfo.principalEmail",
+        "caller",
+        "identity.claims.name",
+        "actor.user.name",
+        "actor.name",
+        "actor.id",
+        "user.name",
+        "user.id",
+        "principal",
+    )
     if actor is None:
         actor = next((obj[k] for k in ("actor", "user") if isinstance(obj.get(k), str)), None)
     return _text(actor)
@@ -335,32 +371,67 @@ def api_activity(obj: dict[str, Any], time: int) -> dict[str, Any]:
         if low.startswith(prefixes):
             activity_id, activity_name = number, name
             break
-    source = _text(_first(obj, "eventSource", "protoPayload.serviceName",
-                          "resourceProvider.value", "resourceProvider", "api.service.name",
-                          "service", "model"))
+    source = _text(
+        _first(
+            obj,
+            "eventSource",
+            "protoPayload.serviceName",
+            "resourceProvider.value",
+            "resourceProvider",
+            "api.service.name",
+            "service",
+            "model",
+        )
+    )
     product = "AWS CloudTrail" if "eventSource" in obj else "API"
-    ocsf = base_event(CLASS_API_ACTIVITY, activity_id, activity_name, time, product=product,
-                      log_name="api")
-    ocsf["api"] = {"operation": operation, "service": {"name": source},
-                   "request": {"uid": _text(_first(obj, "requestID", "request_id",
-                                                   "requestId", "correlationId"))},
-                   "response": {"error": _text(obj.get("errorCode")),
-                                "message": _text(obj.get("errorMessage"))}}
+    ocsf = base_event(
+        CLASS_API_ACTIVITY, activity_id, activity_name, time, product=product, log_name="api"
+    )
+    ocsf["api"] = {
+        "operation": operation,
+        "service": {"name": source},
+        "request": {
+            "uid": _text(_first(obj, "requestID", "request_id", "requestId", "correlationId"))
+        },
+        "response": {
+            "error": _text(obj.get("errorCode")),
+            "message": _text(obj.get("errorMessage")),
+        },
+    }
     actor = _api_actor(obj)
     ocsf["actor"] = {"user": {"name": actor}}
-    ocsf["src_endpoint"] = endpoint(_first(
-        obj, "sourceIPAddress", "protoPayload.requestMetadata.callerIp", "callerIpAddress",
-        "src_ip", "source_ip", "client_ip", "ip", "remote_addr", "src_endpoint.ip"))
-    ocsf["http_request"] = {"user_agent": _text(_first(
-        obj, "userAgent", "protoPayload.requestMetadata.callerSuppliedUserAgent",
-        "user_agent", "http_request.user_agent"))}
+    ocsf["src_endpoint"] = endpoint(
+        _first(
+            obj,
+            "sourceIPAddress",
+            "protoPayload.requestMetadata.callerIp",
+            "callerIpAddress",
+            "src_ip",
+            "source_ip",
+            "client_ip",
+            "ip",
+            "remote_addr",
+            "src_endpoint.ip",
+        )
+    )
+    ocsf["http_request"] = {
+        "user_agent": _text(
+            _first(
+                obj,
+                "userAgent",
+                "protoPayload.requestMetadata.callerSuppliedUserAgent",
+                "user_agent",
+                "http_request.user_agent",
+            )
+        )
+    }
     ok = _api_ok(obj)
     if ok is not None:
         ocsf["status_id"], ocsf["status"] = (1, "Success") if ok else (2, "Failure")
     region = _text(_first(obj, "awsRegion", "region"))
     if region or "eventSource" in obj:
-        ocsf["cloud"] = {"provider": "AWS" if "eventSource" in obj else None,
-                         "region": region}
-    ocsf["unmapped"] = {k: obj.get(k) for k in ("model", "eventType", "recipientAccountId")
-                        if k in obj}
+        ocsf["cloud"] = {"provider": "AWS" if "eventSource" in obj else None, "region": region}
+    ocsf["unmapped"] = {
+        k: obj.get(k) for k in ("model", "eventType", "recipientAccountId") if k in obj
+    }
     return ocsf

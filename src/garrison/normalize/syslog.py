@@ -51,36 +51,44 @@ _LOGON_TYPES = {"sshd": "ssh", "sshd-session": "ssh", "sudo": "sudo", "su": "su"
 
 _ACCEPT_FAIL = re.compile(
     r"(?P<verb>Accepted|Failed) (?P<method>\S+) for (?P<invalid>invalid user )?(?P<user>.*)"
-    r" from (?P<ip>\S+) port (?P<port>\d+)(?: ssh\d?)?(?:: (?P<key>.*))?$")
+    r" from (?P<ip>\S+) port (?P<port>\d+)(?: ssh\d?)?(?:: (?P<key>.*))?$"
+)
 _REPEATED = re.compile(r"message repeated (?P<n>\d{1,9}) times: \[ ?(?P<inner>.*?) ?\]$")
 _INVALID_USER = re.compile(r"Invalid user (?P<user>.*) from (?P<ip>\S+)(?: port (?P<port>\d+))?$")
 #: No keyword separates the user from the address here, so the user is matched lazily
 #: against a fully anchored tail: the first split whose rest is exactly "IP port N [preauth]".
 _CLOSED = re.compile(
     r"Connection (?:closed|reset) by (?:(?:invalid|authenticating) user (?P<user>.*?) )?"
-    r"(?P<ip>[^\s\[\]]+)(?: port (?P<port>\d+))?(?: \[preauth\])?$")
+    r"(?P<ip>[^\s\[\]]+)(?: port (?P<port>\d+))?(?: \[preauth\])?$"
+)
 _DISCONNECT = re.compile(
     r"(?:error: )?Received disconnect from (?P<ip>\S+?)(?: port (?P<port>\d+))?:\s*"
-    r"(?P<code>\d+): (?P<reason>.*)$")
+    r"(?P<code>\d+): (?P<reason>.*)$"
+)
 _TOO_MANY = re.compile(
     r"(?:error: )?Disconnecting(?: (?:invalid|authenticating) user (?P<user>.*) (?P<ip>\S+)"
     r" port (?P<port>\d+))?: Too many authentication failures(?: for (?:invalid user )?"
-    r"(?P<user2>.*?))?(?: \[preauth\])?$")
+    r"(?P<user2>.*?))?(?: \[preauth\])?$"
+)
 _MAX_ATTEMPTS = re.compile(
     r"error: maximum authentication attempts exceeded for (?P<invalid>invalid user )?"
-    r"(?P<user>.*) from (?P<ip>\S+) port (?P<port>\d+)(?: ssh\d?)?(?: \[preauth\])?$")
+    r"(?P<user>.*) from (?P<ip>\S+) port (?P<port>\d+)(?: ssh\d?)?(?: \[preauth\])?$"
+)
 _BREAK_IN = re.compile(
     r"(?:reverse mapping checking getaddrinfo for (?P<name>\S+) \[(?P<ip>[^\]]+)\] failed"
     r"|Address (?P<ip2>\S+) maps to (?P<name2>\S+), but this does not map back)"
-    r".*POSSIBLE BREAK-IN ATTEMPT!?$")
+    r".*POSSIBLE BREAK-IN ATTEMPT!?$"
+)
 _PAM_MORE = re.compile(r"PAM (?P<n>\d{1,9}) more authentication failures?; (?P<kv>.*)$")
 _PAM = re.compile(r"pam_unix\((?P<service>[^:()]+):(?P<kind>\w+)\): (?P<rest>.*)$")
 _PAM_FAILURE_KV = re.compile(
     r"logname=(?P<logname>\S*) uid=(?P<uid>\S*) euid=(?P<euid>\S*) tty=(?P<tty>\S*) "
-    r"ruser=(?P<ruser>\S*) rhost=(?P<rhost>\S*)(?:\s+user=(?P<user>.*?))?\s*$")
+    r"ruser=(?P<ruser>\S*) rhost=(?P<rhost>\S*)(?:\s+user=(?P<user>.*?))?\s*$"
+)
 _SESSION = re.compile(
     r"session (?P<what>opened|closed) for user (?P<user>[^\s(]+)(?:\(uid=\d+\))?"
-    r"(?: by (?P<by>[^\s(]*)(?:\(uid=\d+\))?)?$")
+    r"(?: by (?P<by>[^\s(]*)(?:\(uid=\d+\))?)?$"
+)
 _SU_OK = re.compile(r"\(to (?P<target>\S+)\) (?P<user>\S+) on (?P<tty>\S+)$")
 _SU_FAIL = re.compile(r"FAILED SU \(to (?P<target>\S+)\) (?P<user>\S+) on (?P<tty>\S+)$")
 _SU_SHADOW = re.compile(r"(?P<verdict>Successful|FAILED) su for (?P<target>\S+) by (?P<user>\S+)$")
@@ -94,8 +102,7 @@ def normalize_syslog(record: RawRecord) -> Normalized:
     data = record.data
     if not isinstance(data, dict) or "time" not in data:
         raise RecordError("syslog record without parsed header")
-    fields: dict[str, Any] = {k: data.get(k) for k in ("hostname", "program", "pid",
-                                                        "message")}
+    fields: dict[str, Any] = {k: data.get(k) for k in ("hostname", "program", "pid", "message")}
     for key in ("facility", "severity", "msgid", "structured_data", "syslog_format"):
         if key in data:
             fields[key] = data[key]
@@ -133,8 +140,12 @@ def _parse(program: str, message: str) -> dict[str, Any] | None:
 
 
 def _auth(event: str, activity: int, ok: bool | None, **values: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"_class": CLASS_AUTHENTICATION, "_activity": activity,
-                           "_ok": ok, "auth_event": event}
+    out: dict[str, Any] = {
+        "_class": CLASS_AUTHENTICATION,
+        "_activity": activity,
+        "_ok": ok,
+        "auth_event": event,
+    }
     out.update({k: v for k, v in values.items() if v not in (None, "")})
     return out
 
@@ -143,38 +154,85 @@ def _sshd(msg: str) -> dict[str, Any] | None:
     m = _ACCEPT_FAIL.match(msg)
     if m:
         ok = m["verb"] == "Accepted"
-        return _auth("accepted" if ok else "failed", 1, ok, user=m["user"],
-                     src_ip=m["ip"], src_port=int(m["port"]), auth_method=m["method"],
-                     invalid_user=bool(m["invalid"]), key=m["key"], logon_type="ssh")
-    for pattern, event, ok in ((_INVALID_USER, "invalid_user", False),
-                               (_CLOSED, "connection_closed", None),
-                               (_MAX_ATTEMPTS, "max_attempts_exceeded", False)):
+        return _auth(
+            "accepted" if ok else "failed",
+            1,
+            ok,
+            user=m["user"],
+            src_ip=m["ip"],
+            src_port=int(m["port"]),
+            auth_method=m["method"],
+            invalid_user=bool(m["invalid"]),
+            key=m["key"],
+            logon_type="ssh",
+        )
+    for pattern, event, ok in (
+        (_INVALID_USER, "invalid_user", False),
+        (_CLOSED, "connection_closed", None),
+        (_MAX_ATTEMPTS, "max_attempts_exceeded", False),
+    ):
         m = pattern.match(msg)
         if m:
             groups = m.groupdict()
-            invalid = event == "invalid_user" or bool(groups.get("invalid")) or (
-                event == "connection_closed" and "invalid user" in msg)
-            return _auth(event, 99, ok, user=groups.get("user"), src_ip=m["ip"],
-                         src_port=_int(groups.get("port")), invalid_user=invalid or None,
-                         logon_type="ssh")
+            invalid = (
+                event == "invalid_user"
+                or bool(groups.get("invalid"))
+                or (event == "connection_closed" and "invalid user" in msg)
+            )
+            return _auth(
+                event,
+                99,
+                ok,
+                user=groups.get("user"),
+                src_ip=m["ip"],
+                src_port=_int(groups.get("port")),
+                invalid_user=invalid or None,
+                logon_type="ssh",
+            )
     m = _DISCONNECT.match(msg)
     if m:
-        return _auth("disconnect", 99, None, src_ip=m["ip"], src_port=_int(m["port"]),
-                     reason=m["reason"], logon_type="ssh")
+        return _auth(
+            "disconnect",
+            99,
+            None,
+            src_ip=m["ip"],
+            src_port=_int(m["port"]),
+            reason=m["reason"],
+            logon_type="ssh",
+        )
     m = _TOO_MANY.match(msg)
     if m:
-        return _auth("too_many_failures", 99, False, user=m["user"] or m["user2"],
-                     src_ip=m["ip"], src_port=_int(m["port"]), logon_type="ssh")
+        return _auth(
+            "too_many_failures",
+            99,
+            False,
+            user=m["user"] or m["user2"],
+            src_ip=m["ip"],
+            src_port=_int(m["port"]),
+            logon_type="ssh",
+        )
     m = _BREAK_IN.match(msg)
     if m:
-        return _auth("break_in_attempt", 99, None, src_ip=m["ip"] or m["ip2"],
-                     src_host=m["name"] or m["name2"], logon_type="ssh")
+        return _auth(
+            "break_in_attempt",
+            99,
+            None,
+            src_ip=m["ip"] or m["ip2"],
+            src_host=m["name"] or m["name2"],
+            logon_type="ssh",
+        )
     m = _PAM_MORE.match(msg)
     if m:
         kv = _PAM_FAILURE_KV.search(m["kv"])
-        return _auth("pam_auth_failure", 99, False, count=int(m["n"]),
-                     src_ip=kv["rhost"] if kv else None,
-                     user=(kv["user"] or "").strip() if kv else None, logon_type="ssh")
+        return _auth(
+            "pam_auth_failure",
+            99,
+            False,
+            count=int(m["n"]),
+            src_ip=kv["rhost"] if kv else None,
+            user=(kv["user"] or "").strip() if kv else None,
+            logon_type="ssh",
+        )
     return None
 
 
@@ -184,19 +242,32 @@ def _pam(m: re.Match[str]) -> dict[str, Any] | None:
     if kind == "auth" and rest.startswith("authentication failure;"):
         kv = _PAM_FAILURE_KV.search(rest)
         if kv is None:
-            return _auth("pam_auth_failure", 99, False, logon_type=logon_type,
-                         pam_service=service)
+            return _auth("pam_auth_failure", 99, False, logon_type=logon_type, pam_service=service)
         user = (kv["user"] or "").strip() or kv["ruser"] or kv["logname"]
-        return _auth("pam_auth_failure", 99, False, user=user, src_ip=kv["rhost"],
-                     tty=kv["tty"], ruser=kv["ruser"], logon_type=logon_type,
-                     pam_service=service)
+        return _auth(
+            "pam_auth_failure",
+            99,
+            False,
+            user=user,
+            src_ip=kv["rhost"],
+            tty=kv["tty"],
+            ruser=kv["ruser"],
+            logon_type=logon_type,
+            pam_service=service,
+        )
     if kind == "session":
         s = _SESSION.match(rest)
         if s:
             opened = s["what"] == "opened"
-            return _auth("session_opened" if opened else "session_closed", 99 if opened else 2,
-                         True, user=s["user"], actor=s["by"] or None, logon_type=logon_type,
-                         pam_service=service)
+            return _auth(
+                "session_opened" if opened else "session_closed",
+                99 if opened else 2,
+                True,
+                user=s["user"],
+                actor=s["by"] or None,
+                logon_type=logon_type,
+                pam_service=service,
+            )
     return None
 
 
@@ -204,18 +275,38 @@ def _su(msg: str) -> dict[str, Any] | None:
     for pattern, ok in ((_SU_FAIL, False), (_SU_OK, True)):
         m = pattern.match(msg)
         if m:
-            return _auth("su_success" if ok else "su_failure", 1, ok, user=m["target"],
-                         actor=m["user"], tty=m["tty"], logon_type="su")
+            return _auth(
+                "su_success" if ok else "su_failure",
+                1,
+                ok,
+                user=m["target"],
+                actor=m["user"],
+                tty=m["tty"],
+                logon_type="su",
+            )
     m = _SU_SHADOW.match(msg)
     if m:
         ok = m["verdict"] == "Successful"
-        return _auth("su_success" if ok else "su_failure", 1, ok, user=m["target"],
-                     actor=m["user"], logon_type="su")
+        return _auth(
+            "su_success" if ok else "su_failure",
+            1,
+            ok,
+            user=m["target"],
+            actor=m["user"],
+            logon_type="su",
+        )
     m = _SU_SIGN.match(msg)
     if m:
         ok = m["sign"] == "+"
-        return _auth("su_success" if ok else "su_failure", 1, ok, user=m["target"],
-                     actor=m["user"], tty=m["tty"], logon_type="su")
+        return _auth(
+            "su_success" if ok else "su_failure",
+            1,
+            ok,
+            user=m["target"],
+            actor=m["user"],
+            tty=m["tty"],
+            logon_type="su",
+        )
     return None
 
 
@@ -231,12 +322,21 @@ def _sudo(msg: str) -> dict[str, Any] | None:
     kv = dict(p.split("=", 1) for p in parts if "=" in p and " " not in p.split("=", 1)[0])
     reasons = [p for p in parts if "=" not in p]
     reason = reasons[0].rstrip(" ;") if reasons else None
-    values = {"actor": m["user"], "user": kv.get("USER"), "tty": kv.get("TTY"),
-              "pwd": kv.get("PWD"), "command": command, "logon_type": "sudo"}
+    values = {
+        "actor": m["user"],
+        "user": kv.get("USER"),
+        "tty": kv.get("TTY"),
+        "pwd": kv.get("PWD"),
+        "command": command,
+        "logon_type": "sudo",
+    }
     if reason:
         tries = _SUDO_TRIES.match(reason)
-        event = "sudo_incorrect_password" if tries else (
-            "sudo_not_in_sudoers" if "NOT in sudoers" in reason else "sudo_refused")
+        event = (
+            "sudo_incorrect_password"
+            if tries
+            else ("sudo_not_in_sudoers" if "NOT in sudoers" in reason else "sudo_refused")
+        )
         out = _auth(event, 1, False, reason=reason, **values)
         out["user"] = m["user"]  # the invoking user is the one who failed to authenticate
         out["target_user"] = kv.get("USER")
@@ -276,9 +376,20 @@ def _to_ocsf(p: dict[str, Any], data: dict[str, Any], message: str) -> dict[str,
     ocsf["auth_protocol_id"] = 99 if p.get("auth_method") else None
     ocsf["service"] = {"name": data.get("program")}
     ocsf["count"] = p.get("count")
-    ocsf["unmapped"] = {k: p.get(k) for k in ("auth_event", "invalid_user", "reason", "tty",
-                                               "command", "target_user", "key",
-                                               "pam_service", "ruser")}
+    ocsf["unmapped"] = {
+        k: p.get(k)
+        for k in (
+            "auth_event",
+            "invalid_user",
+            "reason",
+            "tty",
+            "command",
+            "target_user",
+            "key",
+            "pam_service",
+            "ruser",
+        )
+    }
     return ocsf
 
 
@@ -288,18 +399,28 @@ def _process(p: dict[str, Any], data: dict[str, Any], message: str) -> dict[str,
     command = str(p.get("command") or "")
     ocsf["actor"] = {"user": {"name": p.get("actor")}}
     ocsf["user"] = {"name": p.get("user")}
-    ocsf["process"] = {"cmd_line": command, "file": {"path": command.split(" ", 1)[0]},
-                       "user": {"name": p.get("user")}}
-    ocsf["unmapped"] = {"auth_event": "sudo_command", "tty": p.get("tty"),
-                        "pwd": p.get("pwd")}
+    ocsf["process"] = {
+        "cmd_line": command,
+        "file": {"path": command.split(" ", 1)[0]},
+        "user": {"name": p.get("user")},
+    }
+    ocsf["unmapped"] = {"auth_event": "sudo_command", "tty": p.get("tty"), "pwd": p.get("pwd")}
     return ocsf
 
 
-def _header(class_uid: int, activity: int, name: str, data: dict[str, Any],
-            message: str) -> dict[str, Any]:
+def _header(
+    class_uid: int, activity: int, name: str, data: dict[str, Any], message: str
+) -> dict[str, Any]:
     program = data.get("program") or "syslog"
-    ocsf = base_event(class_uid, activity, name, int(data["time"]), product=str(program),
-                      vendor="syslog", log_name="syslog")
+    ocsf = base_event(
+        class_uid,
+        activity,
+        name,
+        int(data["time"]),
+        product=str(program),
+        vendor="syslog",
+        log_name="syslog",
+    )
     ocsf["message"] = message
     ocsf["device"] = {"hostname": data.get("hostname")}
     return ocsf
@@ -307,6 +428,8 @@ def _header(class_uid: int, activity: int, name: str, data: dict[str, Any],
 
 def _base(data: dict[str, Any], message: str) -> dict[str, Any]:
     ocsf = _header(CLASS_BASE_EVENT, 99, "Other", data, message)
-    ocsf["unmapped"] = {k: data.get(k) for k in ("program", "pid", "facility", "severity",
-                                                  "msgid", "structured_data")}
+    ocsf["unmapped"] = {
+        k: data.get(k)
+        for k in ("program", "pid", "facility", "severity", "msgid", "structured_data")
+    }
     return ocsf

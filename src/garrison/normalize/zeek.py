@@ -48,8 +48,16 @@ from garrison.normalize._ocsf_build import (
 )
 from garrison.normalize.base import NORMALIZERS, Normalized
 
-_HTTP_ACTIVITY = {"CONNECT": 1, "DELETE": 2, "GET": 3, "HEAD": 4, "OPTIONS": 5, "POST": 6,
-                  "PUT": 7, "TRACE": 8}
+_HTTP_ACTIVITY = {
+    "CONNECT": 1,
+    "DELETE": 2,
+    "GET": 3,
+    "HEAD": 4,
+    "OPTIONS": 5,
+    "POST": 6,
+    "PUT": 7,
+    "TRACE": 8,
+}
 
 Builder = Callable[[dict[str, Any], int, str], dict[str, Any]]
 
@@ -70,10 +78,10 @@ def normalize_zeek(record: RawRecord) -> Normalized:
     return Normalized(ocsf["class_uid"], time, ocsf, fields)
 
 
-def _common(class_uid: int, activity_id: int, activity_name: str, d: dict[str, Any],
-            time: int, path: str) -> dict[str, Any]:
-    ocsf = base_event(class_uid, activity_id, activity_name, time, product="Zeek",
-                      log_name=path)
+def _common(
+    class_uid: int, activity_id: int, activity_name: str, d: dict[str, Any], time: int, path: str
+) -> dict[str, Any]:
+    ocsf = base_event(class_uid, activity_id, activity_name, time, product="Zeek", log_name=path)
     ocsf["metadata"]["uid"] = d.get("uid")
     ocsf["src_endpoint"] = endpoint(d.get("id.orig_h"), d.get("id.orig_p"))
     ocsf["dst_endpoint"] = endpoint(d.get("id.resp_h"), d.get("id.resp_p"))
@@ -90,35 +98,51 @@ def _conn(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     out_b, in_b = as_int(d.get("orig_bytes")), as_int(d.get("resp_bytes"))
     out_p, in_p = as_int(d.get("orig_pkts")), as_int(d.get("resp_pkts"))
     ocsf["traffic"] = {
-        "bytes_out": out_b, "bytes_in": in_b,
+        "bytes_out": out_b,
+        "bytes_in": in_b,
         "bytes": None if out_b is None and in_b is None else (out_b or 0) + (in_b or 0),
-        "packets_out": out_p, "packets_in": in_p,
+        "packets_out": out_p,
+        "packets_in": in_p,
         "packets": None if out_p is None and in_p is None else (out_p or 0) + (in_p or 0),
     }
     ocsf["duration"] = seconds_to_ms(d.get("duration"))
     ocsf["app_name"] = d.get("service")
-    ocsf["unmapped"] = {k: d.get(k) for k in ("conn_state", "history", "local_orig",
-                                               "local_resp", "missed_bytes")}
+    ocsf["unmapped"] = {
+        k: d.get(k) for k in ("conn_state", "history", "local_orig", "local_resp", "missed_bytes")
+    }
     return ocsf
 
 
 def _dns(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     ocsf = _common(CLASS_DNS_ACTIVITY, 6, "Traffic", d, time, path)
     ocsf["connection_info"] = _conn_info(d)
-    ocsf["query"] = {"hostname": d.get("query"), "type": d.get("qtype_name"),
-                     "class": d.get("qclass_name"), "packet_uid": as_int(d.get("trans_id"))}
+    ocsf["query"] = {
+        "hostname": d.get("query"),
+        "type": d.get("qtype_name"),
+        "class": d.get("qclass_name"),
+        "packet_uid": as_int(d.get("trans_id")),
+    }
     rcode = as_int(d.get("rcode"))
-    ocsf["rcode_id"] = rcode if rcode is not None and 0 <= rcode <= 23 else (
-        None if rcode is None else 99)
+    ocsf["rcode_id"] = (
+        rcode if rcode is not None and 0 <= rcode <= 23 else (None if rcode is None else 99)
+    )
     ocsf["rcode"] = d.get("rcode_name")
     answers = d.get("answers")
     ttls = d.get("TTLs")
     if isinstance(answers, list):
         ttl_list = ttls if isinstance(ttls, list) else []
         ocsf["answers"] = [
-            compact({"rdata": str(a), "ttl": as_int(ttl_list[i]) if i < len(ttl_list)
-                     and isinstance(ttl_list[i], int | float) else None})
-            for i, a in enumerate(answers) if a is not None]
+            compact(
+                {
+                    "rdata": str(a),
+                    "ttl": as_int(ttl_list[i])
+                    if i < len(ttl_list) and isinstance(ttl_list[i], int | float)
+                    else None,
+                }
+            )
+            for i, a in enumerate(answers)
+            if a is not None
+        ]
     ocsf["unmapped"] = {"rtt": d.get("rtt"), "rejected": d.get("rejected")}
     return ocsf
 
@@ -137,13 +161,18 @@ def _http(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
         url["query_string"] = query or None
         url["url_string"] = f"http://{host}{uri}" if host and uri.startswith("/") else uri
     ocsf["http_request"] = {
-        "http_method": method, "url": url, "user_agent": d.get("user_agent"),
-        "referrer": d.get("referrer"), "version": d.get("version"),
+        "http_method": method,
+        "url": url,
+        "user_agent": d.get("user_agent"),
+        "referrer": d.get("referrer"),
+        "version": d.get("version"),
         "length": as_int(d.get("request_body_len")),
     }
-    ocsf["http_response"] = {"code": as_int(d.get("status_code")),
-                             "status": d.get("status_msg"),
-                             "length": as_int(d.get("response_body_len"))}
+    ocsf["http_response"] = {
+        "code": as_int(d.get("status_code")),
+        "status": d.get("status_msg"),
+        "length": as_int(d.get("response_body_len")),
+    }
     ocsf["unmapped"] = {"trans_depth": d.get("trans_depth"), "username": d.get("username")}
     return ocsf
 
@@ -152,14 +181,25 @@ def _ssl(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     ocsf = _common(CLASS_NETWORK_ACTIVITY, 6, "Traffic", d, time, path)
     ocsf["connection_info"] = {"protocol_name": "tcp", "uid": d.get("uid")}
     ocsf["tls"] = {
-        "sni": d.get("server_name"), "version": d.get("version"), "cipher": d.get("cipher"),
+        "sni": d.get("server_name"),
+        "version": d.get("version"),
+        "cipher": d.get("cipher"),
         "certificate": {"subject": d.get("subject"), "issuer": d.get("issuer")},
         "ja3_hash": {"value": d.get("ja3")} if d.get("ja3") else None,
         "ja3s_hash": {"value": d.get("ja3s")} if d.get("ja3s") else None,
     }
     ocsf["app_name"] = "ssl"
-    ocsf["unmapped"] = {k: d.get(k) for k in ("established", "resumed", "validation_status",
-                                               "next_protocol", "curve", "last_alert")}
+    ocsf["unmapped"] = {
+        k: d.get(k)
+        for k in (
+            "established",
+            "resumed",
+            "validation_status",
+            "next_protocol",
+            "curve",
+            "last_alert",
+        )
+    }
     return ocsf
 
 
@@ -168,8 +208,11 @@ def _ssh(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     ok = success if isinstance(success, bool) else None
     activity = {True: (1, "Open"), False: (4, "Fail"), None: (6, "Traffic")}[ok]
     ocsf = _common(CLASS_SSH_ACTIVITY, activity[0], activity[1], d, time, path)
-    ocsf["connection_info"] = {"protocol_name": "tcp", "uid": d.get("uid"),
-                               "direction": d.get("direction")}
+    ocsf["connection_info"] = {
+        "protocol_name": "tcp",
+        "uid": d.get("uid"),
+        "direction": d.get("direction"),
+    }
     set_status(ocsf, ok)
     version = d.get("version")
     ocsf["protocol_ver"] = None if version is None else str(version)
@@ -177,9 +220,18 @@ def _ssh(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
         ocsf["client_hassh"] = {"fingerprint": {"value": d.get("hassh")}}
     if d.get("hasshServer"):
         ocsf["server_hassh"] = {"fingerprint": {"value": d.get("hasshServer")}}
-    ocsf["unmapped"] = {k: d.get(k) for k in ("auth_success", "auth_attempts", "client",
-                                               "server", "cipher_alg", "kex_alg",
-                                               "host_key")}
+    ocsf["unmapped"] = {
+        k: d.get(k)
+        for k in (
+            "auth_success",
+            "auth_attempts",
+            "client",
+            "server",
+            "cipher_alg",
+            "kex_alg",
+            "host_key",
+        )
+    }
     return ocsf
 
 
@@ -191,5 +243,10 @@ def _other(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     return ocsf
 
 
-_BUILDERS: dict[str, Builder] = {"conn": _conn, "dns": _dns, "http": _http, "ssl": _ssl,
-                                 "ssh": _ssh}
+_BUILDERS: dict[str, Builder] = {
+    "conn": _conn,
+    "dns": _dns,
+    "http": _http,
+    "ssl": _ssl,
+    "ssh": _ssh,
+}

@@ -23,5 +23,9 @@ class SmallDemo:
         return (self.options.data_dir / rel).read_text(encoding="utf-8").split("\n")[:-1]
 
     def labelled(self) -> dict[tuple[str, int], str]:
-        return {(rel, line): s["name"] for s in self.labels["stages"]
-                for rel, lines in s["records"].items() for line in lines}
+        return {
+            (rel, line): s["name"]
+            for s in self.labels["stages"]
+            for rel, lines in s["records"].items()
+            for line in lines
+        }

@@ -10,16 +10,22 @@ from garrison.demo.service import DemoOptions, generate
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 def test_same_seed_gives_identical_bytes(small_demo: SmallDemo, tmp_path: Path) -> None:
     again = DemoOptions(out=tmp_path / "again", **SMALL)
     generate(again)
     first, second = _files(small_demo.options.data_dir), _files(again.data_dir)
-    assert set(first) == {"labels.json", "logs/linux/auth.log", "logs/zeek/conn.log",
-                          "logs/zeek/dns.log", "logs/windows/events.jsonl"}
+    assert set(first) == {
+        "labels.json",
+        "logs/linux/auth.log",
+        "logs/zeek/conn.log",
+        "logs/zeek/dns.log",
+        "logs/windows/events.jsonl",
+    }
     assert first == second
 
 
@@ -51,9 +57,11 @@ def test_bytes_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from pathlib import Path; from garrison.demo.service import "
-            "DemoOptions, generate; generate(DemoOptions(out=Path(sys.argv[1]), seed=2, "
-            "users=10, hosts=10, days=2))")
+    code = (
+        "import sys; from pathlib import Path; from garrison.demo.service import "
+        "DemoOptions, generate; generate(DemoOptions(out=Path(sys.argv[1]), seed=2, "
+        "users=10, hosts=10, days=2))"
+    )
     for name, hash_seed in (("a", "1"), ("b", "2")):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         subprocess.run([sys.executable, "-c", code, str(tmp_path / name)], check=True, env=env)

@@ -18,18 +18,29 @@ CONN = "logs/zeek/conn.log"
 
 
 def _finding(name: str, time: int, evidences: list[tuple[str, Any]]) -> dict[str, Any]:
-    return {"class_uid": 2004, "time": time,
-            "finding_info": {"uid": f"uid-{name}", "title": name,
-                             "analytic": {"uid": name, "name": name}},
-            "evidences": [{"data": {"source_path": p, "record_id": r}} for p, r in evidences]}
+    return {
+        "class_uid": 2004,
+        "time": time,
+        "finding_info": {
+            "uid": f"uid-{name}",
+            "title": name,
+            "analytic": {"uid": name, "name": name},
+        },
+        "evidences": [{"data": {"source_path": p, "record_id": r}} for p, r in evidences],
+    }
 
 
-def _incident(uid: str, members: list[str], resources: list[tuple[str, str]], risk: int,
-              band: str) -> dict[str, Any]:
-    return {"class_uid": 2005, "risk_score": risk, "risk_level": band,
-            "finding_info": {"uid": uid, "title": uid},
-            "finding_info_list": [{"uid": m} for m in members],
-            "resources": [{"type": k, "value": v} for k, v in resources]}
+def _incident(
+    uid: str, members: list[str], resources: list[tuple[str, str]], risk: int, band: str
+) -> dict[str, Any]:
+    return {
+        "class_uid": 2005,
+        "risk_score": risk,
+        "risk_level": band,
+        "finding_info": {"uid": uid, "title": uid},
+        "finding_info_list": [{"uid": m} for m in members],
+        "resources": [{"type": k, "value": v} for k, v in resources],
+    }
 
 
 def _external(ips: list[str]) -> str:
@@ -48,24 +59,41 @@ def scored(small_demo: SmallDemo, tmp_path: Path) -> tuple[Any, dict[str, Any]]:
     phish = stages["phishing-macro"]
     c2 = stages["c2-dga-beacon"]
     lsass = stages["lsass-dump"]
-    benign_line = next(n for n in range(1, 500) if n not in set(phish["records"][WIN]) and
-                       (WIN, n) not in small_demo.labelled())
+    benign_line = next(
+        n
+        for n in range(1, 500)
+        if n not in set(phish["records"][WIN]) and (WIN, n) not in small_demo.labelled()
+    )
     conn_abs = str((small_demo.options.data_dir / CONN).resolve())
     findings = [
         _finding("macro", phish["start"] + 5000, [(given, phish["records"][WIN][1])]),
         _finding("noisy", phish["start"], [(given, benign_line)]),
-        _finding("beacon", c2["start"] - 60_000, [(conn_abs, c2["records"][CONN][0]),
-                                                  (conn_abs, c2["records"][CONN][5])]),
-        _finding("dump", lsass["start"] + 90_000, [(given, "x"), ("elsewhere.log", 3),
-                                                   (given, lsass["records"][WIN][0])]),
+        _finding(
+            "beacon",
+            c2["start"] - 60_000,
+            [(conn_abs, c2["records"][CONN][0]), (conn_abs, c2["records"][CONN][5])],
+        ),
+        _finding(
+            "dump",
+            lsass["start"] + 90_000,
+            [(given, "x"), ("elsewhere.log", 3), (given, lsass["records"][WIN][0])],
+        ),
         "{not json",
     ]
     cast = labels["stages"][0]["entities"]
     tunnel = stages["exfil-dns-tunnel"]["entities"]["domains"][0]
     incidents = [
-        _incident("inc-attack", ["uid-macro", "uid-beacon", "uid-dump"],
-                  [("host", cast["hosts"][0].lower()), ("ip", _external(c2["entities"]["ips"])),
-                   ("domain", f"abc.0001.{tunnel}")], 88, "Critical"),
+        _incident(
+            "inc-attack",
+            ["uid-macro", "uid-beacon", "uid-dump"],
+            [
+                ("host", cast["hosts"][0].lower()),
+                ("ip", _external(c2["entities"]["ips"])),
+                ("domain", f"abc.0001.{tunnel}"),
+            ],
+            88,
+            "Critical",
+        ),
         _incident("inc-noise", ["uid-noisy"], [("user", "someone")], 30, "Low"),
     ]
     results = tmp_path / "results"
@@ -78,8 +106,11 @@ def scored(small_demo: SmallDemo, tmp_path: Path) -> tuple[Any, dict[str, Any]]:
 def test_stages_detected_and_time_to_detect(scored: tuple[Any, dict[str, Any]]) -> None:
     result, _ = scored
     by_name = {s.name: s for s in result.stages}
-    assert {s.name for s in result.stages if s.detected} == {"phishing-macro", "c2-dga-beacon",
-                                                             "lsass-dump"}
+    assert {s.name for s in result.stages if s.detected} == {
+        "phishing-macro",
+        "c2-dga-beacon",
+        "lsass-dump",
+    }
     assert by_name["phishing-macro"].time_to_detect_s == 5.0
     assert by_name["c2-dga-beacon"].time_to_detect_s == 0.0  # clamped to the stage start
     assert by_name["c2-dga-beacon"].records_hit == 2

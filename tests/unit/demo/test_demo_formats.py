@@ -17,7 +17,8 @@ DNS = "logs/zeek/dns.log"
 WIN = "logs/windows/events.jsonl"
 AUTH_LINE = re.compile(
     r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00) (?P<host>[a-z0-9-]+) "
-    r"(?P<prog>[A-Za-z-]+)(\[(?P<pid>\d+)\])?: (?P<msg>.+)$")
+    r"(?P<prog>[A-Za-z-]+)(\[(?P<pid>\d+)\])?: (?P<msg>.+)$"
+)
 SSHD = re.compile(
     r"^(Accepted (publickey|password) for \S+ from [\d.]+ port \d+ ssh2(: ED25519 SHA256:\S+)?"
     r"|Failed password for (invalid user )?\S+ from [\d.]+ port \d+ ssh2"
@@ -25,15 +26,23 @@ SSHD = re.compile(
     r"|Connection closed by ((authenticating|invalid) user \S+ )?[\d.]+ port \d+ \[preauth\]"
     r"|Received disconnect from [\d.]+ port \d+:11: disconnected by user"
     r"|Disconnected from user \S+ [\d.]+ port \d+"
-    r"|pam_unix\(sshd:(session|auth)\): .+)$")
+    r"|pam_unix\(sshd:(session|auth)\): .+)$"
+)
 
 
-def _zeek_rows(demo: SmallDemo, rel: str, fields: tuple[tuple[str, str], ...]
-               ) -> list[dict[str, str]]:
+def _zeek_rows(
+    demo: SmallDemo, rel: str, fields: tuple[tuple[str, str], ...]
+) -> list[dict[str, str]]:
     lines = demo.lines(rel)
     path = rel.rsplit("/", 1)[-1].split(".")[0]
-    assert lines[:6] == ["#separator \\x09", "#set_separator\t,", "#empty_field\t(empty)",
-                         "#unset_field\t-", f"#path\t{path}", "#open\t2025-03-02-00-00-00"]
+    assert lines[:6] == [
+        "#separator \\x09",
+        "#set_separator\t,",
+        "#empty_field\t(empty)",
+        "#unset_field\t-",
+        f"#path\t{path}",
+        "#open\t2025-03-02-00-00-00",
+    ]
     names = lines[6].split("\t")
     assert names[0] == "#fields" and names[1:] == [n for n, _ in fields]
     assert lines[7].split("\t")[1:] == [t for _, t in fields]
@@ -98,8 +107,11 @@ def test_auth_log_lines_are_syslog_with_rfc3339_times(small_demo: SmallDemo) -> 
             assert SSHD.match(m["msg"]), m["msg"]
         if m["prog"] == "sudo":
             assert m["pid"] is None
-            assert re.fullmatch(r" *\S+ : TTY=\S+ ; PWD=\S+ ; USER=root ; COMMAND=.+"
-                                r"|pam_unix\(sudo:(auth|session)\): .+", m["msg"]), m["msg"]
+            assert re.fullmatch(
+                r" *\S+ : TTY=\S+ ; PWD=\S+ ; USER=root ; COMMAND=.+"
+                r"|pam_unix\(sudo:(auth|session)\): .+",
+                m["msg"],
+            ), m["msg"]
     assert set(programs) == {"sshd", "sudo", "CRON", "systemd-logind"}
 
 
@@ -108,18 +120,46 @@ def test_windows_events_are_flat_windows_shaped_json(small_demo: SmallDemo) -> N
     record_ids: dict[tuple[str, str], int] = {}
     last = ""
     required = {
-        1: ("Image", "CommandLine", "ParentImage", "User", "Hashes", "ProcessId",
-            "ParentProcessId", "ProcessGuid", "OriginalFileName", "IntegrityLevel"),
-        4624: ("TargetUserName", "IpAddress", "LogonType", "WorkstationName",
-               "AuthenticationPackageName", "TargetDomainName"),
-        4625: ("TargetUserName", "IpAddress", "LogonType", "WorkstationName", "Status",
-               "SubStatus"),
+        1: (
+            "Image",
+            "CommandLine",
+            "ParentImage",
+            "User",
+            "Hashes",
+            "ProcessId",
+            "ParentProcessId",
+            "ProcessGuid",
+            "OriginalFileName",
+            "IntegrityLevel",
+        ),
+        4624: (
+            "TargetUserName",
+            "IpAddress",
+            "LogonType",
+            "WorkstationName",
+            "AuthenticationPackageName",
+            "TargetDomainName",
+        ),
+        4625: (
+            "TargetUserName",
+            "IpAddress",
+            "LogonType",
+            "WorkstationName",
+            "Status",
+            "SubStatus",
+        ),
         4648: ("SubjectUserName", "TargetUserName", "TargetServerName", "ProcessName"),
     }
     for line in small_demo.lines(WIN):
         event = json.loads(line)
-        for key in ("EventID", "Channel", "Computer", "TimeCreated", "EventRecordID",
-                    "Provider_Name"):
+        for key in (
+            "EventID",
+            "Channel",
+            "Computer",
+            "TimeCreated",
+            "EventRecordID",
+            "Provider_Name",
+        ):
             assert key in event
         assert isinstance(event["EventID"], int) and isinstance(event["EventRecordID"], int)
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", event["TimeCreated"])
@@ -132,8 +172,11 @@ def test_windows_events_are_flat_windows_shaped_json(small_demo: SmallDemo) -> N
             assert name in event, (event["EventID"], name)
         if event["EventID"] == 1:
             assert event["Channel"] == "Microsoft-Windows-Sysmon/Operational"
-            assert re.fullmatch(r"SHA1=[0-9A-F]{40},MD5=[0-9A-F]{32},SHA256=[0-9A-F]{64},"
-                                r"IMPHASH=[0-9A-F]{32}", event["Hashes"])
+            assert re.fullmatch(
+                r"SHA1=[0-9A-F]{40},MD5=[0-9A-F]{32},SHA256=[0-9A-F]{64},"
+                r"IMPHASH=[0-9A-F]{32}",
+                event["Hashes"],
+            )
         if event["EventID"] in (4624, 4625, 4648):
             assert event["Channel"] == "Security"
         seen[(event["Channel"], event["EventID"])] += 1

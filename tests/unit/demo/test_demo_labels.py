@@ -43,14 +43,15 @@ def _without_record_id(line: str) -> str:
 
 
 def test_every_labelled_position_is_exactly_an_attack_record(small_demo: SmallDemo) -> None:
-    world = build_world(SMALL["seed"], SMALL["users"], SMALL["hosts"], SMALL["days"],
-                        DEFAULT_START)
+    world = build_world(SMALL["seed"], SMALL["users"], SMALL["hosts"], SMALL["days"], DEFAULT_START)
     rec = Recorder(world.start_us, world.end_us)
     Intrusion(Gen.attach(world, rec, Catalog(world), "intrusion"), cast_for(world)).run()
-    render = {"auth": lambda r: auth_line(r.data, r.time_us),
-              "conn": lambda r: zeek_line(r.data, CONN_FIELDS),
-              "dns": lambda r: zeek_line(r.data, DNS_FIELDS),
-              "win": lambda r: json.dumps(r.data, ensure_ascii=False)}
+    render = {
+        "auth": lambda r: auth_line(r.data, r.time_us),
+        "conn": lambda r: zeek_line(r.data, CONN_FIELDS),
+        "dns": lambda r: zeek_line(r.data, DNS_FIELDS),
+        "win": lambda r: json.dumps(r.data, ensure_ascii=False),
+    }
     expected: Counter[tuple[str, str, str]] = Counter()
     for sink, record in rec.all():
         if record.stage:  # the benign prelude (an admin's RDP logon) is not labelled
@@ -86,7 +87,7 @@ def test_file_counts_add_up(small_demo: SmallDemo) -> None:
         assert info["records"] == data
         bad = sum(1 for (f, _) in labelled if f == rel)
         assert info["malicious"] == bad and info["benign"] == data - bad
-        for (f, line) in labelled:
+        for f, line in labelled:
             if f == rel:  # a record, never a header or the #close trailer
                 assert header < line <= header + data
                 assert not lines[line - 1].startswith("#")
@@ -105,18 +106,28 @@ def test_stage_metadata_is_valid_attack_and_time(small_demo: SmallDemo) -> None:
             assert tech["name"], tech
             assert tech["tactic"] in technique_tactics(tech["id"]), tech
     starts = {s["name"]: s["start"] for s in labels["stages"]}
-    assert starts["phishing-macro"] < starts["c2-dga-beacon"] < starts["discovery"] \
-        < starts["password-spray"] < starts["ssh-brute-force"] < starts["lsass-dump"] \
-        < starts["lateral-movement"] < starts["exfil-rclone"] < starts["exfil-dns-tunnel"]
+    assert (
+        starts["phishing-macro"]
+        < starts["c2-dga-beacon"]
+        < starts["discovery"]
+        < starts["password-spray"]
+        < starts["ssh-brute-force"]
+        < starts["lsass-dump"]
+        < starts["lateral-movement"]
+        < starts["exfil-rclone"]
+        < starts["exfil-dns-tunnel"]
+    )
 
 
 def test_stage_entities_appear_in_that_stages_records(small_demo: SmallDemo) -> None:
-    world = build_world(SMALL["seed"], SMALL["users"], SMALL["hosts"], SMALL["days"],
-                        DEFAULT_START)
+    world = build_world(SMALL["seed"], SMALL["users"], SMALL["hosts"], SMALL["days"], DEFAULT_START)
     files = {rel: small_demo.lines(rel) for rel in small_demo.labels["files"]}
     for stage in small_demo.labels["stages"]:
-        text = "\n".join(files[rel][line - 1].lower()
-                         for rel, lines in stage["records"].items() for line in lines)
+        text = "\n".join(
+            files[rel][line - 1].lower()
+            for rel, lines in stage["records"].items()
+            for line in lines
+        )
         ents = stage["entities"]
         assert ents["hosts"] and ents["ips"], stage["name"]
         for value in ents["users"] + ents["ips"] + ents["domains"]:

@@ -22,11 +22,17 @@ def test_objects_blank_lines_and_rejects(tmp_path: Path) -> None:
     data = b'{"a": 1}\n\n[1]\n3\n"s"\nnull\ntrue\n{"b": Infinity}\n{oops\n{"c": 2}\r\n'
     items = read(tmp_path, data)
     got = [(i.position, i.reason if isinstance(i, Quarantined) else i.data) for i in items]
-    assert got == [(1, {"a": 1}), (3, "not a JSON object (an array)"),
-                   (4, "not a JSON object (a number)"), (5, "not a JSON object (a string)"),
-                   (6, "not a JSON object (null)"), (7, "not a JSON object (a boolean)"),
-                   (8, "not valid JSON: non-standard JSON constant Infinity"),
-                   (9, got[7][1]), (10, {"c": 2})]
+    assert got == [
+        (1, {"a": 1}),
+        (3, "not a JSON object (an array)"),
+        (4, "not a JSON object (a number)"),
+        (5, "not a JSON object (a string)"),
+        (6, "not a JSON object (null)"),
+        (7, "not a JSON object (a boolean)"),
+        (8, "not valid JSON: non-standard JSON constant Infinity"),
+        (9, got[7][1]),
+        (10, {"c": 2}),
+    ]
     assert str(got[7][1]).startswith("not valid JSON")
 
 
@@ -63,8 +69,7 @@ def test_huge_line_is_quarantined(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     from garrison.ingest import _text
 
     monkeypatch.setattr(_text, "MAX_LINE_BYTES", 50)
-    monkeypatch.setattr(_text.iter_lines, "__kwdefaults__", {"max_bytes": 50,
-                                                             "invalid": "error"})
+    monkeypatch.setattr(_text.iter_lines, "__kwdefaults__", {"max_bytes": 50, "invalid": "error"})
     items = read(tmp_path, b'{"a": "' + b"x" * 100 + b'"}\n{"b": 1}\n')
     assert isinstance(items[0], Quarantined) and items[0].reason == "line longer than 50 bytes"
     assert isinstance(items[1], RawRecord) and items[1].position == 2
@@ -75,7 +80,7 @@ def test_sniff(tmp_path: Path) -> None:
     assert JsonLinesSource.sniff(b'\xef\xbb\xbf{"a": 1}\n', Path("x"))
     assert JsonLinesSource.sniff('{"a": 1}\n'.encode("utf-16"), Path("x"))
     assert not JsonLinesSource.sniff(b'[{"a": 1}]\n', Path("x"))
-    assert not JsonLinesSource.sniff(b"{\n  \"pretty\": true\n}\n", Path("x"))
+    assert not JsonLinesSource.sniff(b'{\n  "pretty": true\n}\n', Path("x"))
     long_first = b'{"k": "' + b"x" * 70000
     assert JsonLinesSource.sniff(long_first[:65536], Path("x"))
     path = tmp_path / "data.csv"  # the name says CSV, the content says JSON lines

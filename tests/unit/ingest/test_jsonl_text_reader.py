@@ -63,7 +63,11 @@ def test_long_line_across_blocks(tmp_path: Path, monkeypatch: object) -> None:
     data = b"abc\n" + b"y" * 40 + b"\nlast-line-here\n" + b"z" * 30
     got = lines_of(tmp_path, data, max_bytes=20)
     assert [(ln.number, ln.text, ln.error is not None) for ln in got] == [
-        (1, "abc", False), (2, None, True), (3, "last-line-here", False), (4, None, True)]
+        (1, "abc", False),
+        (2, None, True),
+        (3, "last-line-here", False),
+        (4, None, True),
+    ]
 
 
 def test_exactly_the_cap_is_allowed(tmp_path: Path) -> None:

@@ -25,12 +25,18 @@ def read(tmp_path: Path, data: bytes, mtime: datetime) -> list[RawRecord | Quara
 
 
 def test_year_from_mtime_and_rollover(tmp_path: Path) -> None:
-    data = (b"Dec 31 23:59:59 h sshd[1]: a\nJan  1 00:00:01 h sshd[1]: b\n"
-            b"Dec 31 23:59:58 h sshd[1]: late line\nJan  2 00:00:00 h x: c\n")
+    data = (
+        b"Dec 31 23:59:59 h sshd[1]: a\nJan  1 00:00:01 h sshd[1]: b\n"
+        b"Dec 31 23:59:58 h sshd[1]: late line\nJan  2 00:00:00 h x: c\n"
+    )
     items = read(tmp_path, data, datetime(2024, 1, 5, tzinfo=UTC))
     times = [i.data["time"] for i in items if isinstance(i, RawRecord)]
-    assert times == [ms(2023, 12, 31, 23, 59, 59), ms(2024, 1, 1, 0, 0, 1),
-                     ms(2023, 12, 31, 23, 59, 58), ms(2024, 1, 2)]
+    assert times == [
+        ms(2023, 12, 31, 23, 59, 59),
+        ms(2024, 1, 1, 0, 0, 1),
+        ms(2023, 12, 31, 23, 59, 58),
+        ms(2024, 1, 2),
+    ]
 
 
 def test_year_is_mtime_year_when_month_not_after_mtime() -> None:
@@ -42,14 +48,25 @@ def test_year_is_mtime_year_when_month_not_after_mtime() -> None:
 def test_three_shapes() -> None:
     years = _YearTracker(datetime(2024, 6, 1, tzinfo=UTC))
     a = parse_line("<38>Jun  3 01:02:03.250 host prog[12]: hello", years)
-    assert (a["time"], a["hostname"], a["program"], a["pid"], a["message"],
-            a["facility"], a["severity"]) == (ms(2024, 6, 3, 1, 2, 3) + 250, "host", "prog", 12,
-                                              "hello", 4, 6)
+    assert (
+        a["time"],
+        a["hostname"],
+        a["program"],
+        a["pid"],
+        a["message"],
+        a["facility"],
+        a["severity"],
+    ) == (ms(2024, 6, 3, 1, 2, 3) + 250, "host", "prog", 12, "hello", 4, 6)
     b = parse_line("2024-06-03T01:02:03+02:00 host prog: hi there", years)
     assert b["time"] == ms(2024, 6, 2, 23, 2, 3) and b["pid"] is None
     c = parse_line('<165>1 2024-06-03T01:02:03Z h app 99 ID47 [x@1 a="b"] msg', years)
     assert (c["program"], c["pid"], c["msgid"], c["structured_data"], c["message"]) == (
-        "app", 99, "ID47", {"x@1": {"a": "b"}}, "msg")
+        "app",
+        99,
+        "ID47",
+        {"x@1": {"a": "b"}},
+        "msg",
+    )
 
 
 def test_line_without_host_or_tag() -> None:
@@ -60,17 +77,23 @@ def test_line_without_host_or_tag() -> None:
     assert (no_tag["program"], no_tag["message"]) == (None, "free text here")
 
 
-@pytest.mark.parametrize("line", ["hello world", "Foo 12 01:02:03 h x: y",
-                                  "Jun 31 01:02:03 h x: y", "<192>Jun  3 01:02:03 h x: y",
-                                  "<13>1 notatime h a p m - x"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "hello world",
+        "Foo 12 01:02:03 h x: y",
+        "Jun 31 01:02:03 h x: y",
+        "<192>Jun  3 01:02:03 h x: y",
+        "<13>1 notatime h a p m - x",
+    ],
+)
 def test_not_syslog(line: str) -> None:
     with pytest.raises(RecordError):
         parse_line(line, _YearTracker(datetime(2024, 6, 1, tzinfo=UTC)))
 
 
 def test_structured_data_escapes_and_malformed() -> None:
-    assert split_structured_data('[a k="x\\"y\\]z"][b] m') == (
-        {"a": {"k": 'x"y]z'}, "b": {}}, "m")
+    assert split_structured_data('[a k="x\\"y\\]z"][b] m') == ({"a": {"k": 'x"y]z'}, "b": {}}, "m")
     assert split_structured_data("- m") == ({}, "m")
     assert split_structured_data('[a k="unterminated') == ({}, '[a k="unterminated')
 

@@ -9,8 +9,10 @@ from garrison.core.events import Quarantined, RawRecord
 from garrison.ingest import detect_format
 from garrison.ingest.zeek import ZeekSource, infer_zeek_path
 
-HEAD = ("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
-        "#path\t{path}\n#fields\t{fields}\n#types\t{types}\n")
+HEAD = (
+    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+    "#path\t{path}\n#fields\t{fields}\n#types\t{types}\n"
+)
 
 
 def tsv(path: str, fields: list[str], types: list[str], rows: list[list[str]]) -> str:
@@ -40,26 +42,41 @@ def test_detect_format_prefers_zeek_json_over_jsonl(tmp_path: Path) -> None:
 
 
 def test_types_unset_empty_sets_and_escapes(tmp_path: Path) -> None:
-    text = tsv("conn", ["ts", "uid", "n", "ok", "s", "v", "q", "dash"],
-               ["time", "string", "count", "bool", "set[string]", "vector[count]", "string",
-                "string"],
-               [["1.5", "C1", "-", "T", "a\\x2cb,c", "(empty)", "x\\x09y\\x01z", "\\x2d"]])
+    text = tsv(
+        "conn",
+        ["ts", "uid", "n", "ok", "s", "v", "q", "dash"],
+        ["time", "string", "count", "bool", "set[string]", "vector[count]", "string", "string"],
+        [["1.5", "C1", "-", "T", "a\\x2cb,c", "(empty)", "x\\x09y\\x01z", "\\x2d"]],
+    )
     [rec] = read(tmp_path, text)
     assert isinstance(rec, RawRecord)
-    assert rec.data == {"ts": 1.5, "uid": "C1", "ok": True, "s": ["a,b", "c"], "v": [],
-                        "q": "x\ty\\x01z", "dash": "-"}
+    assert rec.data == {
+        "ts": 1.5,
+        "uid": "C1",
+        "ok": True,
+        "s": ["a,b", "c"],
+        "v": [],
+        "q": "x\ty\\x01z",
+        "dash": "-",
+    }
     assert rec.meta["path"] == "conn" and rec.position == 8
 
 
 def test_wrong_column_count_and_bad_cells_are_quarantined(tmp_path: Path) -> None:
-    text = tsv("conn", ["ts", "n", "b"], ["time", "count", "bool"],
-               [["1", "2"], ["1", "x", "T"], ["1", "2", "maybe"], ["nan", "1", "T"],
-                ["1", "2", "F"]])
+    text = tsv(
+        "conn",
+        ["ts", "n", "b"],
+        ["time", "count", "bool"],
+        [["1", "2"], ["1", "x", "T"], ["1", "2", "maybe"], ["nan", "1", "T"], ["1", "2", "F"]],
+    )
     items = read(tmp_path, text)
     reasons = [i.reason for i in items if isinstance(i, Quarantined)]
-    assert reasons == ["expected 3 columns (#fields), got 2", "field 'n': 'x' is not a count",
-                       "field 'b': 'maybe' is not a bool (T/F)",
-                       "field 'ts': 'nan' is not a finite number"]
+    assert reasons == [
+        "expected 3 columns (#fields), got 2",
+        "field 'n': 'x' is not a count",
+        "field 'b': 'maybe' is not a bool (T/F)",
+        "field 'ts': 'nan' is not a finite number",
+    ]
     assert [i.position for i in items] == [8, 9, 10, 11, 12]
     assert isinstance(items[-1], RawRecord)
 
@@ -69,7 +86,9 @@ def test_rotated_blocks_and_close_lines(tmp_path: Path) -> None:
     two = tsv("dns", ["ts", "query", "b"], ["time", "string", "count"], [["2", "x.org", "7"]])
     items = read(tmp_path, one + "\n" + two)
     assert [(i.meta["path"], i.data) for i in items if isinstance(i, RawRecord)] == [
-        ("conn", {"ts": 1.0, "a": 5}), ("dns", {"ts": 2.0, "query": "x.org", "b": 7})]
+        ("conn", {"ts": 1.0, "a": 5}),
+        ("dns", {"ts": 2.0, "query": "x.org", "b": 7}),
+    ]
 
 
 def test_row_before_header_is_quarantined(tmp_path: Path) -> None:
@@ -79,8 +98,12 @@ def test_row_before_header_is_quarantined(tmp_path: Path) -> None:
 
 
 def test_labels_are_moved_out_of_data(tmp_path: Path) -> None:
-    text = tsv("conn", ["ts", "uid", "label", "detailedlabel"],
-               ["time", "string", "string", "string"], [["1", "C", "Malicious", "C&C"]])
+    text = tsv(
+        "conn",
+        ["ts", "uid", "label", "detailedlabel"],
+        ["time", "string", "string", "string"],
+        [["1", "C", "Malicious", "C&C"]],
+    )
     [rec] = read(tmp_path, text)
     assert isinstance(rec, RawRecord)
     assert "label" not in rec.data and "detailedlabel" not in rec.data
@@ -89,8 +112,10 @@ def test_labels_are_moved_out_of_data(tmp_path: Path) -> None:
 
 
 def test_json_lines_flatten_nested_id_and_path(tmp_path: Path) -> None:
-    lines = [{"_path": "http", "ts": 1, "uid": "C", "id": {"orig_h": "1.1.1.1", "orig_p": 5}},
-             {"ts": 2, "uid": "D", "query": "a.b", "rcode": 0, "label": "Benign"}]
+    lines = [
+        {"_path": "http", "ts": 1, "uid": "C", "id": {"orig_h": "1.1.1.1", "orig_p": 5}},
+        {"ts": 2, "uid": "D", "query": "a.b", "rcode": 0, "label": "Benign"},
+    ]
     text = "\n".join(json.dumps(x) for x in lines) + "\n\n[1]\n"
     items = read(tmp_path, text)
     assert isinstance(items[0], RawRecord) and isinstance(items[1], RawRecord)

@@ -21,8 +21,16 @@ def test_classify() -> None:
 
 
 def test_lanl_style_row() -> None:
-    n = norm({"_index": "0", "tstamp": "768556", "userdomain": "U66@DOM1", "src": "C17693",
-              "dst": "C306", "usr": "U66"})
+    n = norm(
+        {
+            "_index": "0",
+            "tstamp": "768556",
+            "userdomain": "U66@DOM1",
+            "src": "C17693",
+            "dst": "C306",
+            "usr": "U66",
+        }
+    )
     o = n.ocsf
     assert (n.class_uid, n.time) == (3002, 768556000)
     assert o["user"] == {"name": "U66", "domain": "DOM1"} == o["actor"]["user"]
@@ -32,15 +40,32 @@ def test_lanl_style_row() -> None:
 
 
 def test_status_and_ip_hosts() -> None:
-    o = norm({"time": "2024-01-01T00:00:00Z", "user": "CORP\\bob", "src": "10.0.0.1",
-              "dst": "dc1", "auth_type": "NTLM", "success/failure": "Fail"}).ocsf
+    o = norm(
+        {
+            "time": "2024-01-01T00:00:00Z",
+            "user": "CORP\\bob",
+            "src": "10.0.0.1",
+            "dst": "dc1",
+            "auth_type": "NTLM",
+            "success/failure": "Fail",
+        }
+    ).ocsf
     assert o["user"] == {"name": "bob", "domain": "CORP"} and o["status"] == "Failure"
     assert o["src_endpoint"] == {"ip": "10.0.0.1"}
 
 
 def test_network_row() -> None:
-    o = norm({"ts": "1700000000", "src_ip": "1.1.1.1", "sport": "5", "dst_ip": "2.2.2.2",
-              "dport": "99999", "proto": "tcp", "src_bytes": "10"}).ocsf
+    o = norm(
+        {
+            "ts": "1700000000",
+            "src_ip": "1.1.1.1",
+            "sport": "5",
+            "dst_ip": "2.2.2.2",
+            "dport": "99999",
+            "proto": "tcp",
+            "src_bytes": "10",
+        }
+    ).ocsf
     assert o["src_endpoint"] == {"ip": "1.1.1.1", "port": 5}
     assert o["dst_endpoint"] == {"ip": "2.2.2.2"}  # 99999 is no port
     assert o["traffic"] == {"bytes_out": 10}

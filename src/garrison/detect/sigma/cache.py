@@ -71,8 +71,12 @@ class RuleCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"key": key, "docs": docs, "errors": errors}, fh,
-                          ensure_ascii=False, separators=(",", ":"))
+                json.dump(
+                    {"key": key, "docs": docs, "errors": errors},
+                    fh,
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
             Path(tmp).replace(path)
         except (OSError, TypeError, ValueError):
             # a cache that cannot be written only costs speed next time

@@ -66,8 +66,18 @@ Tree = Leaf | And | Or | Not | Named | Const
 TRUE = Const(True)
 FALSE = Const(False)
 
-_VALUE_COST = {"s": 2.0, "num": 1.0, "bool": 1.0, "null": 1.0, "exists": 1.0, "re": 12.0,
-               "cidr": 8.0, "cmp": 3.0, "fref": 3.0, "ts": 10.0}
+_VALUE_COST = {
+    "s": 2.0,
+    "num": 1.0,
+    "bool": 1.0,
+    "null": 1.0,
+    "exists": 1.0,
+    "re": 12.0,
+    "cidr": 8.0,
+    "cmp": 3.0,
+    "fref": 3.0,
+    "ts": 10.0,
+}
 
 
 def _value_cost(value: list[Any]) -> float:
@@ -138,8 +148,9 @@ def compile_leaf(leaf: Leaf, fm: FieldMap, placeholders: dict[str, list[str]]) -
     return pred
 
 
-def compile_tree(tree: Tree, fm: FieldMap = IDENTITY,
-                 placeholders: dict[str, list[str]] | None = None) -> Pred:
+def compile_tree(
+    tree: Tree, fm: FieldMap = IDENTITY, placeholders: dict[str, list[str]] | None = None
+) -> Pred:
     """A predicate over an ``EventView``; AND/OR children are tried cheapest first."""
     ph = placeholders or {}
     if isinstance(tree, Leaf):
@@ -156,11 +167,16 @@ def compile_tree(tree: Tree, fm: FieldMap = IDENTITY,
     return and_preds(preds) if isinstance(tree, And) else or_preds(preds)
 
 
-def fold(tree: Tree, consts: dict[str, Any], fm: FieldMap = IDENTITY,
-         placeholders: dict[str, list[str]] | None = None) -> Tree:
+def fold(
+    tree: Tree,
+    consts: dict[str, Any],
+    fm: FieldMap = IDENTITY,
+    placeholders: dict[str, list[str]] | None = None,
+) -> Tree:
     """The tree with every leaf on a constant field replaced by its truth value."""
     if not consts or not any(
-            leaf.field is not None and fm(leaf.field) in consts for leaf in leaves(tree)):
+        leaf.field is not None and fm(leaf.field) in consts for leaf in leaves(tree)
+    ):
         return tree
     view = EventView(consts)
     ph = placeholders or {}
@@ -172,8 +188,11 @@ def fold(tree: Tree, consts: dict[str, Any], fm: FieldMap = IDENTITY,
             return node
         if isinstance(node, Named):
             child = walk(node.child)
-            return child if isinstance(child, Const) else (
-                node if child is node.child else Named(node.name, child))
+            return (
+                child
+                if isinstance(child, Const)
+                else (node if child is node.child else Named(node.name, child))
+            )
         if isinstance(node, Not):
             child = walk(node.child)
             if isinstance(child, Const):
@@ -201,7 +220,8 @@ def _fold_junction(node: And | Or, children: list[Tree]) -> Tree:
     if len(kept) == 1:
         return kept[0]
     if len(kept) == len(node.children) and all(
-            a is b for a, b in zip(kept, node.children, strict=True)):
+        a is b for a, b in zip(kept, node.children, strict=True)
+    ):
         return node
     return And(kept) if is_and else Or(kept)
 
@@ -262,4 +282,3 @@ def where_tree(where: tuple[tuple[str, tuple[str, ...]], ...]) -> Tree | None:
         leaf.cost = leaf_cost(leaf)
         kids.append(leaf)
     return kids[0] if len(kids) == 1 else And(kids)
-

@@ -63,11 +63,18 @@ IR_VERSION = 3
 Node = list[Any]
 Value = list[Any]
 
-_CMP = {CompareOperators.LT: "lt", CompareOperators.LTE: "lte", CompareOperators.GT: "gt",
-        CompareOperators.GTE: "gte", CompareOperators.NEQ: "neq"}
-_RE_FLAGS = {SigmaRegularExpressionFlag.IGNORECASE: "i",
-             SigmaRegularExpressionFlag.MULTILINE: "m",
-             SigmaRegularExpressionFlag.DOTALL: "s"}
+_CMP = {
+    CompareOperators.LT: "lt",
+    CompareOperators.LTE: "lte",
+    CompareOperators.GT: "gt",
+    CompareOperators.GTE: "gte",
+    CompareOperators.NEQ: "neq",
+}
+_RE_FLAGS = {
+    SigmaRegularExpressionFlag.IGNORECASE: "i",
+    SigmaRegularExpressionFlag.MULTILINE: "m",
+    SigmaRegularExpressionFlag.DOTALL: "s",
+}
 
 
 class ConversionError(ValueError):
@@ -136,8 +143,10 @@ def convert_item(item: SigmaDetectionItem) -> Node:
 
 
 def convert_detection(det: SigmaDetection) -> Node:
-    children = [convert_item(i) if isinstance(i, SigmaDetectionItem) else convert_detection(i)
-                for i in det.detection_items]
+    children = [
+        convert_item(i) if isinstance(i, SigmaDetectionItem) else convert_detection(i)
+        for i in det.detection_items
+    ]
     if len(children) == 1:
         return children[0]
     return ["and" if det.item_linking is ConditionAND else "or", children]
@@ -150,8 +159,9 @@ def convert_condition(cond: Any, detections: SigmaDetections) -> Node:
             raise ConversionError(f"condition names undefined detection {cond.identifier!r}")
         return ["ref", cond.identifier]
     if isinstance(cond, ConditionSelector):
-        refs = [["ref", ident.identifier]
-                for ident in cond.resolve_referenced_detections(detections)]
+        refs = [
+            ["ref", ident.identifier] for ident in cond.resolve_referenced_detections(detections)
+        ]
         if not refs:
             raise ConversionError(f"'{cond.args[0]} of {cond.pattern}' matches no detection")
         if len(refs) == 1:
@@ -195,23 +205,38 @@ def _meta(rule: SigmaRule | SigmaCorrelationRule | SigmaFilter) -> dict[str, Any
 
 def _logsource(rule: SigmaRule | SigmaFilter) -> dict[str, str]:
     ls = rule.logsource
-    return {k: str(v).lower() for k, v in (("product", ls.product), ("category", ls.category),
-                                            ("service", ls.service)) if v}
+    return {
+        k: str(v).lower()
+        for k, v in (("product", ls.product), ("category", ls.category), ("service", ls.service))
+        if v
+    }
 
 
 def convert_rule(rule: SigmaRule) -> dict[str, Any]:
     named, conditions = convert_detections(rule.detection)
-    return {"kind": "rule", **_meta(rule), "logsource": _logsource(rule),
-            "fields": list(rule.fields), "detections": named, "condition": conditions,
-            "condition_text": [str(c) for c in rule.detection.condition]}
+    return {
+        "kind": "rule",
+        **_meta(rule),
+        "logsource": _logsource(rule),
+        "fields": list(rule.fields),
+        "detections": named,
+        "condition": conditions,
+        "condition_text": [str(c) for c in rule.detection.condition],
+    }
 
 
 def convert_filter(flt: SigmaFilter) -> dict[str, Any]:
     named, conditions = convert_detections(flt.filter)
     rules = flt.filter.rules
     refs = ["any"] if isinstance(rules, str) else [r.reference for r in rules]
-    return {"kind": "filter", **_meta(flt), "logsource": _logsource(flt), "rules": refs,
-            "detections": named, "condition": conditions}
+    return {
+        "kind": "filter",
+        **_meta(flt),
+        "logsource": _logsource(flt),
+        "rules": refs,
+        "detections": named,
+        "condition": conditions,
+    }
 
 
 def _corr_expr(node: Any) -> Node:
@@ -227,15 +252,27 @@ def convert_correlation(corr: SigmaCorrelationRule) -> dict[str, Any]:
     cond = corr.condition
     if isinstance(cond, SigmaCorrelationCondition):
         field = cond.fieldref
-        condition: dict[str, Any] = {"op": cond.op.name.lower(), "count": cond.count,
-                                     "field": field, "percentile": cond.percentile}
+        condition: dict[str, Any] = {
+            "op": cond.op.name.lower(),
+            "count": cond.count,
+            "field": field,
+            "percentile": cond.percentile,
+        }
     elif cond is None:
         condition = {}
     else:  # extended boolean condition over rule references (temporal only)
         condition = {"expr": _corr_expr(cond.parsed)}
-    aliases = {a.alias: {ref.reference: fld for ref, fld in a.mapping.items()}
-               for a in corr.aliases}
-    return {"kind": "correlation", **_meta(corr), "type": corr.type.name.lower(),
-            "rules": [r.reference for r in corr.rules or []],
-            "group_by": list(corr.group_by or []), "timespan": corr.timespan.seconds,
-            "condition": condition, "aliases": aliases, "generate": bool(corr.generate)}
+    aliases = {
+        a.alias: {ref.reference: fld for ref, fld in a.mapping.items()} for a in corr.aliases
+    }
+    return {
+        "kind": "correlation",
+        **_meta(corr),
+        "type": corr.type.name.lower(),
+        "rules": [r.reference for r in corr.rules or []],
+        "group_by": list(corr.group_by or []),
+        "timespan": corr.timespan.seconds,
+        "condition": condition,
+        "aliases": aliases,
+        "generate": bool(corr.generate),
+    }

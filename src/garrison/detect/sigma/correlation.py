@@ -24,11 +24,23 @@ from garrison.core.findings import Evidence
 from garrison.detect.sigma.engine import RuleMeta
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
-    "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b, "gt": lambda a, b: a > b,
-    "gte": lambda a, b: a >= b, "eq": lambda a, b: a == b, "neq": lambda a, b: a != b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "eq": lambda a, b: a == b,
+    "neq": lambda a, b: a != b,
 }
-SUPPORTED = {"event_count", "value_count", "temporal", "temporal_ordered", "value_sum",
-             "value_avg", "value_median", "value_percentile"}
+SUPPORTED = {
+    "event_count",
+    "value_count",
+    "temporal",
+    "temporal_ordered",
+    "value_sum",
+    "value_avg",
+    "value_median",
+    "value_percentile",
+}
 
 
 @dataclass(slots=True)
@@ -84,13 +96,20 @@ class CorrelationState:
     def wants(self, rule: int) -> bool:
         return rule in self.by_rule
 
-    def record(self, rule: int, time: int, lookup: Callable[[str], Any], evidence: Evidence,
-               entities: list[Any]) -> None:
+    def record(
+        self,
+        rule: int,
+        time: int,
+        lookup: Callable[[str], Any],
+        evidence: Evidence,
+        entities: list[Any],
+    ) -> None:
         """A base-rule match; ``lookup(field)`` reads the event (rule's field map applied)."""
         for i in self.by_rule.get(rule, ()):
             spec = self.specs[i]
-            group = tuple(_text(lookup(spec.aliases.get(g, {}).get(rule, g)))
-                          for g in spec.group_by)
+            group = tuple(
+                _text(lookup(spec.aliases.get(g, {}).get(rule, g))) for g in spec.group_by
+            )
             value = _text(lookup(spec.value_field)) if spec.value_field else None
             self._seq += 1
             queue = self._records[i]
@@ -107,8 +126,10 @@ class CorrelationState:
                 groups.setdefault(rec.group, []).append(rec)
             for key, recs in groups.items():
                 named = dict(zip(spec.group_by, key, strict=True))
-                hits.extend(CorrelationHit(spec, named, window, measured, seen)
-                            for window, measured, seen in _scan(spec, recs))
+                hits.extend(
+                    CorrelationHit(spec, named, window, measured, seen)
+                    for window, measured, seen in _scan(spec, recs)
+                )
         return hits
 
 
@@ -120,8 +141,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _scan(spec: CorrelationSpec, recs: list[Recorded]
-          ) -> list[tuple[list[Recorded], float, list[int]]]:
+def _scan(
+    spec: CorrelationSpec, recs: list[Recorded]
+) -> list[tuple[list[Recorded], float, list[int]]]:
     if spec.type in ("temporal", "temporal_ordered"):
         return _scan_temporal(spec, recs)
     if spec.type in ("event_count", "value_count") and spec.op in ("gt", "gte"):
@@ -155,8 +177,9 @@ def _measure(spec: CorrelationSpec, window: list[Recorded]) -> float | None:
     return ordered[k]
 
 
-def _scan_sliding(spec: CorrelationSpec, recs: list[Recorded]
-                  ) -> list[tuple[list[Recorded], float, list[int]]]:
+def _scan_sliding(
+    spec: CorrelationSpec, recs: list[Recorded]
+) -> list[tuple[list[Recorded], float, list[int]]]:
     out = []
     op = _OPS[spec.op]
     start = 0
@@ -173,15 +196,16 @@ def _scan_sliding(spec: CorrelationSpec, recs: list[Recorded]
             start += 1
         measured = float(end - start + 1) if spec.type == "event_count" else float(len(values))
         if op(measured, spec.count):
-            window = recs[start:end + 1]
+            window = recs[start : end + 1]
             out.append((window, measured, sorted({r.rule for r in window})))
             start = end + 1
             values.clear()
     return out
 
 
-def _scan_tumbling(spec: CorrelationSpec, recs: list[Recorded]
-                   ) -> list[tuple[list[Recorded], float, list[int]]]:
+def _scan_tumbling(
+    spec: CorrelationSpec, recs: list[Recorded]
+) -> list[tuple[list[Recorded], float, list[int]]]:
     out = []
     op = _OPS.get(spec.op, _OPS["gte"])
     i = 0
@@ -218,22 +242,25 @@ def _temporal_ok(spec: CorrelationSpec, window: list[Recorded]) -> tuple[bool, f
                 pos += 1
         measured = float(pos)
         need = spec.count if spec.count else len(spec.rules)
-        return (pos == len(spec.rules) if not spec.count else _OPS[spec.op](measured, need),
-                measured)
+        return (
+            pos == len(spec.rules) if not spec.count else _OPS[spec.op](measured, need),
+            measured,
+        )
     measured = float(len(seen & set(spec.rules)))
     if spec.count:
         return _OPS[spec.op](measured, spec.count), measured
     return measured == len(set(spec.rules)), measured
 
 
-def _scan_temporal(spec: CorrelationSpec, recs: list[Recorded]
-                   ) -> list[tuple[list[Recorded], float, list[int]]]:
+def _scan_temporal(
+    spec: CorrelationSpec, recs: list[Recorded]
+) -> list[tuple[list[Recorded], float, list[int]]]:
     out = []
     start = 0
     for end, rec in enumerate(recs):
         while rec.time - recs[start].time > spec.timespan_ms:
             start += 1
-        window = recs[start:end + 1]
+        window = recs[start : end + 1]
         ok, measured = _temporal_ok(spec, window)
         if ok:
             out.append((window, measured, sorted({r.rule for r in window})))

@@ -48,10 +48,20 @@ from garrison.detect.sigma.view import EventView, raw_text
 
 log = logging.getLogger(__name__)
 
-SEVERITY = {"informational": SEVERITY_INFORMATIONAL, "low": SEVERITY_LOW,
-            "medium": SEVERITY_MEDIUM, "high": SEVERITY_HIGH, "critical": SEVERITY_CRITICAL}
-_STATUS_CONFIDENCE = {"stable": 80, "test": 70, "experimental": 55, "deprecated": 35,
-                      "unsupported": 35}
+SEVERITY = {
+    "informational": SEVERITY_INFORMATIONAL,
+    "low": SEVERITY_LOW,
+    "medium": SEVERITY_MEDIUM,
+    "high": SEVERITY_HIGH,
+    "critical": SEVERITY_CRITICAL,
+}
+_STATUS_CONFIDENCE = {
+    "stable": 80,
+    "test": 70,
+    "experimental": 55,
+    "deprecated": 35,
+    "unsupported": 35,
+}
 _LEVEL_SHIFT = {"critical": 10, "high": 5, "medium": 0, "low": -5, "informational": -10}
 #: Fields shown per evidence.
 SUMMARY_FIELDS = 4
@@ -74,15 +84,22 @@ class SigmaDetector(Detector):
     id = "sigma"
     name = "Sigma rules"
 
-    def __init__(self, ruleset: RuleSet, options: SigmaOptions | None = None,
-                 load_seconds: float = 0.0, cache_hits: int = 0) -> None:
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        options: SigmaOptions | None = None,
+        load_seconds: float = 0.0,
+        cache_hits: int = 0,
+    ) -> None:
         self.ruleset = ruleset
         self.options = options or SigmaOptions()
-        self.engine = Engine(ruleset.rules, placeholders=self.options.placeholders,
-                             native=self.options.native)
+        self.engine = Engine(
+            ruleset.rules, placeholders=self.options.placeholders, native=self.options.native
+        )
         self.grouper = Grouper(self.options)
-        self.correlations = CorrelationState(ruleset.correlations,
-                                             self.options.correlation_max_matches)
+        self.correlations = CorrelationState(
+            ruleset.correlations, self.options.correlation_max_matches
+        )
         self.match_counts: Counter[str] = Counter()
         self.events_seen = 0
         self.events_matched = 0
@@ -100,8 +117,9 @@ class SigmaDetector(Detector):
         rules = self.engine.rules
         for event in events:
             try:
-                matches, view = self.engine.match(event.fields, event.provenance.source_format,
-                                                  event.class_uid, event.ocsf)
+                matches, view = self.engine.match(
+                    event.fields, event.provenance.source_format, event.class_uid, event.ocsf
+                )
             except Exception:  # a hostile event must never stop the run
                 self.event_errors += 1
                 log.debug("sigma: event %s could not be evaluated", event.uid, exc_info=True)
@@ -124,19 +142,30 @@ class SigmaDetector(Detector):
         self.findings += len(out)
         return out
 
-    def _on_match(self, meta: RuleMeta, match: Match, event: Event, view: EventView
-                  ) -> Finding | None:
-        evidence = Evidence(event.source_path, event.record_id, event.uid, event.time,
-                            self._summary(match, view))
+    def _on_match(
+        self, meta: RuleMeta, match: Match, event: Event, view: EventView
+    ) -> Finding | None:
+        evidence = Evidence(
+            event.source_path, event.record_id, event.uid, event.time, self._summary(match, view)
+        )
         if self.correlations.wants(match.rule):
-            self.correlations.record(match.rule, event.time,
-                                     lambda f: view[match.fieldmap(f)], evidence,
-                                     entities_of(event.ocsf))
+            self.correlations.record(
+                match.rule,
+                event.time,
+                lambda f: view[match.fieldmap(f)],
+                evidence,
+                entities_of(event.ocsf),
+            )
         if meta.silent:
             return None
         window = self.grouper.window_ms(meta.uid, meta.title, meta.path)
-        return self.grouper.add(meta.uid, window, event, evidence,
-                                lambda: self._finding(meta, match, event, view, evidence))
+        return self.grouper.add(
+            meta.uid,
+            window,
+            event,
+            evidence,
+            lambda: self._finding(meta, match, event, view, evidence),
+        )
 
     def _summary(self, match: Match, view: EventView) -> tuple[tuple[str, str], ...]:
         key = (match.rule, match.fieldmap.name)
@@ -156,12 +185,19 @@ class SigmaDetector(Detector):
                     break
         return tuple(out)
 
-    def _finding(self, meta: RuleMeta, match: Match, event: Event, view: EventView,
-                 evidence: Evidence) -> Finding:
+    def _finding(
+        self, meta: RuleMeta, match: Match, event: Event, view: EventView, evidence: Evidence
+    ) -> Finding:
         held, shown = self.engine.explain(match, view)
         explanation: dict[str, Any] = {
-            "rule": {"id": meta.id, "title": meta.title, "level": meta.level,
-                     "status": meta.status, "file": meta.path, "logsource": meta.logsource},
+            "rule": {
+                "id": meta.id,
+                "title": meta.title,
+                "level": meta.level,
+                "status": meta.status,
+                "file": meta.path,
+                "logsource": meta.logsource,
+            },
             "condition": meta.condition,
             "matched_detections": held,
             "matched_fields": dict(shown),
@@ -171,11 +207,19 @@ class SigmaDetector(Detector):
         if meta.falsepositives:
             explanation["falsepositives"] = meta.falsepositives
         return Finding(
-            analytic_uid=meta.uid, analytic_name=meta.title, title=meta.title,
-            time=event.time, severity_id=SEVERITY.get(meta.level, SEVERITY_MEDIUM),
-            confidence=confidence_of(meta.level, meta.status), evidences=[evidence],
-            attacks=list(_attacks(tuple(meta.tags))), entities=entities_of(event.ocsf),
-            analytic_type="rule", description=meta.description, explanation=explanation)
+            analytic_uid=meta.uid,
+            analytic_name=meta.title,
+            title=meta.title,
+            time=event.time,
+            severity_id=SEVERITY.get(meta.level, SEVERITY_MEDIUM),
+            confidence=confidence_of(meta.level, meta.status),
+            evidences=[evidence],
+            attacks=list(_attacks(tuple(meta.tags))),
+            entities=entities_of(event.ocsf),
+            analytic_type="rule",
+            description=meta.description,
+            explanation=explanation,
+        )
 
     # ------------------------------------------------------------------ end of run
     def finish(self) -> list[Finding]:
@@ -195,21 +239,36 @@ class SigmaDetector(Detector):
         rules = self.engine.rules
         first = min((r.time for r in hit.records if r.time), default=0)
         explanation = {
-            "rule": {"id": meta.id, "title": meta.title, "level": meta.level,
-                     "status": meta.status, "file": meta.path},
-            "correlation": hit.spec.type, "group": hit.group,
-            "measured": hit.measured, "condition": {hit.spec.op: hit.spec.count},
+            "rule": {
+                "id": meta.id,
+                "title": meta.title,
+                "level": meta.level,
+                "status": meta.status,
+                "file": meta.path,
+            },
+            "correlation": hit.spec.type,
+            "group": hit.group,
+            "measured": hit.measured,
+            "condition": {hit.spec.op: hit.spec.count},
             "timespan_seconds": hit.spec.timespan_ms // 1000,
             "rules_matched": [rules[r].meta.title for r in hit.rules_seen],
         }
         self.match_counts[meta.uid] += 1
         return Finding(
-            analytic_uid=meta.uid, analytic_name=meta.title, title=meta.title, time=first,
+            analytic_uid=meta.uid,
+            analytic_name=meta.title,
+            title=meta.title,
+            time=first,
             severity_id=SEVERITY.get(meta.level, SEVERITY_MEDIUM),
             confidence=confidence_of(meta.level, meta.status),
-            evidences=[r.evidence for r in records], attacks=list(_attacks(tuple(meta.tags))),
-            entities=entities, analytic_type="correlation", description=meta.description,
-            explanation=explanation, count=len(hit.records))
+            evidences=[r.evidence for r in records],
+            attacks=list(_attacks(tuple(meta.tags))),
+            entities=entities,
+            analytic_type="correlation",
+            description=meta.description,
+            explanation=explanation,
+            count=len(hit.records),
+        )
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -230,16 +289,22 @@ class SigmaDetector(Detector):
             "matches_folded": self.grouper.folded,
             "correlation_matches_dropped": self.correlations.dropped,
             "source_buckets": self.engine.buckets_built,
-            "top_rules": [{"uid": uid, "title": self._titles.get(uid, uid), "matches": n}
-                          for uid, n in self.match_counts.most_common(25)],
+            "top_rules": [
+                {"uid": uid, "title": self._titles.get(uid, uid), "matches": n}
+                for uid, n in self.match_counts.most_common(25)
+            ],
         }
 
 
-def load_detector(paths: Sequence[Path], home: Path | None = None,
-                  options: dict[str, Any] | SigmaOptions | None = None) -> SigmaDetector:
+def load_detector(
+    paths: Sequence[Path],
+    home: Path | None = None,
+    options: dict[str, Any] | SigmaOptions | None = None,
+) -> SigmaDetector:
     """Load rules under ``paths`` (cache under ``home/cache/sigma``) into a detector."""
-    opts = options if isinstance(options, SigmaOptions) else SigmaOptions.from_mapping(
-        options or {})
+    opts = (
+        options if isinstance(options, SigmaOptions) else SigmaOptions.from_mapping(options or {})
+    )
     started = time.perf_counter()
     cache_root = home / "cache" / "sigma" if home is not None and opts.cache else None
     with gc_paused():
@@ -253,11 +318,13 @@ def load_detector(paths: Sequence[Path], home: Path | None = None,
     return SigmaDetector(ruleset, opts, time.perf_counter() - started, ruleset_cache_hits)
 
 
-def detector_from_yaml(*texts: str, options: dict[str, Any] | SigmaOptions | None = None
-                       ) -> SigmaDetector:
+def detector_from_yaml(
+    *texts: str, options: dict[str, Any] | SigmaOptions | None = None
+) -> SigmaDetector:
     """A detector over rules given as YAML text (one rule file per text)."""
-    opts = options if isinstance(options, SigmaOptions) else SigmaOptions.from_mapping(
-        options or {})
+    opts = (
+        options if isinstance(options, SigmaOptions) else SigmaOptions.from_mapping(options or {})
+    )
     loaded = load_texts((f"rule{i}.yml", t) for i, t in enumerate(texts, start=1))
     return SigmaDetector(build_ruleset(loaded, opts), opts)
 

@@ -114,18 +114,23 @@ class Match:
 class Engine:
     """Evaluates every loaded rule against events, per source-key bucket."""
 
-    def __init__(self, rules: list[EngineRule], logsources: LogsourceMap | None = None,
-                 fieldmaps: Mapping[str, FieldMap] | None = None,
-                 placeholders: dict[str, list[str]] | None = None, native: bool = True
-                 ) -> None:
+    def __init__(
+        self,
+        rules: list[EngineRule],
+        logsources: LogsourceMap | None = None,
+        fieldmaps: Mapping[str, FieldMap] | None = None,
+        placeholders: dict[str, list[str]] | None = None,
+        native: bool = True,
+    ) -> None:
         self.rules = rules
         self.logsources = logsources or default_logsources()
         self.fieldmaps = dict(fieldmaps or default_fieldmaps())
         self.placeholders = placeholders or {}
         self.native = native
         self._buckets: dict[tuple[Any, ...], Bucket] = {}
-        self._service_spec = {fmt: spec for spec in self.logsources.other
-                              for fmt in spec["formats"]}
+        self._service_spec = {
+            fmt: spec for spec in self.logsources.other for fmt in spec["formats"]
+        }
         self._explainers: dict[tuple[int, str], list[tuple[Named, Pred]]] = {}
         self.buckets_built = 0
         # rules by the channel their targets name (Windows) or by family (the rest)
@@ -144,18 +149,27 @@ class Engine:
         self._unfolded: dict[tuple[int, int], tuple[Pred, list[Any]]] = {}
 
     # ------------------------------------------------------------------ buckets
-    def _raw_key(self, fields: Mapping[str, Any], fmt: str, class_uid: int,
-                 ocsf: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    def _raw_key(
+        self, fields: Mapping[str, Any], fmt: str, class_uid: int, ocsf: Mapping[str, Any] | None
+    ) -> tuple[Any, ...]:
         channel = fields.get("Channel")
         if channel is not None:
-            return (_hashable(channel), _hashable(fields.get("EventID")),
-                    _hashable(fields.get("Provider_Name")))
+            return (
+                _hashable(channel),
+                _hashable(fields.get("EventID")),
+                _hashable(fields.get("Provider_Name")),
+            )
         spec = self._service_spec.get(fmt)
         svc = service_value(spec, fields, ocsf) if spec else None
         return ("", fmt, class_uid, _hashable(svc))
 
-    def bucket_for(self, fields: Mapping[str, Any], fmt: str = "", class_uid: int = 0,
-                   ocsf: Mapping[str, Any] | None = None) -> Bucket:
+    def bucket_for(
+        self,
+        fields: Mapping[str, Any],
+        fmt: str = "",
+        class_uid: int = 0,
+        ocsf: Mapping[str, Any] | None = None,
+    ) -> Bucket:
         raw = self._raw_key(fields, fmt, class_uid, ocsf)
         bucket = self._buckets.get(raw)
         if bucket is None:
@@ -194,7 +208,8 @@ class Engine:
                 if cached is None:
                     cached = self._unfolded[(i, t_index)] = (
                         compile_tree(tree, fm, self.placeholders),
-                        best_requirements(requirements(tree, fm, self.placeholders)))
+                        best_requirements(requirements(tree, fm, self.placeholders)),
+                    )
                 pred, req = cached
             else:
                 pred = compile_tree(folded, fm, self.placeholders)
@@ -217,8 +232,13 @@ class Engine:
         return parts[0] if len(parts) == 1 else And(parts)
 
     # ------------------------------------------------------------------ matching
-    def match(self, fields: Mapping[str, Any], fmt: str = "", class_uid: int = 0,
-              ocsf: Mapping[str, Any] | None = None) -> tuple[list[Match], EventView]:
+    def match(
+        self,
+        fields: Mapping[str, Any],
+        fmt: str = "",
+        class_uid: int = 0,
+        ocsf: Mapping[str, Any] | None = None,
+    ) -> tuple[list[Match], EventView]:
         """The rules this event matches, and the view (lower-cased values) used."""
         bucket = self.bucket_for(fields, fmt, class_uid, ocsf)
         view = EventView(fields)  # type: ignore[arg-type]
@@ -232,14 +252,17 @@ class Engine:
         return out, view
 
     # ------------------------------------------------------------------ explanations
-    def explain(self, match: Match, view: EventView, max_fields: int = 8
-                ) -> tuple[list[str], list[tuple[str, str]]]:
+    def explain(
+        self, match: Match, view: EventView, max_fields: int = 8
+    ) -> tuple[list[str], list[tuple[str, str]]]:
         """Which named detections held, and the field values they looked at."""
         key = (match.rule, match.fieldmap.name)
         named = self._explainers.get(key)
         if named is None:
-            named = [(n, compile_tree(n.child, match.fieldmap, self.placeholders))
-                     for n in named_nodes(self.rules[match.rule].tree)]
+            named = [
+                (n, compile_tree(n.child, match.fieldmap, self.placeholders))
+                for n in named_nodes(self.rules[match.rule].tree)
+            ]
             self._explainers[key] = named
         held: list[str] = []
         shown: list[tuple[str, str]] = []

@@ -29,8 +29,11 @@ IDENTITY = FieldMap()
 def load_fieldmaps(text: str | None = None) -> dict[str, FieldMap]:
     """Every map of the shipped data (or of ``text`` in the same YAML form)."""
     if text is None:
-        text = importlib.resources.files("garrison.detect.sigma").joinpath(
-            "data/fieldmaps.yaml").read_text(encoding="utf-8")
+        text = (
+            importlib.resources.files("garrison.detect.sigma")
+            .joinpath("data/fieldmaps.yaml")
+            .read_text(encoding="utf-8")
+        )
     data = yaml.safe_load(text) or {}
     maps = {"": IDENTITY}
     for name, mapping in data.items():

@@ -66,8 +66,11 @@ def rule_files(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
         if root.is_file():
             out.append((root, root.parent))
         elif root.is_dir():
-            out.extend((p, root) for p in sorted(root.rglob("*"))
-                       if p.suffix.lower() in RULE_SUFFIXES and p.is_file())
+            out.extend(
+                (p, root)
+                for p in sorted(root.rglob("*"))
+                if p.suffix.lower() in RULE_SUFFIXES and p.is_file()
+            )
     return out
 
 
@@ -93,8 +96,9 @@ def parse_rule_text(data: bytes) -> tuple[list[dict[str, Any]], list[list[str]]]
     if not all(isinstance(d, dict) for d in raw_docs):
         return [], [["", "not a Sigma rule: a YAML document is not a mapping"]]
     try:
-        collection = SigmaCollection.from_dicts(raw_docs, collect_errors=True,
-                                                collect_filters=True, resolve_references=False)
+        collection = SigmaCollection.from_dicts(
+            raw_docs, collect_errors=True, collect_filters=True, resolve_references=False
+        )
     except Exception as exc:  # pySigma raises many types on malformed rules
         return [], [["", f"pySigma: {_one_line(exc)}"]]
     docs: list[dict[str, Any]] = []

@@ -96,12 +96,19 @@ class LogsourceMap:
             for spec in specs:
                 if service and spec["service"] != service:
                     continue
-                where = tuple((k, tuple(str(x).lower() for x in (v if isinstance(v, list)
-                                                                  else [v])))
-                              for k, v in (spec.get("where") or {}).items())
-                out.append(Target("windows", self.services.get(spec["service"]),
-                                  frozenset(str(e) for e in spec["eventids"]),
-                                  fieldmap=spec.get("fieldmap", ""), where=where))
+                where = tuple(
+                    (k, tuple(str(x).lower() for x in (v if isinstance(v, list) else [v])))
+                    for k, v in (spec.get("where") or {}).items()
+                )
+                out.append(
+                    Target(
+                        "windows",
+                        self.services.get(spec["service"]),
+                        frozenset(str(e) for e in spec["eventids"]),
+                        fieldmap=spec.get("fieldmap", ""),
+                        where=where,
+                    )
+                )
             if out:
                 return out, True
         if service:
@@ -111,21 +118,35 @@ class LogsourceMap:
             return [Target("windows", channels)], True
         return [Target("windows")], True
 
-    def key_for(self, fields: Mapping[str, Any], fmt: str, class_uid: int,
-                ocsf: Mapping[str, Any] | None = None) -> SourceKey:
+    def key_for(
+        self,
+        fields: Mapping[str, Any],
+        fmt: str,
+        class_uid: int,
+        ocsf: Mapping[str, Any] | None = None,
+    ) -> SourceKey:
         """The source key of one event."""
         channel = fields.get("Channel")
         if isinstance(channel, str) and channel:
             raw = (channel, fields.get("EventID"), fields.get("Provider_Name"))
-            return SourceKey("windows", channel.lower(), _text(raw[1]), _text(raw[2]).lower(),
-                             consts=tuple((k, v) for k, v in zip(KEY_FIELDS, raw, strict=True)
-                                          if type(v) in (str, int)))
+            return SourceKey(
+                "windows",
+                channel.lower(),
+                _text(raw[1]),
+                _text(raw[2]).lower(),
+                consts=tuple(
+                    (k, v) for k, v in zip(KEY_FIELDS, raw, strict=True) if type(v) in (str, int)
+                ),
+            )
         for spec in self.other:
             if fmt in spec["formats"]:
-                return SourceKey(spec["product"], fmt=fmt, class_uid=class_uid,
-                                 services=_services(spec, service_value(spec, fields, ocsf)),
-                                 categories=frozenset(spec.get("categories", {}).get(
-                                     class_uid, [])))
+                return SourceKey(
+                    spec["product"],
+                    fmt=fmt,
+                    class_uid=class_uid,
+                    services=_services(spec, service_value(spec, fields, ocsf)),
+                    categories=frozenset(spec.get("categories", {}).get(class_uid, [])),
+                )
         return SourceKey("", fmt=fmt, class_uid=class_uid)
 
 
@@ -141,8 +162,9 @@ def _cats(spec: Mapping[str, Any]) -> set[str]:
     return {c for cats in spec.get("categories", {}).values() for c in cats}
 
 
-def service_value(spec: Mapping[str, Any], fields: Mapping[str, Any],
-                  ocsf: Mapping[str, Any] | None) -> Any:
+def service_value(
+    spec: Mapping[str, Any], fields: Mapping[str, Any], ocsf: Mapping[str, Any] | None
+) -> Any:
     """The value naming an event's service: a field (``service_field``) or an OCSF path
     (``service_ocsf``, e.g. Zeek's log name in ``metadata.log_name``)."""
     name_field = spec.get("service_field")
@@ -176,15 +198,19 @@ def load_logsources(text: str | None = None) -> LogsourceMap:
     for name, specs in categories.items():
         for spec in specs:
             if spec["service"] not in services:
-                raise ValueError(f"logsources: category {name} names unknown service "
-                                 f"{spec['service']}")
+                raise ValueError(
+                    f"logsources: category {name} names unknown service {spec['service']}"
+                )
     return LogsourceMap(services, categories, list(data.get("other", [])))
 
 
 @cache
 def _shipped() -> dict[str, Any]:
-    text = importlib.resources.files("garrison.detect.sigma").joinpath(
-        "data/logsources.yaml").read_text(encoding="utf-8")
+    text = (
+        importlib.resources.files("garrison.detect.sigma")
+        .joinpath("data/logsources.yaml")
+        .read_text(encoding="utf-8")
+    )
     data: dict[str, Any] = yaml.safe_load(text)
     return data
 

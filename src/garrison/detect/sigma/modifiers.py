@@ -48,8 +48,7 @@ class StrPattern:
     cased: bool = False
 
 
-def expand_placeholders(parts: list[Any], placeholders: dict[str, list[str]]
-                        ) -> list[list[Any]]:
+def expand_placeholders(parts: list[Any], placeholders: dict[str, list[str]]) -> list[list[Any]]:
     """Each combination of placeholder values (``expand``); unknown placeholders fail."""
     out: list[list[Any]] = [[]]
     for part in parts:
@@ -57,8 +56,8 @@ def expand_placeholders(parts: list[Any], placeholders: dict[str, list[str]]
             name = part[1]
             if name not in placeholders:
                 raise ConversionError(
-                    f"placeholder %{name}% has no value (set the sigma option "
-                    f"placeholders.{name})")
+                    f"placeholder %{name}% has no value (set the sigma option placeholders.{name})"
+                )
             choices = [_parse_glob_text(str(v)) for v in placeholders[name]]
             if not choices:
                 raise ConversionError(f"placeholder %{name}% has an empty value list")
@@ -214,6 +213,7 @@ def not_pred(pred: Pred) -> Pred:
 
 # ---------------------------------------------------------------- field-bound predicates
 
+
 def _on_lower(field: str, sp: StrPred) -> Pred:
     def pred(v: EventView) -> bool:
         s = v[field]
@@ -259,8 +259,11 @@ def _number(raw: Any) -> float | None:
 
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
-    "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b, "gt": lambda a, b: a > b,
-    "gte": lambda a, b: a >= b, "neq": lambda a, b: a != b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "neq": lambda a, b: a != b,
 }
 
 
@@ -309,8 +312,12 @@ def _fieldref_pred(field: str, other: str, sw: bool, ew: bool) -> Pred:
 
 
 _TS_PARTS: dict[str, Callable[[datetime], int]] = {
-    "minute": lambda d: d.minute, "hour": lambda d: d.hour, "day": lambda d: d.day,
-    "week": lambda d: d.isocalendar()[1], "month": lambda d: d.month, "year": lambda d: d.year,
+    "minute": lambda d: d.minute,
+    "hour": lambda d: d.hour,
+    "day": lambda d: d.day,
+    "week": lambda d: d.isocalendar()[1],
+    "month": lambda d: d.month,
+    "year": lambda d: d.year,
 }
 
 
@@ -378,8 +385,9 @@ class ValueGroup:
             self._add_field_only(value)
 
     def _add_string(self, parts: list[Any], cased: bool) -> None:
-        variants = expand_placeholders(parts, self.placeholders) if has_placeholder(
-            parts) else [parts]
+        variants = (
+            expand_placeholders(parts, self.placeholders) if has_placeholder(parts) else [parts]
+        )
         for var in variants:
             if self.field is None:  # keyword: a substring anywhere unless anchored by hand
                 if not var or var[0] != 0:
@@ -429,8 +437,12 @@ class ValueGroup:
         return or_preds(preds)
 
     def _keyword_predicate(self) -> Pred:
-        if self.lower and not self.cased and not self.regex and all(
-                p.kind in ("contains", "any") and "\x00" not in p.lit for p in self.lower):
+        if (
+            self.lower
+            and not self.cased
+            and not self.regex
+            and all(p.kind in ("contains", "any") and "\x00" not in p.lit for p in self.lower)
+        ):
             # one scan of all values joined by NUL: a keyword cannot span two values
             return _on_lower(ALL_TEXT, any_of(self.lower))
         low = any_of(self.lower) if self.lower else None
@@ -447,16 +459,22 @@ class ValueGroup:
                         return True
                 if cased is not None or rx is not None:
                     text = raw_text(v.fields[key])
-                    if text is not None and ((cased is not None and cased(text))
-                                             or (rx is not None and rx(text))):
+                    if text is not None and (
+                        (cased is not None and cased(text)) or (rx is not None and rx(text))
+                    ):
                         return True
             return False
 
         return pred
 
 
-def compile_item(field: str | None, link: str, negated: bool, values: list[Value],
-                 placeholders: dict[str, list[str]]) -> Pred:
+def compile_item(
+    field: str | None,
+    link: str,
+    negated: bool,
+    values: list[Value],
+    placeholders: dict[str, list[str]],
+) -> Pred:
     """The predicate of one detection item: its values OR-linked, or AND-linked (``|all``)."""
     if link == "and" and len(values) > 1:
         members = []

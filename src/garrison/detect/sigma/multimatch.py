@@ -53,7 +53,8 @@ class NativeMultiMatcher:
 
     def find_all(self, text: str) -> list[tuple[int, int, int]]:
         result: list[tuple[int, int, int]] = self._all.find_matches_as_indexes(
-            text, overlapping=True)
+            text, overlapping=True
+        )
         return result
 
     def any_in(self, text: str) -> bool:

@@ -58,8 +58,9 @@ class SigmaOptions:
         known = set(cls.__slots__)
         unknown = set(data) - known
         if unknown:
-            raise InputError(f"sigma options: unknown keys {sorted(unknown)} "
-                             f"(known: {sorted(known)})")
+            raise InputError(
+                f"sigma options: unknown keys {sorted(unknown)} (known: {sorted(known)})"
+            )
         opts = cls(**{k: v for k, v in data.items()})
         opts.validate()
         return opts
@@ -69,14 +70,19 @@ class SigmaOptions:
             raise InputError("sigma options: disabled must be a list of rule ids or titles")
         self.disabled = [str(x) for x in self.disabled]
         if not isinstance(self.exceptions, dict) or not all(
-                isinstance(v, list) and all(isinstance(s, dict) for s in v)
-                for v in self.exceptions.values()):
-            raise InputError("sigma options: exceptions maps a rule id/title to a list of "
-                             "Sigma selections (tables)")
+            isinstance(v, list) and all(isinstance(s, dict) for s in v)
+            for v in self.exceptions.values()
+        ):
+            raise InputError(
+                "sigma options: exceptions maps a rule id/title to a list of "
+                "Sigma selections (tables)"
+            )
         if not isinstance(self.placeholders, dict):
             raise InputError("sigma options: placeholders maps a name to a list of values")
-        self.placeholders = {str(k): [str(x) for x in (v if isinstance(v, list) else [v])]
-                             for k, v in self.placeholders.items()}
+        self.placeholders = {
+            str(k): [str(x) for x in (v if isinstance(v, list) else [v])]
+            for k, v in self.placeholders.items()
+        }
         bad = [g for g in self.group_by if g not in GROUP_KEYS]
         if bad:
             raise InputError(f"sigma options: group_by accepts {list(GROUP_KEYS)}, not {bad}")
@@ -85,12 +91,14 @@ class SigmaOptions:
             if not isinstance(value, int) or value < 0:
                 raise InputError(f"sigma options: {name} must be a non-negative integer")
         if not isinstance(self.suppress, dict) or not all(
-                isinstance(v, int) and v >= 0 for v in self.suppress.values()):
+            isinstance(v, int) and v >= 0 for v in self.suppress.values()
+        ):
             raise InputError("sigma options: suppress maps a rule id/title to seconds")
 
 
-def rule_selected(selectors: Mapping[str, Any] | list[str], rule_id: str, title: str,
-                  path: str, name: str = "") -> Any:
+def rule_selected(
+    selectors: Mapping[str, Any] | list[str], rule_id: str, title: str, path: str, name: str = ""
+) -> Any:
     """The entry of ``selectors`` naming this rule (by id, title, name or file), if any."""
     keys = [k for k in (rule_id, title, name, path) if k]
     file_name = path.rsplit("/", 1)[-1] if path else ""
@@ -146,15 +154,26 @@ class Grouper:
         seconds = override if isinstance(override, int) else self.options.group_window_seconds
         return int(seconds) * 1000
 
-    def add(self, uid: str, window_ms: int, event: Event, evidence: Evidence,
-            make: Callable[[], Finding]) -> Finding | None:
+    def add(
+        self,
+        uid: str,
+        window_ms: int,
+        event: Event,
+        evidence: Evidence,
+        make: Callable[[], Finding],
+    ) -> Finding | None:
         """A new finding when this match opens a group; None when it folded into one."""
         if window_ms <= 0:
             return make()
         parts = [uid]
         for key in self.options.group_by:
-            parts.append(event_host(event) if key == "host" else event.source_path
-                         if key == "source" else event_user(event))
+            parts.append(
+                event_host(event)
+                if key == "host"
+                else event.source_path
+                if key == "source"
+                else event_user(event)
+            )
         gkey = tuple(parts)
         group = self._groups.get(gkey)
         if group is not None and abs(event.time - group.start) <= window_ms:

@@ -37,6 +37,7 @@ MIN_LIT = 3
 def too_short(lit: str) -> bool:
     return len(lit) < MIN_LIT and (not lit or lit.isascii())
 
+
 Atom = tuple[str, str, str]  # (event field, kind, lower-case literal)
 Req = frozenset[Atom]
 
@@ -53,8 +54,10 @@ def req_cost(req: Req) -> float:
 
 # ------------------------------------------------------------------ requirement extraction
 
-def _string_atoms(field_name: str, parts: list[Any], cased: bool,
-                  placeholders: dict[str, list[str]]) -> set[Atom] | None:
+
+def _string_atoms(
+    field_name: str, parts: list[Any], cased: bool, placeholders: dict[str, list[str]]
+) -> set[Atom] | None:
     variants = expand_placeholders(parts, placeholders) if has_placeholder(parts) else [parts]
     out: set[Atom] = set()
     for var in variants:
@@ -137,8 +140,9 @@ def _seq_requirement(items: list[Any], depth: int) -> set[str] | None:
     return min(candidates, key=lambda c: sum(1.0 / len(x) for x in c))
 
 
-def _value_atoms(field_name: str, value: list[Any],
-                 placeholders: dict[str, list[str]]) -> set[Atom] | None:
+def _value_atoms(
+    field_name: str, value: list[Any], placeholders: dict[str, list[str]]
+) -> set[Atom] | None:
     kind = value[0]
     if kind == "s":
         return _string_atoms(field_name, value[1], bool(value[2]), placeholders)
@@ -172,8 +176,7 @@ def _keyword_reqs(leaf: Leaf, placeholders: dict[str, list[str]]) -> list[Req]:
         if value[0] != "s":
             return []
         parts = value[1]
-        variants = expand_placeholders(parts, placeholders) if has_placeholder(
-            parts) else [parts]
+        variants = expand_placeholders(parts, placeholders) if has_placeholder(parts) else [parts]
         one: set[Atom] = set()
         for var in variants:
             lits = [p for p in var if isinstance(p, str)]
@@ -197,8 +200,7 @@ def _leaf_reqs(leaf: Leaf, fm: FieldMap, placeholders: dict[str, list[str]]) -> 
     return cached
 
 
-def _leaf_reqs_uncached(leaf: Leaf, fm: FieldMap, placeholders: dict[str, list[str]]
-                        ) -> list[Req]:
+def _leaf_reqs_uncached(leaf: Leaf, fm: FieldMap, placeholders: dict[str, list[str]]) -> list[Req]:
     if leaf.negated:
         return []
     if leaf.field is None:
@@ -308,9 +310,16 @@ class CandidateIndex:
         # (field, derived?, ...): derived keys (templates, all-values text) are not in the
         # event's own dict and always go through the view
         self._eq = [(f, f[:1] in _DERIVED, i.eq) for f, i in fields.items() if i.eq]
-        self._scan = [(f, f[:1] in _DERIVED, _finder(i.matcher),
-                       [(tuple(p.contains), tuple(p.start), tuple(p.end)) for p in i.patterns])
-                      for f, i in fields.items() if i.matcher]
+        self._scan = [
+            (
+                f,
+                f[:1] in _DERIVED,
+                _finder(i.matcher),
+                [(tuple(p.contains), tuple(p.start), tuple(p.end)) for p in i.patterns],
+            )
+            for f, i in fields.items()
+            if i.matcher
+        ]
         self.fields = sorted(fields)
 
     def candidates(self, view: EventView) -> list[int]:
@@ -332,7 +341,7 @@ class CandidateIndex:
                     s = view[fld]
             if s is None:
                 continue
-            for text in ((s,) if type(s) is str else s):
+            for text in (s,) if type(s) is str else s:
                 entries = eqmap.get(text)
                 if entries:
                     for slot, bit in entries:
@@ -352,7 +361,7 @@ class CandidateIndex:
                     s = view[fld]
             if s is None:
                 continue
-            for text in ((s,) if type(s) is str else s):
+            for text in (s,) if type(s) is str else s:
                 end = len(text)
                 for pi, st, en in find(text):
                     contains, start, ending = patterns[pi]

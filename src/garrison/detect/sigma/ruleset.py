@@ -38,13 +38,22 @@ class RuleSet:
 
 def _meta(index: int, doc: RuleDoc) -> RuleMeta:
     ir = doc.ir
-    return RuleMeta(index=index, id=ir.get("id", ""), title=ir.get("title", ""),
-                    level=ir.get("level", ""), status=ir.get("status", ""),
-                    tags=list(ir.get("tags", [])), description=ir.get("description", ""),
-                    falsepositives=list(ir.get("falsepositives", [])),
-                    author=ir.get("author", ""), path=doc.path, name=ir.get("name", ""),
-                    logsource=dict(ir.get("logsource", {})), fields=list(ir.get("fields", [])),
-                    condition=list(ir.get("condition_text", [])))
+    return RuleMeta(
+        index=index,
+        id=ir.get("id", ""),
+        title=ir.get("title", ""),
+        level=ir.get("level", ""),
+        status=ir.get("status", ""),
+        tags=list(ir.get("tags", [])),
+        description=ir.get("description", ""),
+        falsepositives=list(ir.get("falsepositives", [])),
+        author=ir.get("author", ""),
+        path=doc.path,
+        name=ir.get("name", ""),
+        logsource=dict(ir.get("logsource", {})),
+        fields=list(ir.get("fields", [])),
+        condition=list(ir.get("condition_text", [])),
+    )
 
 
 def _exception_tree(selections: list[dict[str, Any]]) -> Tree:
@@ -55,9 +64,12 @@ def _exception_tree(selections: list[dict[str, Any]]) -> Tree:
     return trees[0] if len(trees) == 1 else Or(trees)
 
 
-def build_ruleset(loaded: LoadResult, options: SigmaOptions | None = None,
-                  logsources: LogsourceMap | None = None,
-                  fieldmaps: dict[str, FieldMap] | None = None) -> RuleSet:
+def build_ruleset(
+    loaded: LoadResult,
+    options: SigmaOptions | None = None,
+    logsources: LogsourceMap | None = None,
+    fieldmaps: dict[str, FieldMap] | None = None,
+) -> RuleSet:
     opts = options or SigmaOptions()
     ls = logsources or default_logsources()
     fms = fieldmaps or default_fieldmaps()
@@ -74,8 +86,9 @@ def build_ruleset(loaded: LoadResult, options: SigmaOptions | None = None,
             filter_docs.append(doc)
             continue
         ir = doc.ir
-        if rule_selected(opts.disabled, ir.get("id", ""), ir.get("title", ""), doc.path,
-                         ir.get("name", "")):
+        if rule_selected(
+            opts.disabled, ir.get("id", ""), ir.get("title", ""), doc.path, ir.get("name", "")
+        ):
             out.disabled += 1
             continue
         rule = _engine_rule(len(out.rules), doc, opts, ls, fms, out)
@@ -92,15 +105,22 @@ def build_ruleset(loaded: LoadResult, options: SigmaOptions | None = None,
     return out
 
 
-def _engine_rule(index: int, doc: RuleDoc, opts: SigmaOptions, ls: LogsourceMap,
-                 fms: dict[str, FieldMap], out: RuleSet) -> EngineRule | None:
+def _engine_rule(
+    index: int,
+    doc: RuleDoc,
+    opts: SigmaOptions,
+    ls: LogsourceMap,
+    fms: dict[str, FieldMap],
+    out: RuleSet,
+) -> EngineRule | None:
     ir = doc.ir
     try:
         tree = build_tree(ir["detections"], ir["condition"])
         targets, known = ls.targets(ir.get("logsource", {}))
         extra: list[Tree] = []
-        exc = rule_selected(opts.exceptions, ir.get("id", ""), ir.get("title", ""), doc.path,
-                            ir.get("name", ""))
+        exc = rule_selected(
+            opts.exceptions, ir.get("id", ""), ir.get("title", ""), doc.path, ir.get("name", "")
+        )
         if exc:
             extra.append(Not(_exception_tree(exc)))
         for target in targets:
@@ -119,8 +139,9 @@ def _engine_rule(index: int, doc: RuleDoc, opts: SigmaOptions, ls: LogsourceMap,
     return EngineRule(_meta(index, doc), tree, targets, extra)
 
 
-def _apply_filter(doc: RuleDoc, out: RuleSet, by_ref: dict[str, int], opts: SigmaOptions,
-                  fms: dict[str, FieldMap]) -> None:
+def _apply_filter(
+    doc: RuleDoc, out: RuleSet, by_ref: dict[str, int], opts: SigmaOptions, fms: dict[str, FieldMap]
+) -> None:
     ir = doc.ir
     try:
         tree = build_tree(ir["detections"], ir["condition"])
@@ -131,8 +152,9 @@ def _apply_filter(doc: RuleDoc, out: RuleSet, by_ref: dict[str, int], opts: Sigm
     refs = ir.get("rules", [])
     if refs == ["any"]:
         flt_ls = ir.get("logsource", {})
-        chosen = [r for r in out.rules
-                  if all(r.meta.logsource.get(k) == v for k, v in flt_ls.items())]
+        chosen = [
+            r for r in out.rules if all(r.meta.logsource.get(k) == v for k, v in flt_ls.items())
+        ]
     else:
         missing = [r for r in refs if r not in by_ref]
         if missing:
@@ -143,11 +165,13 @@ def _apply_filter(doc: RuleDoc, out: RuleSet, by_ref: dict[str, int], opts: Sigm
     out.filters += 1
 
 
-def _add_correlation(doc: RuleDoc, out: RuleSet, by_ref: dict[str, int],
-                     opts: SigmaOptions) -> None:
+def _add_correlation(
+    doc: RuleDoc, out: RuleSet, by_ref: dict[str, int], opts: SigmaOptions
+) -> None:
     ir = doc.ir
-    if rule_selected(opts.disabled, ir.get("id", ""), ir.get("title", ""), doc.path,
-                     ir.get("name", "")):
+    if rule_selected(
+        opts.disabled, ir.get("id", ""), ir.get("title", ""), doc.path, ir.get("name", "")
+    ):
         out.disabled += 1
         return
     ctype = ir.get("type", "")
@@ -157,24 +181,35 @@ def _add_correlation(doc: RuleDoc, out: RuleSet, by_ref: dict[str, int],
     refs = ir.get("rules", [])
     missing = [r for r in refs if r not in by_ref]
     if missing:
-        out.errors[doc.label] = ("correlation references rules that are not loaded "
-                                 f"(or are correlations): {', '.join(missing)}")
+        out.errors[doc.label] = (
+            "correlation references rules that are not loaded "
+            f"(or are correlations): {', '.join(missing)}"
+        )
         return
     cond = ir.get("condition", {})
-    aliases = {alias: {by_ref[ref]: fld for ref, fld in mapping.items() if ref in by_ref}
-               for alias, mapping in ir.get("aliases", {}).items()}
+    aliases = {
+        alias: {by_ref[ref]: fld for ref, fld in mapping.items() if ref in by_ref}
+        for alias, mapping in ir.get("aliases", {}).items()
+    }
     try:
         expr = _resolve_expr(cond["expr"], by_ref) if "expr" in cond else None
     except ConversionError as exc:
         out.errors[doc.label] = str(exc)
         return
     meta = _meta(len(out.rules) + len(out.correlations), doc)
-    spec = CorrelationSpec(meta=meta, type=ctype, rules=[by_ref[r] for r in refs],
-                           group_by=list(ir.get("group_by", [])), aliases=aliases,
-                           timespan_ms=int(ir.get("timespan", 0)) * 1000,
-                           op=cond.get("op") or "gte", count=float(cond.get("count") or 0),
-                           value_field=cond.get("field") or "",
-                           percentile=int(cond.get("percentile") or 50), expr=expr)
+    spec = CorrelationSpec(
+        meta=meta,
+        type=ctype,
+        rules=[by_ref[r] for r in refs],
+        group_by=list(ir.get("group_by", [])),
+        aliases=aliases,
+        timespan_ms=int(ir.get("timespan", 0)) * 1000,
+        op=cond.get("op") or "gte",
+        count=float(cond.get("count") or 0),
+        value_field=cond.get("field") or "",
+        percentile=int(cond.get("percentile") or 50),
+        expr=expr,
+    )
     if isinstance(spec.value_field, list):
         spec.value_field = spec.value_field[0] if spec.value_field else ""
     if not ir.get("generate", False):

@@ -15,8 +15,9 @@ from garrison.core.config import load_config
 from garrison.core.errors import CheckFailed, UsageError
 from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
 
-rules_app = typer.Typer(name="rules", no_args_is_help=True, add_completion=False,
-                        help="Work with Sigma rule folders.")
+rules_app = typer.Typer(
+    name="rules", no_args_is_help=True, add_completion=False, help="Work with Sigma rule folders."
+)
 
 
 @rules_app.callback()
@@ -29,8 +30,7 @@ def check(
     paths: Annotated[list[Path], typer.Argument(help="Rule files or folders.")],
     home: HomeOption = None,
     config: ConfigOption = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every rule afresh.")
-                        ] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every rule afresh.")] = False,
 ) -> None:
     """Load the rules as ``hunt`` would and list every rule that fails, with the reason."""
     from garrison.detect.sigma.detector import load_detector
@@ -52,6 +52,8 @@ def check(
         f"{ruleset.filters} filters, {ruleset.disabled} disabled), "
         f"{len(ruleset.errors)} failed, {len(ruleset.unmapped)} with a logsource "
         f"the mapping does not know (applied to all events of their product) "
-        f"in {detector.load_seconds:.1f} s", highlight=False)
+        f"in {detector.load_seconds:.1f} s",
+        highlight=False,
+    )
     if ruleset.errors:
         raise CheckFailed(f"{len(ruleset.errors)} rule(s) failed to load")

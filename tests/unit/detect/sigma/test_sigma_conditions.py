@@ -25,38 +25,47 @@ B = {"CommandLine": "cmd /c whoami"}
 F = {"ParentImage": "C:\\Windows\\explorer.exe"}
 
 
-def run(condition: str, fields: dict[str, Any], detections: str = DETECTIONS,
-        logsource: str = "product: windows") -> bool:
-    text = ("title: Conditions\nid: 22222222-2222-3333-4444-555555555555\nlevel: low\n"
-            f"logsource:\n    {logsource}\ndetection:\n"
-            + textwrap.indent(textwrap.dedent(detections).strip("\n"), "    ")
-            + f"\n    condition: {condition}\n")
+def run(
+    condition: str,
+    fields: dict[str, Any],
+    detections: str = DETECTIONS,
+    logsource: str = "product: windows",
+) -> bool:
+    text = (
+        "title: Conditions\nid: 22222222-2222-3333-4444-555555555555\nlevel: low\n"
+        f"logsource:\n    {logsource}\ndetection:\n"
+        + textwrap.indent(textwrap.dedent(detections).strip("\n"), "    ")
+        + f"\n    condition: {condition}\n"
+    )
     det = detector_from_yaml(text)
     assert not det.ruleset.errors, det.ruleset.errors
     found, _ = det.engine.match({**SYSMON, **fields}, "evtx", 0)
     return bool(found)
 
 
-@pytest.mark.parametrize(("condition", "fields", "expected"), [
-    ("selection_img and selection_cli", {**A, **B}, True),
-    ("selection_img and selection_cli", A, False),
-    ("selection_img or selection_cli", B, True),
-    ("selection_img and not filter_parent", A, True),
-    ("selection_img and not filter_parent", {**A, **F}, False),
-    ("not selection_img", B, True),
-    ("(selection_img or selection_cli) and not filter_parent", {**B, **F}, False),
-    ("selection_img or (selection_cli and not filter_parent)", {**B, **F}, False),
-    ("selection_img or selection_cli and filter_parent", A, True),  # and binds tighter
-    ("1 of selection_*", B, True),
-    ("all of selection_*", B, False),
-    ("all of selection_*", {**A, **B}, True),
-    ("1 of selection_* and not 1 of filter_*", {**A, **F}, False),
-    ("all of them", {**A, **B, **F}, True),
-    ("all of them", {**A, **B}, False),
-    ("1 of them", F, True),
-    ("any of selection*", A, True),
-    ("not 1 of filter*", {}, True),
-])
+@pytest.mark.parametrize(
+    ("condition", "fields", "expected"),
+    [
+        ("selection_img and selection_cli", {**A, **B}, True),
+        ("selection_img and selection_cli", A, False),
+        ("selection_img or selection_cli", B, True),
+        ("selection_img and not filter_parent", A, True),
+        ("selection_img and not filter_parent", {**A, **F}, False),
+        ("not selection_img", B, True),
+        ("(selection_img or selection_cli) and not filter_parent", {**B, **F}, False),
+        ("selection_img or (selection_cli and not filter_parent)", {**B, **F}, False),
+        ("selection_img or selection_cli and filter_parent", A, True),  # and binds tighter
+        ("1 of selection_*", B, True),
+        ("all of selection_*", B, False),
+        ("all of selection_*", {**A, **B}, True),
+        ("1 of selection_* and not 1 of filter_*", {**A, **F}, False),
+        ("all of them", {**A, **B, **F}, True),
+        ("all of them", {**A, **B}, False),
+        ("1 of them", F, True),
+        ("any of selection*", A, True),
+        ("not 1 of filter*", {}, True),
+    ],
+)
 def test_condition(condition: str, fields: dict[str, Any], expected: bool) -> None:
     assert run(condition, fields) is expected
 
@@ -83,19 +92,24 @@ def test_map_is_and() -> None:
 
 
 def test_several_conditions_are_or() -> None:
-    text = ("title: Two conditions\nlogsource:\n    product: windows\ndetection:\n"
-            "    a:\n        Image: x\n    b:\n        Image: y\n    condition:\n"
-            "        - a\n        - b\n")
+    text = (
+        "title: Two conditions\nlogsource:\n    product: windows\ndetection:\n"
+        "    a:\n        Image: x\n    b:\n        Image: y\n    condition:\n"
+        "        - a\n        - b\n"
+    )
     det = detector_from_yaml(text)
     assert bool(det.engine.match({**SYSMON, "Image": "Y"})[0])
 
 
-@pytest.mark.parametrize(("fields", "expected"), [
-    ({"Data": "Token::Elevate mimikatz"}, True),
-    ({"ScriptBlockText": "x"}, False),
-    ({"Message": "SEKURLSA::LogonPasswords done"}, True),
-    ({"Count": 12345}, False),
-])
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"Data": "Token::Elevate mimikatz"}, True),
+        ({"ScriptBlockText": "x"}, False),
+        ({"Message": "SEKURLSA::LogonPasswords done"}, True),
+        ({"Count": 12345}, False),
+    ],
+)
 def test_keywords_match_any_field_value(fields: dict[str, Any], expected: bool) -> None:
     detections = """
     keywords:
@@ -130,5 +144,8 @@ def test_keywords_and_selection() -> None:
         Image|endswith: '\\\\defender.exe'
     """
     assert run("keywords and not filter", {"CommandLine": "run mimikatz"}, detections)
-    assert not run("keywords and not filter",
-                   {"CommandLine": "mimikatz", "Image": "c:\\defender.exe"}, detections)
+    assert not run(
+        "keywords and not filter",
+        {"CommandLine": "mimikatz", "Image": "c:\\defender.exe"},
+        detections,
+    )

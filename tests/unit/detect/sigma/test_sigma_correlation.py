@@ -35,10 +35,22 @@ T0 = 1_700_000_000_000
 
 
 def logon(n: int, eid: int, t_s: float, user: str = "bob", ip: str = "10.0.0.5") -> Event:
-    fields = {"Channel": "Security", "EventID": eid, "TargetUserName": user,
-              "IpAddress": ip, "Computer": "DC1"}
-    return Event(f"e{n}", 3002, T0 + int(t_s * 1000), {"class_uid": 3002}, fields, "{}",
-                 Provenance("sec.evtx", "evtx", n, "fp", 0))
+    fields = {
+        "Channel": "Security",
+        "EventID": eid,
+        "TargetUserName": user,
+        "IpAddress": ip,
+        "Computer": "DC1",
+    }
+    return Event(
+        f"e{n}",
+        3002,
+        T0 + int(t_s * 1000),
+        {"class_uid": 3002},
+        fields,
+        "{}",
+        Provenance("sec.evtx", "evtx", n, "fp", 0),
+    )
 
 
 def run(correlation: str, events: list[Event], **opts: Any) -> tuple[list[Any], Any]:

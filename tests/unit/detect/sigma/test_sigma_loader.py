@@ -30,16 +30,16 @@ level: high
 BROKEN = {
     "yaml.yml": "title: [unclosed\n",
     "no_condition.yml": "title: No condition\nlogsource: {product: windows}\n"
-                        "detection:\n  sel:\n    a: b\n",
+    "detection:\n  sel:\n    a: b\n",
     "bad_modifier.yml": "title: Bad modifier\nlogsource: {product: windows}\n"
-                        "detection:\n  sel:\n    a|frobnicate: b\n  condition: sel\n",
+    "detection:\n  sel:\n    a|frobnicate: b\n  condition: sel\n",
     "bad_regex.yml": "title: Bad regex\nlogsource: {product: windows}\n"
-                     "detection:\n  sel:\n    a|re: '(unclosed'\n  condition: sel\n",
+    "detection:\n  sel:\n    a|re: '(unclosed'\n  condition: sel\n",
     "undefined.yml": "title: Undefined selection\nlogsource: {product: windows}\n"
-                     "detection:\n  sel:\n    a: b\n  condition: sel and other\n",
+    "detection:\n  sel:\n    a: b\n  condition: sel and other\n",
     "not_a_rule.yml": "- just\n- a list\n",
     "placeholder.yml": "title: Placeholder\nlogsource: {product: windows}\n"
-                       "detection:\n  sel:\n    a|expand: '%unset%'\n  condition: sel\n",
+    "detection:\n  sel:\n    a|expand: '%unset%'\n  condition: sel\n",
     "empty.yml": "",
 }
 
@@ -78,8 +78,7 @@ def test_cache_is_json_and_gives_the_same_rules(rules_dir: Path, tmp_path: Path)
     warm = load_detector([rules_dir], home)
     assert warm.cache_hits == len(entries)
     assert warm.ruleset.errors == cold.ruleset.errors
-    ev = {"Channel": "Security", "EventID": 4688,
-          "CommandLine": "vssadmin Delete Shadows /all"}
+    ev = {"Channel": "Security", "EventID": 4688, "CommandLine": "vssadmin Delete Shadows /all"}
     assert warm.engine.match(ev, "evtx", 0)[0] and cold.engine.match(ev, "evtx", 0)[0]
 
 

@@ -30,26 +30,37 @@ def fired(rule: str, fields: dict[str, Any], fmt: str = "evtx", class_uid: int =
 
 
 def test_process_creation_on_sysmon_1() -> None:
-    ev = {"Channel": SYSMON, "EventID": 1, "Image": "C:\\Windows\\System32\\whoami.exe",
-          "ParentImage": "C:\\Windows\\System32\\cmd.exe"}
+    ev = {
+        "Channel": SYSMON,
+        "EventID": 1,
+        "Image": "C:\\Windows\\System32\\whoami.exe",
+        "ParentImage": "C:\\Windows\\System32\\cmd.exe",
+    }
     assert fired(PROC, ev)
     assert not fired(PROC, {**ev, "EventID": 3})  # network connection: another category
     assert not fired(PROC, {**ev, "Channel": "Security"})  # 4688-less Security event
 
 
 def test_process_creation_on_security_4688_reads_mapped_fields() -> None:
-    ev = {"Channel": "Security", "EventID": 4688,
-          "NewProcessName": "C:\\Windows\\System32\\whoami.exe",
-          "ParentProcessName": "C:\\Windows\\System32\\cmd.exe"}
+    ev = {
+        "Channel": "Security",
+        "EventID": 4688,
+        "NewProcessName": "C:\\Windows\\System32\\whoami.exe",
+        "ParentProcessName": "C:\\Windows\\System32\\cmd.exe",
+    }
     assert fired(PROC, ev)
     assert not fired(PROC, {**ev, "EventID": 4689})
 
 
 def test_security_user_is_domain_backslash_user() -> None:
-    rule = PROC.replace("ParentImage|endswith: '\\cmd.exe'",
-                        "User|contains: 'AUTHORI'")
-    ev = {"Channel": "Security", "EventID": 4688, "NewProcessName": "c:\\x\\whoami.exe",
-          "SubjectUserName": "SYSTEM", "SubjectDomainName": "NT AUTHORITY"}
+    rule = PROC.replace("ParentImage|endswith: '\\cmd.exe'", "User|contains: 'AUTHORI'")
+    ev = {
+        "Channel": "Security",
+        "EventID": 4688,
+        "NewProcessName": "c:\\x\\whoami.exe",
+        "SubjectUserName": "SYSTEM",
+        "SubjectDomainName": "NT AUTHORITY",
+    }
     assert fired(rule, ev)
     assert not fired(rule, {**ev, "SubjectDomainName": "CORP"})
 
@@ -69,8 +80,12 @@ detection:
 
 
 def test_service_rule_is_tied_to_its_channel() -> None:
-    ev = {"Channel": "System", "EventID": 7045, "Provider_Name": "Service Control Manager",
-          "ImagePath": "powershell -enc x"}
+    ev = {
+        "Channel": "System",
+        "EventID": 7045,
+        "Provider_Name": "Service Control Manager",
+        "ImagePath": "powershell -enc x",
+    }
     assert fired(SERVICE, ev)
     assert not fired(SERVICE, {**ev, "Channel": "Application"})
     assert not fired(SERVICE, {**ev, "EventID": "7040"})
@@ -88,8 +103,12 @@ detection:
         TargetObject|contains: '\\CurrentVersion\\Run'
     condition: selection
 """
-    ev = {"Channel": SYSMON, "EventID": 12, "EventType": "CreateKey",
-          "TargetObject": "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\x"}
+    ev = {
+        "Channel": SYSMON,
+        "EventID": 12,
+        "EventType": "CreateKey",
+        "TargetObject": "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\x",
+    }
     assert fired(rule, ev)
     assert not fired(rule, {**ev, "EventType": "DeleteKey"})
     assert not fired(rule, {**ev, "EventID": 13})
@@ -105,8 +124,11 @@ detection:
         Signature|contains: 'Mimikatz'
     condition: selection
 """
-    ev = {"Channel": "Microsoft-Windows-Windows Defender/Operational", "EventID": 1116,
-          "ThreatName": "HackTool:Win32/Mimikatz.D"}
+    ev = {
+        "Channel": "Microsoft-Windows-Windows Defender/Operational",
+        "EventID": 1116,
+        "ThreatName": "HackTool:Win32/Mimikatz.D",
+    }
     assert fired(rule, ev)
     assert not fired(rule, {**ev, "EventID": 1000})
 
@@ -115,8 +137,12 @@ def test_unknown_category_applies_to_every_windows_event() -> None:
     rule = PROC.replace("process_creation", "some_future_category")
     det = detector_from_yaml(rule)
     assert len(det.ruleset.unmapped) == 1
-    ev = {"Channel": "Anything", "EventID": 9, "Image": "c:\\whoami.exe",
-          "ParentImage": "c:\\cmd.exe"}
+    ev = {
+        "Channel": "Anything",
+        "EventID": 9,
+        "Image": "c:\\whoami.exe",
+        "ParentImage": "c:\\cmd.exe",
+    }
     assert bool(det.engine.match(ev, "evtx", 0)[0])
 
 
@@ -172,8 +198,7 @@ detection:
     condition: selection
 """
     det = detector_from_yaml(rule)
-    fields = {"ts": 1.0, "id.orig_h": "10.0.0.5", "query": "a.b.EVIL.example",
-              "qtype_name": "TXT"}
+    fields = {"ts": 1.0, "id.orig_h": "10.0.0.5", "query": "a.b.EVIL.example", "qtype_name": "TXT"}
     dns = {"class_uid": 4003, "metadata": {"log_name": "dns"}}
     http = {"class_uid": 4002, "metadata": {"log_name": "http"}}
     assert det.engine.match(fields, "zeek", 4003, dns)[0]

@@ -32,14 +32,20 @@ OTHER = RULE.replace("44444444", "55555555").replace("Whoami Execution", "Whoami
 T0 = 1_700_000_000_000
 
 
-def event(n: int, *, t: int = 0, host: str = "WS1", path: str = "a.evtx",
-          **fields: Any) -> Event:
-    flat = {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1,
-            "Computer": host, "Image": "C:\\Windows\\System32\\whoami.exe",
-            "ParentImage": "C:\\Windows\\explorer.exe", "User": "CORP\\bob", **fields}
+def event(n: int, *, t: int = 0, host: str = "WS1", path: str = "a.evtx", **fields: Any) -> Event:
+    flat = {
+        "Channel": "Microsoft-Windows-Sysmon/Operational",
+        "EventID": 1,
+        "Computer": host,
+        "Image": "C:\\Windows\\System32\\whoami.exe",
+        "ParentImage": "C:\\Windows\\explorer.exe",
+        "User": "CORP\\bob",
+        **fields,
+    }
     ocsf = {"class_uid": 1007, "device": {"hostname": host}, "actor": {"user": {"name": "bob"}}}
-    return Event(f"uid-{path}-{n}", 1007, T0 + t, ocsf, flat, "{}",
-                 Provenance(path, "evtx", n, "fp", 0))
+    return Event(
+        f"uid-{path}-{n}", 1007, T0 + t, ocsf, flat, "{}", Provenance(path, "evtx", n, "fp", 0)
+    )
 
 
 def test_finding_follows_the_contract() -> None:
@@ -49,11 +55,14 @@ def test_finding_follows_the_contract() -> None:
     assert finding.analytic_name == finding.title == "Whoami Execution"
     assert finding.severity_id == 4
     assert finding.confidence == 85  # stable (80) + high (+5)
-    assert [(a.technique_uid, a.tactic_name) for a in finding.attacks] == [
-        ("T1033", "Discovery")]
+    assert [(a.technique_uid, a.tactic_name) for a in finding.attacks] == [("T1033", "Discovery")]
     (ev,) = finding.evidences
-    assert (ev.source_path, ev.record_id, ev.event_uid, ev.time) == ("a.evtx", 1,
-                                                                    "uid-a.evtx-1", T0)
+    assert (ev.source_path, ev.record_id, ev.event_uid, ev.time) == (
+        "a.evtx",
+        1,
+        "uid-a.evtx-1",
+        T0,
+    )
     assert dict(ev.summary)["Image"].endswith("whoami.exe")
     assert finding.explanation["matched_detections"] == ["selection"]
     assert finding.explanation["matched_fields"]["Image"].endswith("whoami.exe")
@@ -83,8 +92,9 @@ def test_window_zero_gives_one_finding_per_event() -> None:
 
 
 def test_per_rule_suppression_window() -> None:
-    det = detector_from_yaml(RULE, OTHER, options={"group_window_seconds": 0,
-                                                   "suppress": {"Whoami Execution": 86400}})
+    det = detector_from_yaml(
+        RULE, OTHER, options={"group_window_seconds": 0, "suppress": {"Whoami Execution": 86400}}
+    )
     findings = det.observe([event(i, t=i * 3_600_000) for i in range(1, 4)])
     by_rule: dict[str, list[Any]] = {}
     for f in findings:
@@ -134,8 +144,9 @@ filter:
 
 
 def test_confidence_and_severity_scale() -> None:
-    low = RULE.replace("status: stable", "status: experimental").replace("level: high",
-                                                                          "level: low")
+    low = RULE.replace("status: stable", "status: experimental").replace(
+        "level: high", "level: low"
+    )
     (finding,) = detector_from_yaml(low).observe([event(1)])
     assert finding.severity_id == 2 and finding.confidence == 50
 

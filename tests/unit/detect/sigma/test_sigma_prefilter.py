@@ -32,8 +32,9 @@ def _yaml_value(v: str) -> str:
     return "'" + v.replace("'", "''") + "'"
 
 
-def rule_yaml(sel: list[tuple[str, str, list[str]]], flt: list[tuple[str, str, list[str]]],
-              condition: str) -> str:
+def rule_yaml(
+    sel: list[tuple[str, str, list[str]]], flt: list[tuple[str, str, list[str]]], condition: str
+) -> str:
     def block(name: str, its: list[tuple[str, str, list[str]]]) -> str:
         out = f"    {name}:\n"
         seen = set()
@@ -42,12 +43,17 @@ def rule_yaml(sel: list[tuple[str, str, list[str]]], flt: list[tuple[str, str, l
             if key in seen:
                 continue
             seen.add(key)
-            out += f"        {key}:\n" + "".join(f"            - {_yaml_value(v)}\n"
-                                             for v in values)
+            out += f"        {key}:\n" + "".join(
+                f"            - {_yaml_value(v)}\n" for v in values
+            )
         return out
 
-    return ("title: Generated\nlogsource:\n    product: windows\ndetection:\n"
-            + block("sel", sel) + block("flt", flt) + f"    condition: {condition}\n")
+    return (
+        "title: Generated\nlogsource:\n    product: windows\ndetection:\n"
+        + block("sel", sel)
+        + block("flt", flt)
+        + f"    condition: {condition}\n"
+    )
 
 
 def _glob_ok(value: str, pat: str, mod: str) -> bool:
@@ -94,13 +100,16 @@ CONDITIONS = {
 
 
 @settings(max_examples=300, deadline=None)
-@given(sel=st.lists(items(), min_size=1, max_size=3),
-       flt=st.lists(items(), min_size=1, max_size=2),
-       condition=st.sampled_from(sorted(CONDITIONS)),
-       values=st.fixed_dictionaries({}, optional=dict.fromkeys(FIELDS, text)),
-       native=st.booleans())
-def test_engine_agrees_with_oracle(sel: list[Any], flt: list[Any], condition: str,
-                                   values: dict[str, str], native: bool) -> None:
+@given(
+    sel=st.lists(items(), min_size=1, max_size=3),
+    flt=st.lists(items(), min_size=1, max_size=2),
+    condition=st.sampled_from(sorted(CONDITIONS)),
+    values=st.fixed_dictionaries({}, optional=dict.fromkeys(FIELDS, text)),
+    native=st.booleans(),
+)
+def test_engine_agrees_with_oracle(
+    sel: list[Any], flt: list[Any], condition: str, values: dict[str, str], native: bool
+) -> None:
     det = detector_from_yaml(rule_yaml(sel, flt, condition), options={"native": native})
     assert not det.ruleset.errors, det.ruleset.errors
     fields = {"Channel": "Test/Operational", "EventID": 1, **values}
@@ -111,34 +120,44 @@ def test_engine_agrees_with_oracle(sel: list[Any], flt: list[Any], condition: st
 
 hostile_value = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                 max_size=3),
-    max_leaves=8)
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 HOSTILE_RULES = [
-    rule_yaml([("Image", "endswith", ["abc"]), ("CommandLine", "contains", ["a b"])],
-              [("F1", "re", ["ab+c"])], "sel and not flt"),
+    rule_yaml(
+        [("Image", "endswith", ["abc"]), ("CommandLine", "contains", ["a b"])],
+        [("F1", "re", ["ab+c"])],
+        "sel and not flt",
+    ),
     "title: k\nlogsource: {product: windows}\ndetection:\n"
     "    k: ['needle', 'x*y']\n    c:\n        DestinationIp|cidr: '10.0.0.0/8'\n"
-    "    condition: k or c\n"]
+    "    condition: k or c\n",
+]
 HOSTILE_DETECTOR = detector_from_yaml(*HOSTILE_RULES)
 
 
 @settings(max_examples=200, deadline=None)
-@given(fields=st.dictionaries(st.sampled_from(
-    ["Channel", "EventID", "Provider_Name", "Image", "CommandLine", "F1", "DestinationIp"]),
-    hostile_value, max_size=7))
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(
+            ["Channel", "EventID", "Provider_Name", "Image", "CommandLine", "F1", "DestinationIp"]
+        ),
+        hostile_value,
+        max_size=7,
+    )
+)
 def test_hostile_field_values_never_raise(fields: dict[str, Any]) -> None:
     HOSTILE_DETECTOR.engine.match(fields, "evtx", 0)
 
 
 def test_regex_literals() -> None:
-    assert regex_literals("foo[0-9]+bar") == {"foo"} or regex_literals(
-        "foo[0-9]+bar") == {"bar"}
+    assert regex_literals("foo[0-9]+bar") == {"foo"} or regex_literals("foo[0-9]+bar") == {"bar"}
     assert regex_literals("(alpha|beta)gam") in ({"alpha", "beta"}, {"gam"})
     assert regex_literals("(ab|cde)") is None  # "ab" is too short to be an atom
     assert regex_literals("a|b") is None
     assert regex_literals("\\bInvoke-Expression\\b", "i") == {"invoke-expression"}
     assert regex_literals("x*") is None
-
