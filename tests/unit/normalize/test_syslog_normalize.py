@@ -85,8 +85,8 @@ def test_repeated_message_carries_count() -> None:
             "Failure",
         ),
         (
-            "Address 1.2.3.4 maps to x.example, but this does not map back to the address - POSSIBLE "
-            "BREAK-IN ATTEMPT!",
+            "Address 1.2.3.4 maps to x.example, but this does not map back to the address"
+            " - POSSIBLE BREAK-IN ATTEMPT!",
             "break_in_attempt",
             99,
             "Unknown",
