@@ -130,16 +130,47 @@ class Finding:
             "count": self.count,
             "finding_info": info,
             "evidences": [e.to_ocsf() for e in self.evidences],
-            "resources": [e.to_json() for e in self.entities],
+            "resources": _resources(self.entities, self.explanation),
             "metadata": {
                 "product": {"name": "Garrison", "vendor_name": "Garrison"},
                 "version": "1.5.0",
             },
             "unmapped": {"explanation": self.explanation, "risk_parts": self.risk_parts},
+            **_workflow(self.explanation),
         }
         if self.model_version:
             info["analytic"]["version"] = self.model_version
         return out
+
+
+#: OCSF status_id / verdict_id for the triage state kept under ``explanation["triage"]``.
+_STATUS_IDS = {"active": (1, "New"), "suppressed": (3, "Suppressed"), "resolved": (4, "Resolved")}
+_VERDICT_IDS = {"fp": (1, "False Positive"), "tp": (2, "True Positive"), "btp": (5, "Benign")}
+
+
+def _workflow(explanation: dict[str, Any]) -> dict[str, Any]:
+    """OCSF ``status``/``verdict`` from triage state (absent: a new, unjudged finding)."""
+    triage = explanation.get("triage")
+    triage = triage if isinstance(triage, dict) else {}
+    status_id, status = _STATUS_IDS.get(str(triage.get("status", "active")), (99, "Other"))
+    out: dict[str, Any] = {"status_id": status_id, "status": status}
+    verdict = _VERDICT_IDS.get(str(triage.get("disposition", "")))
+    if verdict:
+        out["verdict_id"], out["verdict"] = verdict
+    return out
+
+
+def _resources(entities: list[Entity], explanation: dict[str, Any]) -> list[dict[str, Any]]:
+    """Entities as OCSF resources; hosts carry the asset criticality from enrichment."""
+    enrichment = explanation.get("enrichment")
+    criticality = enrichment.get("criticality") if isinstance(enrichment, dict) else None
+    out: list[dict[str, Any]] = []
+    for entity in entities:
+        item: dict[str, Any] = entity.to_json()
+        if entity.kind == "host" and criticality and criticality != "unknown":
+            item["criticality"] = str(criticality)
+        out.append(item)
+    return out
 
 
 def finding_uid(analytic_uid: str, evidences: list[Evidence]) -> str:

@@ -68,3 +68,27 @@ def test_entities_of_reads_the_normalizer_paths_and_drops_non_entities():
     ]
     assert normalize_entity("user", "SYSTEM") is None
     assert normalize_entity("ip", "999.1.1.1") is None
+
+
+def test_triage_state_maps_to_ocsf_status_and_verdict():
+    f = _finding()
+    assert (f.to_ocsf()["status_id"], "verdict_id" in f.to_ocsf()) == (1, False)
+    f.explanation["triage"] = {"status": "suppressed", "disposition": "fp"}
+    o = f.to_ocsf()
+    assert (o["status_id"], o["status"], o["verdict_id"], o["verdict"]) == (
+        3,
+        "Suppressed",
+        1,
+        "False Positive",
+    )
+
+
+def test_host_resources_carry_asset_criticality():
+    f = _finding(
+        entities=[Entity("host", "dc01"), Entity("user", "bob")],
+        explanation={"enrichment": {"criticality": "critical"}},
+    )
+    assert f.to_ocsf()["resources"] == [
+        {"type": "host", "value": "dc01", "criticality": "critical"},
+        {"type": "user", "value": "bob"},
+    ]
