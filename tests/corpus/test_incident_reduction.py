@@ -47,23 +47,15 @@ def shared_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _demo_inventory(path: Path) -> Path:
-    """An asset inventory of the demo organisation (the demo writes none of its own yet)."""
+    """The inventory ``garrison demo`` writes for its organisation."""
+    from garrison.demo.inventory import write_inventory
     from garrison.demo.service import DemoOptions
     from garrison.demo.world import build_world
 
     opts = DemoOptions()
-    world = build_world(opts.seed, opts.users, opts.hosts, opts.days, opts.start)
-    crit = {"dc": "critical", "fs": "high", "sql": "high", "db": "high", "app": "high"}
-    lines = ["host,ip,criticality,exposure,user,department,privileged"]
-    for h in world.hosts:
-        exposure = "internet" if h.role in ("web", "bastion") else "internal"
-        lines.append(f"{h.name},{h.ip},{crit.get(h.role, 'medium')},{exposure},,,")
-    for u in world.users:
-        lines.append(f",,,,{u.sam},{u.department},no")
-        if u.admin_account:
-            lines.append(f",,,,{u.admin_account},{u.department},yes")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_inventory(
+        build_world(opts.seed, opts.users, opts.hosts, opts.days, opts.start), path
+    )
 
 
 def _hunt(

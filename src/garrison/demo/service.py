@@ -30,6 +30,7 @@ from garrison.demo.background import generate_background
 from garrison.demo.context import Gen
 from garrison.demo.evaluate import DemoEvaluation, evaluate
 from garrison.demo.intrusion import Intrusion
+from garrison.demo.inventory import write_inventory
 from garrison.demo.labels import build_labels, write_labels
 from garrison.demo.scenario import cast_for
 from garrison.demo.world import build_world
@@ -62,6 +63,10 @@ class DemoOptions:
     @property
     def labels_path(self) -> Path:
         return self.out / "data" / "labels.json"
+
+    @property
+    def assets_path(self) -> Path:
+        return self.out / "data" / "assets.csv"
 
     @property
     def results_dir(self) -> Path:
@@ -156,6 +161,7 @@ def generate(options: DemoOptions) -> Generated:
     }
     labels = build_labels(positions, intrusion.entities, meta)
     write_labels(options.labels_path, labels)
+    write_inventory(world, options.assets_path)
     files = {rel: options.data_dir / rel for rel in labels["files"]}
     return Generated(labels, files, round(time.perf_counter() - started, 3))
 
@@ -169,6 +175,8 @@ def hunt_command(options: DemoOptions, home: Path, rules: list[Path]) -> str:
         str(options.results_dir),
         "--home",
         str(home),
+        "--assets",
+        str(options.assets_path),
     ]
     for folder in rules:
         parts += ["--rules", str(folder)]
@@ -192,7 +200,12 @@ def run_demo(options: DemoOptions) -> DemoResult:
         reset_home(home)
     cfg = load_config(home, options.config)
     rules = [Path(p) for p in cfg.hunt.rules] + list(options.rules)
-    service = HuntService.open(cfg, rules_dirs=rules, intel_files=[Path(p) for p in cfg.hunt.intel])
+    service = HuntService.open(
+        cfg,
+        rules_dirs=rules,
+        intel_files=[Path(p) for p in cfg.hunt.intel],
+        assets=options.assets_path,
+    )
     report = service.run([str(options.logs_dir)])
     summary = write_outputs(report, options.results_dir)
     evaluation = _score(options, generated, summary)
