@@ -20,6 +20,7 @@ def test_same_seed_gives_identical_bytes(small_demo: SmallDemo, tmp_path: Path) 
     generate(again)
     first, second = _files(small_demo.options.data_dir), _files(again.data_dir)
     assert set(first) == {
+        "assets.csv",
         "labels.json",
         "logs/linux/auth.log",
         "logs/zeek/conn.log",
