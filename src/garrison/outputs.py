@@ -42,6 +42,7 @@ def summary_of(report: HuntReport) -> dict[str, Any]:
         "files_failed": [{"path": p.display, "reason": p.reason} for p in report.files_failed],
         "per_source": {name: asdict(stats) for name, stats in sorted(report.per_source.items())},
         "detectors": report.detector_stats,
+        "triage": report.correlation,
         "detector_errors": report.detector_errors,
         "rules_failed_detail": report.rules_failed,
     }

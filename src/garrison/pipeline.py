@@ -66,6 +66,8 @@ class HuntReport:
     files_failed: list[FileProblem] = field(default_factory=list)
     files_read: int = 0
     detector_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Triage and correlation figures: raw vs deduplicated findings, incidents, sizes, hubs.
+    correlation: dict[str, Any] = field(default_factory=dict)
     detector_errors: dict[str, str] = field(default_factory=dict)
     rules_failed: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -205,6 +207,7 @@ class HuntService:
             report.findings.extend(self._safe(det, report, det.finish))
             report.detector_stats[det.id] = det.stats()
         report.findings, report.incidents = self.alerts.process(report.findings)
+        report.correlation = self.alerts.stats.to_json()
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
