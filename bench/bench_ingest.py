@@ -3,8 +3,9 @@
 For each format (EVTX, Zeek TSV, JSON lines) it times, in one run and in fresh subprocesses
 (so peak RSS is per measurement):
 
-* ``bare``   - the parser alone into Python objects (evtx records_json + json.loads;
-               tab-split of Zeek lines; json.loads per line): the ceiling;
+* ``bare``   - the parser alone into Python dicts (evtx records_json + json.loads;
+               Zeek header names zipped with the tab-split cells; json.loads per line):
+               the ceiling;
 * ``ingest`` - Garrison's source + normalizer (sniffing, provenance, batching,
                fingerprinting, OCSF mapping, quarantine);
 * ``store``  - ingest plus writing the Parquet lake and the SQLite catalog.
@@ -64,11 +65,15 @@ def _bare(fmt: str, files: list[Path]) -> int:
                 json.loads(rec["data"])
                 n += 1
     elif fmt == "zeek":
+        # The bare parser into dicts, as for EVTX: header names zipped with the cells.
         for f in files:
+            names: list[str] = []
             with f.open(encoding="utf-8", errors="replace") as fh:
                 for line in fh:
-                    if not line.startswith("#"):
-                        line.rstrip("\n").split("\t")
+                    if line.startswith("#fields"):
+                        names = line.rstrip("\n").split("\t")[1:]
+                    elif not line.startswith("#"):
+                        dict(zip(names, line.rstrip("\n").split("\t"), strict=False))
                         n += 1
     else:
         for f in files:
