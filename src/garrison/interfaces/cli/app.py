@@ -10,9 +10,13 @@ import typer
 from garrison.core.errors import GarrisonError
 from garrison.interfaces.cli.common import err_console
 from garrison.interfaces.cli.demo import demo
+from garrison.interfaces.cli.evaluate import eval_app
+from garrison.interfaces.cli.evaluate_net import register as register_net_evals
 from garrison.interfaces.cli.hunt import hunt
 from garrison.interfaces.cli.kpi import kpi
+from garrison.interfaces.cli.models import models_app
 from garrison.interfaces.cli.rules import rules_app
+from garrison.interfaces.cli.score import score
 from garrison.interfaces.cli.triage import allowlist_app, findings_app, incidents_app
 
 app = typer.Typer(
@@ -29,6 +33,10 @@ app.add_typer(rules_app)
 app.add_typer(findings_app)
 app.add_typer(incidents_app)
 app.add_typer(allowlist_app)
+app.command()(score)
+app.add_typer(models_app)
+register_net_evals(eval_app)
+app.add_typer(eval_app)
 
 
 @app.command()
