@@ -122,7 +122,7 @@ def test_findings_point_at_real_events(name, tmp_path):
 
 
 @settings(
-    max_examples=25,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

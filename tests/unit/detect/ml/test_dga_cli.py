@@ -126,7 +126,7 @@ def test_invalid_utf8_lines(model):
     assert rows[1]["verdict"] in ("benign", "malicious")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     st.lists(
         st.one_of(
