@@ -28,6 +28,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 CORPUS = Path(
     os.environ.get("GARRISON_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus")
@@ -86,9 +87,7 @@ def _bare(fmt: str, files: list[Path]) -> int:
 
 
 def _ingest(files: list[Path], store_dir: Path | None) -> int:
-    from garrison.core.timeutil import now_ms
-    from garrison.ingest.reader import InputFile, batches, open_source
-    from garrison.pipeline import build_events
+    from garrison.pipeline import allocation_heavy
 
     store = None
     if store_dir is not None:
@@ -96,6 +95,17 @@ def _ingest(files: list[Path], store_dir: Path | None) -> int:
 
         state = StateDB(store_dir / "state.db")
         store = ParquetEventStore(store_dir / "lake", state)
+    n = 0
+    with allocation_heavy():  # as HuntService.run does
+        n = _ingest_files(files, store)
+    return n
+
+
+def _ingest_files(files: list[Path], store: Any) -> int:
+    from garrison.core.timeutil import now_ms
+    from garrison.ingest.reader import InputFile, batches, open_source
+    from garrison.pipeline import build_events
+
     n = 0
     for f in files:
         src = open_source(InputFile(f, str(f)))

@@ -8,10 +8,12 @@ with a reason (``records_read == events_stored + records_quarantined``).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -88,6 +90,22 @@ def normalize_record(record: RawRecord, fmt: str) -> Normalized:
         raise
     except Exception as exc:  # a mapper must never crash the run on hostile input
         raise RecordError(f"normalizer {fmt} failed: {type(exc).__name__}: {exc}") from exc
+
+
+@contextmanager
+def allocation_heavy() -> Iterator[None]:
+    """Raise the garbage collector's first-generation threshold for a hunt.
+
+    Normalization allocates many short-lived dicts while detectors hold large long-lived
+    structures; at the default threshold (700) the collector rescans them constantly.
+    Measured on the 277 EVTX attack samples: 24-26k -> 35-37k records/s. Restored after.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, max(before[1], 20), max(before[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _event_uid(batch_fp: str, index: int, position: int) -> str:
@@ -193,6 +211,10 @@ class HuntService:
         return built
 
     def run(self, paths: list[str], progress: ProgressHook | None = None) -> HuntReport:
+        with allocation_heavy():
+            return self._run(paths, progress)
+
+    def _run(self, paths: list[str], progress: ProgressHook | None) -> HuntReport:
         started = time.perf_counter()
         report = HuntReport()
         files, problems = expand_inputs(paths)
