@@ -39,7 +39,7 @@ from garrison.detect.ml.dga.linear import LinearNgram
 from garrison.detect.ml.dga.words import PairTable, WordTable
 
 F32 = NDArray[np.float32]
-FORMAT = "garrison-dga/1"
+FORMAT = "garrison-dga/2"
 FEATURES = (*ENGINEERED, "ngram_logit")
 #: Types outside scikit-learn's defaults that the artefact may contain. Nothing else loads.
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]

@@ -32,7 +32,7 @@ from garrison.detect.ml.dga.data import BENIGN, SYNTHETIC_KINDS, Names, syntheti
 from garrison.detect.ml.dga.encoding import encode
 from garrison.detect.ml.dga.features import CharModel, engineered_features, trigram_counts
 from garrison.detect.ml.dga.linear import LinearNgram
-from garrison.detect.ml.dga.model import FEATURES, DgaModel, table_from_state
+from garrison.detect.ml.dga.model import FEATURES, FORMAT, DgaModel, table_from_state
 from garrison.detect.ml.dga.words import WordTable, load_bigrams, load_wordsegment, word_hashes
 
 F32 = NDArray[np.float32]
@@ -336,5 +336,7 @@ def calibration_report(model: DgaModel, cal: Names, p: NDArray[np.float32]) -> d
 
 
 def _digest(params: TrainParams, fingerprint: str) -> str:
-    text = f"{fingerprint}:{sorted(params.to_json().items())}"
+    """Version id: the same artefact format, feature set, data and parameters give the same
+    id (training is deterministic); any change to one of them gives another."""
+    text = f"{FORMAT}:{FEATURES}:{fingerprint}:{sorted(params.to_json().items())}"
     return hashlib.sha256(text.encode()).hexdigest()[:12]
