@@ -33,19 +33,20 @@ def _rss_mb() -> float:
 
 
 def one(n: int) -> dict[str, object]:
-    from garrison.correlate.service import AlertPipeline, paused_gc
+    from garrison.core.gctune import gc_paused
+    from garrison.correlate.service import AlertPipeline
     from garrison.correlate.synthetic import generate
     from garrison.triage.config import TriageConfig
     from garrison.triage.service import TriageService
 
     t0 = time.perf_counter()
-    with paused_gc():
+    with gc_paused():
         scenario = generate(n, n_users=max(50, n // 25), n_chains=3, days=7, seed=1)
     t1 = time.perf_counter()
     rss_generated = _rss_mb()
     cfg = TriageConfig()
     pipeline = AlertPipeline(cfg, TriageService(cfg))
-    with paused_gc():
+    with gc_paused():
         kept = pipeline.triage.process(scenario.findings)
     t2 = time.perf_counter()
     incidents = pipeline.correlate(kept)

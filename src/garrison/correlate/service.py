@@ -18,18 +18,17 @@ findings of this run, except for incidents an analyst merged (which keep their m
 
 from __future__ import annotations
 
-import gc
 import statistics
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from garrison.core.config import GarrisonConfig
 from garrison.core.findings import Finding
+from garrison.core.gctune import gc_paused
 from garrison.core.incidents import Incident
 from garrison.correlate.embed import embed
 from garrison.correlate.grouping import group_findings
@@ -44,23 +43,6 @@ from garrison.triage.service import TriageService, active
 from garrison.triage.store import FindingStore
 
 INDEX_FILE = "incidents.usearch"
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector during bulk allocation (restored after).
-
-    Triage and correlation allocate millions of small acyclic objects; the collector's
-    repeated full passes over them cost ~25 % at 300k findings and grow with the heap.
-    Reference counting still frees everything as usual.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass(slots=True)
@@ -132,7 +114,7 @@ class AlertPipeline:
 
     # -- the hunt step ----------------------------------------------------------------------
     def process(self, findings: Sequence[Finding]) -> tuple[list[Finding], list[Incident]]:
-        with paused_gc():
+        with gc_paused():
             kept = self.triage.process(findings)
             incidents = self.correlate(kept)
         self.persist(kept, incidents)
@@ -167,7 +149,7 @@ class AlertPipeline:
 
     def correlate(self, findings: Sequence[Finding]) -> list[Incident]:
         """Incidents over triaged findings, highest risk first (also fills ``stats``)."""
-        with paused_gc():
+        with gc_paused():
             return self._correlate(findings)
 
     def _correlate(self, findings: Sequence[Finding]) -> list[Incident]:

@@ -36,11 +36,12 @@ from garrison.core.findings import (
     Evidence,
     Finding,
 )
+from garrison.core.gctune import gc_paused
 from garrison.detect.base import DETECTORS, Detector, DetectorContext
 from garrison.detect.sigma.cache import RuleCache
 from garrison.detect.sigma.compile import leaves
 from garrison.detect.sigma.correlation import CorrelationHit, CorrelationState
-from garrison.detect.sigma.engine import Engine, Match, RuleMeta, gc_paused
+from garrison.detect.sigma.engine import Engine, Match, RuleMeta
 from garrison.detect.sigma.loader import load_rules, load_texts
 from garrison.detect.sigma.noise import Grouper, SigmaOptions
 from garrison.detect.sigma.ruleset import RuleSet, build_ruleset

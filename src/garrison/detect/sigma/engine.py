@@ -10,12 +10,11 @@ evaluation of the few candidate rules.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from garrison.core.gctune import gc_paused
 from garrison.detect.sigma.compile import (
     And,
     Const,
@@ -42,22 +41,6 @@ from garrison.detect.sigma.view import EventView, raw_text
 
 #: Distinct source keys kept; beyond this, buckets are rebuilt on demand (bounded memory).
 MAX_BUCKETS = 4096
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic GC while building many long-lived objects (rules, buckets).
-
-    Building allocates hundreds of thousands of objects that all stay alive; each automatic
-    full collection would rescan them for nothing. Pausing halves load and bucket time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass(slots=True)
