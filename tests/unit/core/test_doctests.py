@@ -9,6 +9,7 @@ MODULES = [
     "garrison.core.attack",
     "garrison.core.entities",
     "garrison.core.incidents",
+    "garrison.core.paths",
     "garrison.core.plugins",
     "garrison.core.timeutil",
     "garrison.ingest.base",

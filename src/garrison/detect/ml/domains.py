@@ -25,6 +25,8 @@ from typing import Any
 
 import tldextract
 
+from garrison.core.paths import dig
+
 #: RFC 1035 limits: 253 characters for the name, 63 per label.
 MAX_NAME = 253
 MAX_LABEL = 63
@@ -209,21 +211,6 @@ _OTHER_NAME_FIELDS = (
     "http.request.host",
     "destination.domain",
 )
-
-
-def dig(obj: Any, path: str) -> Any:
-    """``obj["a"]["b"]`` for ``"a.b"``, or None; tolerant of any shape."""
-    cur = obj
-    for part in path.split("."):
-        if isinstance(cur, dict):
-            cur = cur.get(part)
-        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
-            cur = cur[int(part)]
-        else:
-            return None
-        if cur is None:
-            return None
-    return cur
 
 
 def _first_text(ocsf: Any, fields: Any, paths: tuple[str, ...], names: tuple[str, ...]) -> str:

@@ -27,7 +27,8 @@ from garrison.core.events import (
     Event,
 )
 from garrison.core.findings import Evidence
-from garrison.detect.ml.beacon.connections import as_ip, as_size, dig, lookup
+from garrison.core.paths import dig
+from garrison.detect.ml.beacon.connections import as_ip, as_size, lookup
 from garrison.detect.ml.ueba.authevents import FAILURE, SUCCESS, auth_event_of
 
 HOUR_MS = 3_600_000

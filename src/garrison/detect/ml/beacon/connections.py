@@ -22,6 +22,7 @@ from garrison.core.events import (
     CLASS_SSH_ACTIVITY,
     Event,
 )
+from garrison.core.paths import dig_parts as _dig_parts
 
 #: Classes whose events are connections; DNS query logs are left to the DNS detectors.
 NETWORK_CLASSES = frozenset({CLASS_NETWORK_ACTIVITY, CLASS_HTTP_ACTIVITY, CLASS_SSH_ACTIVITY})
@@ -90,21 +91,6 @@ class Connection:
     local_resp: bool | None = None
 
 
-def dig(obj: Any, path: str) -> Any:
-    """Value at a dotted path inside nested dicts/lists, or None."""
-    cur = obj
-    for part in path.split("."):
-        if isinstance(cur, dict):
-            cur = cur.get(part)
-        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
-            cur = cur[int(part)]
-        else:
-            return None
-        if cur is None:
-            return None
-    return cur
-
-
 @lru_cache(maxsize=256)
 def _compiled(paths: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """("ocsf", parts) or ("fields", (name,)) per path: parsed once, not per event."""
@@ -112,20 +98,6 @@ def _compiled(paths: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]
         ("ocsf", tuple(p[5:].split("."))) if p.startswith("ocsf:") else ("fields", (p,))
         for p in paths
     )
-
-
-def _dig_parts(obj: Any, parts: tuple[str, ...]) -> Any:
-    cur = obj
-    for part in parts:
-        if isinstance(cur, dict):
-            cur = cur.get(part)
-        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
-            cur = cur[int(part)]
-        else:
-            return None
-        if cur is None:
-            return None
-    return cur
 
 
 def lookup(event: Event, paths: tuple[str, ...]) -> Any:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from garrison.core.events import CLASS_AUTHENTICATION, Event
+from garrison.core.paths import dig as _dig
 
 SUCCESS = "success"
 FAILURE = "failure"
@@ -87,15 +88,6 @@ def _text(value: Any, limit: int = 128) -> str:
     if value is None or isinstance(value, (dict, list)):
         return ""
     return str(value).strip()[:limit]
-
-
-def _dig(obj: Any, path: str) -> Any:
-    cur = obj
-    for part in path.split("."):
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(part)
-    return cur
 
 
 def split_user(raw: Any, domain: Any = None) -> tuple[str, str, bool] | None:

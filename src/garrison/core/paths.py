@@ -1,0 +1,34 @@
+"""Reading values out of nested event objects by dotted path, tolerant of any shape.
+
+Every field of an event is attacker-controlled, so a lookup must never raise: a missing
+key, a scalar where a dict was expected or an index past a list's end all give ``None``.
+
+>>> dig({"a": {"b": [{"c": 1}]}}, "a.b.0.c")
+1
+>>> dig({"a": "text"}, "a.b") is None
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def dig_parts(obj: Any, parts: tuple[str, ...] | list[str]) -> Any:
+    """Value at the path given as its parts, or None."""
+    cur = obj
+    for part in parts:
+        if isinstance(cur, dict):
+            cur = cur.get(part)
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            return None
+        if cur is None:
+            return None
+    return cur
+
+
+def dig(obj: Any, path: str) -> Any:
+    """Value at a dotted path inside nested dicts/lists, or None."""
+    return dig_parts(obj, path.split("."))
