@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -16,5 +17,6 @@ ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="Configuration file (default HOME/garrison.toml).")
 ]
 
-console = Console(stderr=False)
+#: Piped or redirected output gets 120 columns instead of rich's 80, so tables stay readable.
+console = Console(stderr=False, width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -76,6 +77,11 @@ def _run_with_progress(service: HuntService, paths: list[str], quiet: bool) -> H
         return service.run(paths, progress=tick)
 
 
+def _one_line(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _incident_row(rank: int, inc: Incident) -> list[str]:
     colour = {"Critical": "red", "High": "bright_red", "Moderate": "yellow"}.get(inc.band, "")
     band = f"[{colour}]{inc.band}[/]" if colour else inc.band
@@ -83,8 +89,9 @@ def _incident_row(rank: int, inc: Incident) -> list[str]:
         str(rank),
         f"{inc.risk_score} {band}",
         str(len(inc.finding_uids)),
-        iso(inc.first_time)[:19],
-        inc.title[:90],
+        iso(inc.first_time)[:16].replace("T", " "),
+        # Titles are attacker-influenced text: escaped for markup, cut to one line.
+        escape(_one_line(inc.title, max(30, console.width - 58))),
     ]
 
 
@@ -99,8 +106,9 @@ def _print_summary(report: HuntReport, summary: dict[str, Any], out: Path) -> No
     )
     if report.incidents:
         table = Table(title="Top incidents", show_lines=False)
-        for col in ("#", "risk", "findings", "first seen (UTC)", "incident"):
-            table.add_column(col)
+        for col in ("#", "risk", "findings", "first seen (UTC)"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("incident")
         for rank, inc in enumerate(report.incidents[:10], start=1):
             table.add_row(*_incident_row(rank, inc))
         console.print(table)
