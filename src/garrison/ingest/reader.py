@@ -46,14 +46,23 @@ class Batch:
 
 
 def expand_inputs(paths: list[str]) -> tuple[list[InputFile], list[FileProblem]]:
-    """Files under the given paths, folders walked recursively in a stable order."""
+    """Files under the given paths, folders walked recursively in a stable order.
+
+    Inside folders, FIFOs, sockets and devices are reported (reading a FIFO would block the
+    run), broken links are reported, and links to folders are not followed (no loops).
+    """
     files: list[InputFile] = []
     problems: list[FileProblem] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                files.append(InputFile(child, str(child)))
+            for child in sorted(path.rglob("*")):
+                if child.is_file():
+                    files.append(InputFile(child, str(child)))
+                elif child.is_symlink() and not child.exists():
+                    problems.append(FileProblem(str(child), "broken symbolic link"))
+                elif not child.is_dir():
+                    problems.append(FileProblem(str(child), "not a regular file"))
         elif path.is_file():
             files.append(InputFile(path, given))
         elif path.exists():

@@ -76,3 +76,19 @@ def test_expand_inputs_walks_folders_in_order_and_reports_missing(tmp_path: Path
 def test_empty_file_has_no_source(tmp_path: Path) -> None:
     (tmp_path / "e").write_bytes(b"")
     assert open_source(InputFile(tmp_path / "e", "e")) is None
+
+
+def test_special_files_inside_folders_are_reported_not_read(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "ok.log").write_text("x")
+    os.mkfifo(tmp_path / "d" / "pipe")
+    (tmp_path / "d" / "dangling").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "d" / "loop").symlink_to(tmp_path / "d")
+    files, problems = expand_inputs([str(tmp_path / "d")])
+    assert [f.path.name for f in files] == ["ok.log"]
+    assert {(Path(p.display).name, p.reason) for p in problems} == {
+        ("pipe", "not a regular file"),
+        ("dangling", "broken symbolic link"),
+    }
