@@ -98,6 +98,8 @@ def _ingest(files: list[Path], store_dir: Path | None) -> int:
     n = 0
     with allocation_heavy():  # as HuntService.run does
         n = _ingest_files(files, store)
+        if store is not None:
+            store.flush()
     return n
 
 

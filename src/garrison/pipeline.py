@@ -162,7 +162,7 @@ class HuntService:
 
             rules_dirs = [bundled_rules_dir(), *rules_dirs]
         state = StateDB(config.home / "state.db")
-        store = ParquetEventStore(config.home / "lake", state)
+        store = ParquetEventStore(config.home / "lake", state, config.hunt.flush_events)
         return cls(
             config, store, state, rules_dirs=rules_dirs, intel_files=intel_files, assets=assets
         )
@@ -208,6 +208,7 @@ class HuntService:
             if progress:
                 progress(file.display, len(files))
             self._ingest_file(file, detectors, report, seen_batches)
+        self.store.flush()
         for det in detectors:
             report.findings.extend(self._safe(det, report, det.finish))
             report.detector_stats[det.id] = det.stats()

@@ -78,7 +78,10 @@ def _kill_after(proc: subprocess.Popen[bytes], home: Path, batches: int) -> None
 def test_sigkill_mid_ingest_then_restart_stores_each_event_once(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    (home / "garrison.toml").write_text(f"[hunt]\nbatch_size = {BATCH}\n")
+    # flush every two batches so the kills land between flushes, not only before the first
+    (home / "garrison.toml").write_text(
+        f"[hunt]\nbatch_size = {BATCH}\nflush_events = {2 * BATCH}\n"
+    )
     data = write_kv(
         tmp_path / "big.log",
         [f"t={1_600_000_000_000 + i} user=u{i % 97} host=h{i % 13} n={i}" for i in range(N_LINES)],

@@ -24,6 +24,8 @@ from garrison.core.errors import InputError
 @dataclass(slots=True)
 class HuntConfig:
     batch_size: int = 5000
+    #: Events buffered before the lake writes them (one Parquet file per partition per flush).
+    flush_events: int = 50_000
     rules: list[str] = field(default_factory=list)
     intel: list[str] = field(default_factory=list)
     assets: str | None = None
@@ -104,6 +106,7 @@ def load_config(
         hunt_data,
         {
             "batch_size": int,
+            "flush_events": int,
             "rules": list,
             "intel": list,
             "assets": str,

@@ -10,6 +10,7 @@ batch is never visible.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from abc import ABC, abstractmethod
@@ -145,29 +146,53 @@ class EventStore(ABC):
     @abstractmethod
     def count(self) -> int: ...
 
+    def flush(self) -> None:  # noqa: B027  - optional hook, nothing to do by default
+        """Make every batch written so far durable and visible (stores that buffer)."""
+
     @abstractmethod
     def sql(self, query: str) -> list[tuple[Any, ...]]:
         """Run DuckDB SQL with the stored events visible as the view ``events``."""
 
 
 class ParquetEventStore(EventStore):
-    """The embedded default: ``ROOT/source=<fmt>/day=<yyyy-mm-dd>/<fingerprint>.parquet``."""
+    """The embedded default: ``ROOT/source=<fmt>/day=<yyyy-mm-dd>/<group>.parquet``.
 
-    def __init__(self, root: Path, state: StateDB) -> None:
+    Batches are buffered as Arrow tables and written together (``flush_events`` events or
+    ``flush()``), one Parquet file per partition per flush group: a file per small input
+    file would cost a Parquet footer and a catalog commit each (measured: ~1.3 ms per file,
+    10x the parse cost on the EVTX samples). A group's file name is the hash of its batch
+    fingerprints, and its batches are committed to the catalog in one transaction after
+    the files are in place, so a crash loses only uncommitted batches, which the next run
+    ingests again. One writer per home: files no committed batch refers to are removed
+    when the store opens.
+    """
+
+    def __init__(self, root: Path, state: StateDB, flush_events: int = 50_000) -> None:
         self.root = root
         self.state = state
+        self.flush_events = max(1, flush_events)
         self.root.mkdir(parents=True, exist_ok=True)
         state.ensure(_BATCHES_DDL)
+        self._pending: dict[str, tuple[str, str, int]] = {}
+        self._tables: dict[tuple[str, str], list[pa.Table]] = defaultdict(list)
+        self._buffered = 0
         self._remove_orphans()
 
     def _remove_orphans(self) -> None:
-        """Delete temporary files left by a writer that died (its pid is gone)."""
+        """Delete what a writer that died left behind: temporary files of dead processes,
+        and complete files whose batches it never committed (invisible, never queried)."""
         for tmp in self.root.glob("source=*/day=*/*.tmp*"):
             pid = tmp.suffix.removeprefix(".tmp")
             if pid.isdigit() and not _pid_alive(int(pid)):
                 tmp.unlink(missing_ok=True)
+        referenced = {str(p) for p in self.files()}
+        for path in self.root.glob("source=*/day=*/*.parquet"):
+            if str(path) not in referenced:
+                path.unlink(missing_ok=True)
 
     def has_batch(self, fingerprint: str) -> bool:
+        if fingerprint in self._pending:
+            return True
         rows = self.state.query("SELECT 1 FROM lake_batches WHERE fingerprint = ?", (fingerprint,))
         return bool(rows)
 
@@ -179,32 +204,55 @@ class ParquetEventStore(EventStore):
         by_day: dict[str, list[Event]] = defaultdict(list)
         for ev in events:
             by_day[day_of(ev.time)].append(ev)
-        files: list[str] = []
         safe_fmt = "".join(c if c.isalnum() or c in "-_" else "_" for c in source_format)
-        for day, day_events in sorted(by_day.items()):
-            rel = Path(f"source={safe_fmt}") / f"day={day}" / f"{fingerprint}.parquet"
+        for day, day_events in by_day.items():
+            self._tables[(safe_fmt, day)].append(events_to_table(day_events))
+        self._pending[fingerprint] = (source_format, source_path, len(events))
+        self._buffered += len(events)
+        if self._buffered >= self.flush_events:
+            self.flush()
+        return len(events)
+
+    def flush(self) -> None:
+        """Write the buffered batches and commit them (all or none of them) to the catalog."""
+        if not self._pending:
+            return
+        group = hashlib.sha256("\0".join(sorted(self._pending)).encode()).hexdigest()[:40]
+        files: list[str] = []
+        for (fmt, day), tables in sorted(self._tables.items()):
+            rel = Path(f"source={fmt}") / f"day={day}" / f"{group}.parquet"
             final = self.root / rel
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp = final.with_suffix(f".tmp{os.getpid()}")
-            pq.write_table(events_to_table(day_events), tmp, compression="zstd")
+            pq.write_table(pa.concat_tables(tables), tmp, compression="zstd")
             tmp.replace(final)
             files.append(str(rel))
+        listing = json.dumps(files)
         with self.state.transaction() as conn:
-            conn.execute(
+            conn.executemany(
                 "INSERT OR IGNORE INTO lake_batches VALUES (?, ?, ?, ?, ?, ?)",
-                (fingerprint, source_format, source_path, len(events), json.dumps(files), now_ms()),
+                [
+                    (fp, fmt, path, n, listing, now_ms())
+                    for fp, (fmt, path, n) in sorted(self._pending.items())
+                ],
             )
-        return len(events)
+        self._pending.clear()
+        self._tables.clear()
+        self._buffered = 0
 
     def files(self) -> list[Path]:
-        rows = self.state.query("SELECT files FROM lake_batches ORDER BY fingerprint")
-        return [self.root / rel for (files,) in rows for rel in json.loads(str(files))]
+        """Files of committed batches (a flush group's files are shared by its batches)."""
+        rows = self.state.query("SELECT DISTINCT files FROM lake_batches ORDER BY files")
+        rels = sorted({rel for (files,) in rows for rel in json.loads(str(files))})
+        return [self.root / rel for rel in rels]
 
     def count(self) -> int:
+        self.flush()
         rows = self.state.query("SELECT COALESCE(SUM(events), 0) FROM lake_batches")
         return int(rows[0][0])  # type: ignore[call-overload]
 
     def sql(self, query: str) -> list[tuple[Any, ...]]:
+        self.flush()
         con = duckdb.connect()
         try:
             files = [str(p) for p in self.files()]
