@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from river.anomaly import HalfSpaceTrees
 
 from garrison.detect.ml.anomaly.protocol import BaseEstimator, as_matrix
 
@@ -36,7 +35,11 @@ class HalfSpaceTreesEstimator(BaseEstimator):
         self.learnt = 0
         self.model = self._new(self.window_size)
 
-    def _new(self, window: int) -> HalfSpaceTrees:
+    def _new(self, window: int) -> Any:
+        # river (and the scipy stack it pulls) costs ~0.8 s to import: only when used, so
+        # every other command starts without it.
+        from river.anomaly import HalfSpaceTrees
+
         self._window = window
         return HalfSpaceTrees(
             n_trees=self.n_trees, height=self.height, window_size=window, seed=self.seed
