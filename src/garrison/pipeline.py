@@ -32,6 +32,7 @@ from garrison.ingest.reader import (
     FileProblem,
     InputFile,
     batches,
+    check_source_options,
     expand_inputs,
     open_source,
 )
@@ -140,6 +141,7 @@ class HuntService:
         detectors: Sequence[Detector] | None = None,
         assets: Path | None = None,
     ) -> None:
+        check_source_options(config.ingest)
         self.config = config
         self.store = store
         self.state = state
@@ -221,7 +223,7 @@ class HuntService:
         self, file: InputFile, detectors: list[Detector], report: HuntReport, seen_batches: set[str]
     ) -> None:
         try:
-            source = open_source(file)
+            source = open_source(file, self.config.ingest)
             size = file.path.stat().st_size
         except OSError as exc:
             report.files_failed.append(FileProblem(file.display, exc.strerror or str(exc)))

@@ -47,6 +47,9 @@ class GarrisonConfig:
     home: Path
     hunt: HuntConfig = field(default_factory=HuntConfig)
     detectors: DetectorsConfig = field(default_factory=DetectorsConfig)
+    #: Per-source settings, ``[ingest.<format>]`` tables (e.g. ``[ingest.evtx] isolate =
+    #: "always"`` for hostile EVTX); checked against the sources when a hunt starts.
+    ingest: dict[str, dict[str, Any]] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -124,4 +127,8 @@ def load_config(
         )
     except TypeError as exc:
         raise InputError(f"config: {exc}") from exc
-    return GarrisonConfig(home=home_path, hunt=hunt, detectors=detectors, raw=data)
+    ingest = _section(data, "ingest")
+    for name, table in ingest.items():
+        if not isinstance(table, dict):
+            raise InputError(f"config: [ingest.{name}] must be a table")
+    return GarrisonConfig(home=home_path, hunt=hunt, detectors=detectors, ingest=ingest, raw=data)

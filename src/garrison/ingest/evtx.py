@@ -47,7 +47,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 from garrison.core.events import Quarantined, RawRecord
 from garrison.ingest._evtx_layout import (
@@ -82,6 +82,8 @@ class EvtxSource(Source):
     isolate: str = "auto"
     #: Seconds one 64 KiB chunk may take before it is declared hostile (normal: < 10 ms).
     chunk_timeout: float = 5.0
+    #: Allowed values of settings, checked when ``[ingest.evtx]`` is read from the config.
+    setting_choices: ClassVar[dict[str, tuple[str, ...]]] = {"isolate": ("auto", "always", "never")}
 
     @classmethod
     def sniff(cls, head: bytes, path: Path) -> bool:

@@ -7,12 +7,14 @@ sniffing, opening, batching and fingerprinting. Formats live in the source modul
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from garrison.core.errors import InputError
 from garrison.core.events import Quarantined, RawRecord
-from garrison.ingest.base import Source, SourceItem
+from garrison.ingest.base import SOURCES, Source, SourceItem
 from garrison.ingest.sniff import detect_format, read_head
 
 
@@ -88,8 +90,51 @@ class UnknownFormat(Source):
         yield Quarantined(str(path), None, self.reason, "unknown")
 
 
-def open_source(file: InputFile) -> Source | None:
-    """The source instance for a file; ``None`` for an empty file. Raises ``OSError``."""
+def check_source_options(options: Mapping[str, Mapping[str, Any]]) -> None:
+    """Reject ``[ingest.<format>]`` settings that name no source or no setting of it, or
+    have the wrong type, before any file is read (``InputError``, exit 2)."""
+    for fmt, settings in options.items():
+        if fmt not in SOURCES:
+            raise InputError(
+                f"config [ingest.{fmt}]: no source named {fmt!r} "
+                f"(known: {', '.join(SOURCES.names())})"
+            )
+        cls = SOURCES.get(fmt)
+        for key, value in settings.items():
+            default = getattr(cls, key, None)
+            if (
+                key.startswith("_")
+                or default is None
+                or callable(default)
+                or key in ("format", "priority", "setting_choices")
+            ):
+                raise InputError(f"config [ingest.{fmt}]: {fmt} has no setting {key!r}")
+            expected = float if isinstance(default, float) else type(default)
+            ok = isinstance(value, expected) and not (
+                isinstance(value, bool) and expected is not bool
+            )
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                ok = True
+            if not ok:
+                raise InputError(
+                    f"config [ingest.{fmt}] {key}: expected "
+                    f"{expected.__name__}, got {type(value).__name__}"
+                )
+            choices = getattr(cls, "setting_choices", {}).get(key)
+            if choices and value not in choices:
+                raise InputError(
+                    f"config [ingest.{fmt}] {key}: {value!r} is not one of "
+                    f"{', '.join(map(str, choices))}"
+                )
+
+
+def open_source(
+    file: InputFile, options: Mapping[str, Mapping[str, Any]] | None = None
+) -> Source | None:
+    """The source instance for a file; ``None`` for an empty file. Raises ``OSError``.
+
+    ``options`` are the checked ``[ingest.<format>]`` settings, set on the instance.
+    """
     head = read_head(file.path)
     if not head:
         return None
@@ -97,7 +142,10 @@ def open_source(file: InputFile) -> Source | None:
     if cls is None:
         excerpt = head[:60].decode("utf-8", "backslashreplace")
         return UnknownFormat(f"unrecognised format (starts with {excerpt!r})")
-    return cls()
+    source = cls()
+    for key, value in (options or {}).get(cls.format, {}).items():
+        setattr(source, key, value)
+    return source
 
 
 def _guarded(source: Source, file: InputFile) -> Iterator[SourceItem]:

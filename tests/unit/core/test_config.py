@@ -32,3 +32,11 @@ def test_bad_config_is_a_clear_error(tmp_path, text):
 def test_missing_explicit_config_is_an_error(tmp_path):
     with pytest.raises(InputError, match="not found"):
         load_config(tmp_path, tmp_path / "nope.toml")
+
+
+def test_ingest_tables_are_read(tmp_path):
+    (tmp_path / "garrison.toml").write_text('[ingest.evtx]\nisolate = "always"\n')
+    assert load_config(tmp_path).ingest == {"evtx": {"isolate": "always"}}
+    (tmp_path / "garrison.toml").write_text("[ingest]\nevtx = 3\n")
+    with pytest.raises(InputError, match="must be a table"):
+        load_config(tmp_path)

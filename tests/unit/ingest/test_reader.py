@@ -92,3 +92,27 @@ def test_special_files_inside_folders_are_reported_not_read(tmp_path: Path) -> N
         ("pipe", "not a regular file"),
         ("dangling", "broken symbolic link"),
     }
+
+
+def test_source_settings_are_checked_and_applied(tmp_path: Path) -> None:
+    import pytest
+
+    from garrison.core.errors import InputError
+    from garrison.ingest.reader import check_source_options
+
+    check_source_options({"evtx": {"isolate": "always", "chunk_timeout": 2}})
+    for bad, why in [
+        ({"nosuch": {}}, "no source named"),
+        ({"evtx": {"colour": "red"}}, "no setting"),
+        ({"evtx": {"format": "x"}}, "no setting"),
+        ({"evtx": {"setting_choices": {}}}, "no setting"),
+        ({"evtx": {"isolate": 3}}, "expected str"),
+        ({"evtx": {"isolate": "sometimes"}}, "not one of"),
+        ({"evtx": {"chunk_timeout": True}}, "expected float"),
+    ]:
+        with pytest.raises(InputError, match=why):
+            check_source_options(bad)
+    evtx = tmp_path / "x.evtx"
+    evtx.write_bytes(b"ElfFile\x00" + b"\x00" * 4000)
+    source = open_source(InputFile(evtx, "x"), {"evtx": {"isolate": "always"}})
+    assert source is not None and source.isolate == "always"  # type: ignore[attr-defined]
