@@ -71,3 +71,14 @@ def test_bad_usage_exits_2(tmp_path: Path, home: Path) -> None:
     (home / "garrison.toml").write_text("[hunt\n")
     res = garrison("hunt", str(tmp_path), "--out", str(tmp_path / "o"), home=home)
     assert res.returncode == 2 and "not valid TOML" in res.stderr
+
+
+def test_error_text_is_not_read_as_markup(tmp_path: Path, home: Path) -> None:
+    (home / "garrison.toml").write_text('[ingest.evtx]\nisolate = "sometimes"\n')
+    res = garrison("hunt", str(tmp_path), "--out", str(tmp_path / "o"), home=home)
+    assert res.returncode == 2 and "[ingest.evtx]" in res.stderr
+    (home / "garrison.toml").unlink()
+    odd = tmp_path / "[red]x[/red]"
+    data = write_kv(tmp_path / "a.log", ["t=1 user=a"])
+    res = garrison("hunt", str(odd / "missing"), str(data), "--out", str(tmp_path / "o"), home=home)
+    assert "[red]x[/red]/missing" in res.stderr

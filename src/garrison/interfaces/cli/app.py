@@ -6,6 +6,7 @@ import logging
 import sys
 
 import typer
+from rich.markup import escape
 
 from garrison.core.errors import GarrisonError
 from garrison.interfaces.cli.common import err_console
@@ -53,7 +54,8 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except GarrisonError as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # messages quote paths and config text: escaped, never read as rich markup
+        err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -65,6 +67,6 @@ def main() -> None:
         if callable(show):
             show()
         else:
-            err_console.print(f"error: {exc}", soft_wrap=True)
+            err_console.print(f"error: {escape(str(exc))}", soft_wrap=True)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from garrison.core.errors import UsageError
@@ -129,7 +130,7 @@ def _print(result: DemoResult) -> None:
             "(pass --rules with a Sigma rules folder, or enable detectors)."
         )
     for name, why in result.detector_errors.items():
-        err_console.print(f"[red]detector {name} failed:[/] {why}", highlight=False)
+        err_console.print(f"[red]detector {escape(name)} failed:[/] {escape(why)}", highlight=False)
     res = opts.results_dir
     lines = (
         "",

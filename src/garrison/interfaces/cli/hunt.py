@@ -49,7 +49,7 @@ def hunt(
     summary = write_outputs(report, out)
     for problem in report.files_failed:
         err_console.print(
-            f"[yellow]skipped[/] {problem.display}: {problem.reason}",
+            f"[yellow]skipped[/] {escape(problem.display)}: {escape(problem.reason)}",
             highlight=False,
             soft_wrap=True,
         )
@@ -115,9 +115,12 @@ def _print_summary(report: HuntReport, summary: dict[str, Any], out: Path) -> No
     if report.detector_errors:
         for name, why in report.detector_errors.items():
             err_console.print(
-                f"[red]detector {name} failed:[/] {why}", highlight=False, soft_wrap=True
+                f"[red]detector {escape(name)} failed:[/] {escape(why)}",
+                highlight=False,
+                soft_wrap=True,
             )
     console.print(
-        f"results in {out}/ (findings.jsonl, incidents.jsonl, quarantine.jsonl, summary.json)",
+        f"results in {escape(str(out))}/ "
+        "(findings.jsonl, incidents.jsonl, quarantine.jsonl, summary.json)",
         highlight=False,
     )
