@@ -58,4 +58,3 @@ def test_what_fires_on_captures_without_c2(report: dict) -> None:
 def test_inbound_scans_are_not_beacons(report: dict) -> None:
     c = _capture(report, "008")
     assert c["detector_stats"]["suppressed"]["inbound"] > 4000
-    assert report["summary"]["seconds"] < 30
