@@ -9,7 +9,6 @@ go back, and every row that holds a non-blank line is accounted for.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 from pathlib import Path
@@ -18,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from garrison.core.errors import RecordError
-from garrison.core.events import Quarantined, RawRecord
+from garrison.core.events import Quarantined
 from garrison.ingest.csvfile import CsvSource
 from garrison.normalize.csvfile import normalize_csv
+from tests.fuzz._shared import check_records, insert_or_delete
 
 CASES = int(os.environ.get("GARRISON_FUZZ_CASES", "10000"))
 SETTINGS = settings(
@@ -78,15 +77,7 @@ CELLS = [
 ]
 
 
-def mutate(rng: random.Random, data: bytes) -> bytes:
-    buf = bytearray(data)
-    for _ in range(rng.choice((0, 0, 0, 1, 3))):
-        pos = rng.randrange(len(buf) + 1)
-        if rng.random() < 0.5:
-            buf[pos:pos] = rng.choice([b'"', b",", b"\n", b"\r", b"\xff", b"\x00", b";"])
-        elif buf:
-            del buf[pos : pos + rng.randrange(1, 6)]
-    return bytes(buf)
+JUNK = [b'"', b",", b"\n", b"\r", b"\xff", b"\x00", b";"]
 
 
 @pytest.fixture(scope="module")
@@ -104,26 +95,10 @@ def test_fuzz_csv(seed: int, work: Path) -> None:
     for _ in range(rng.randrange(0, 6)):
         n = max(0, width + rng.choice((0, 0, 0, 0, -1, 1)))
         lines.append(delim.join(rng.choice(CELLS) for _ in range(n)))
-    data = mutate(rng, "\n".join(lines).encode())
+    data = insert_or_delete(rng, "\n".join(lines).encode(), (0, 0, 0, 1, 3), JUNK)
     work.write_bytes(data)
     items = list(CsvSource().read(work))
-    last = 0
-    for item in items:
-        assert isinstance(item, RawRecord | Quarantined)
-        assert isinstance(item.position, int) and item.position >= 1
-        assert item.position > last
-        last = item.position
-        if isinstance(item, Quarantined):
-            assert item.reason
-            continue
-        item.text.encode("utf-8")
-        try:
-            norm = normalize_csv(item)
-        except RecordError as exc:
-            assert str(exc)
-            continue
-        assert -(2**63) <= norm.time < 2**63 and norm.ocsf["class_uid"] == norm.class_uid
-        json.dumps(norm.ocsf, allow_nan=False).encode("utf-8")
+    for norm in check_records(items, normalize_csv):
         assert not {"label", "redteam"} & set(norm.fields)
     # accounting: items start on non-blank lines; without quotes (no multi-line cells)
     # every non-blank line but a valid header is exactly one item

@@ -18,10 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from garrison.core.errors import RecordError
-from garrison.core.events import Quarantined, RawRecord
 from garrison.ingest.jsonl import JsonLinesSource
 from garrison.normalize.jsonl import normalize_jsonl
+from tests.fuzz._shared import check_records, insert_or_delete
 
 CASES = int(os.environ.get("GARRISON_FUZZ_CASES", "10000"))
 SETTINGS = settings(
@@ -139,15 +138,7 @@ def value(rng: random.Random, depth: int = 0) -> object:
     return [value(rng, depth + 1) for _ in range(rng.randrange(3))]
 
 
-def mutate(rng: random.Random, data: bytes) -> bytes:
-    buf = bytearray(data)
-    for _ in range(rng.choice((0, 0, 0, 1, 3))):
-        pos = rng.randrange(len(buf) + 1)
-        if rng.random() < 0.5:
-            buf[pos:pos] = rng.choice([b"\xff", b"\r", b"\n", b"\x00", b'"', b"{", b"\xc3"])
-        elif buf:
-            del buf[pos : pos + rng.randrange(1, 6)]
-    return bytes(buf)
+JUNK = [b"\xff", b"\r", b"\n", b"\x00", b'"', b"{", b"\xc3"]
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +157,9 @@ def test_fuzz_jsonl(seed: int, work: Path) -> None:
             lines.append(json.dumps(obj, ensure_ascii=rng.random() < 0.5))
         else:
             lines.append(rng.choice(LINES))
-    data = mutate(rng, "\n".join(lines).encode("utf-8", "surrogatepass"))
+    data = insert_or_delete(
+        rng, "\n".join(lines).encode("utf-8", "surrogatepass"), (0, 0, 0, 1, 3), JUNK
+    )
     if rng.random() < 0.05:
         data = b"\xef\xbb\xbf" + data
     work.write_bytes(data)
@@ -175,21 +168,4 @@ def test_fuzz_jsonl(seed: int, work: Path) -> None:
     if not body.startswith((b"\xff\xfe", b"\xfe\xff")):
         non_blank = [raw for raw in body.split(b"\n") if raw.decode("utf-8", "replace").strip()]
         assert len(items) == len(non_blank)
-    last = 0
-    for item in items:
-        assert isinstance(item, RawRecord | Quarantined)
-        assert isinstance(item.position, int) and item.position > last
-        last = item.position
-        if isinstance(item, Quarantined):
-            assert item.reason
-            continue
-        item.text.encode("utf-8")
-        try:
-            norm = normalize_jsonl(item)
-        except RecordError as exc:
-            assert str(exc)
-            continue
-        assert isinstance(norm.time, int) and -(2**63) <= norm.time < 2**63
-        assert norm.ocsf.get("class_uid", norm.class_uid) == norm.class_uid
-        json.dumps(norm.ocsf, default=str).encode("utf-8")
-        json.dumps(norm.fields, default=str).encode("utf-8")
+    check_records(items, normalize_jsonl, class_in_ocsf=False, json_default=str)

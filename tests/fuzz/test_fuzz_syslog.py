@@ -8,7 +8,6 @@ RawRecord / Quarantined and Normalized / RecordError; every non-blank line is on
 
 from __future__ import annotations
 
-import json
 import os
 import random
 from pathlib import Path
@@ -17,10 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from garrison.core.errors import RecordError
-from garrison.core.events import Quarantined, RawRecord
 from garrison.ingest.syslog import SyslogSource
 from garrison.normalize.syslog import normalize_syslog
+from tests.fuzz._shared import check_records, insert_or_delete
 
 CASES = int(os.environ.get("GARRISON_FUZZ_CASES", "10000"))
 SETTINGS = settings(
@@ -96,6 +94,7 @@ MESSAGES = [
     "free text {u}",
 ]
 JUNK = ["\x00", "\t", "\r", "\n", "[", "]", ":", " ", "\xff", "é", "\ud800"]
+JUNK_BYTES = [j.encode("utf-8", "surrogatepass") for j in JUNK]
 
 
 def line(rng: random.Random) -> str:
@@ -103,17 +102,6 @@ def line(rng: random.Random) -> str:
         u=rng.choice(USERS), ip=rng.choice(IPS), p=rng.choice(["22", "0", "99999999999", "x", ""])
     )
     return f"{rng.choice(HEADERS)} {rng.choice(HOSTS)} {rng.choice(TAGS)}{msg}"
-
-
-def mutate(rng: random.Random, data: bytes) -> bytes:
-    buf = bytearray(data)
-    for _ in range(rng.choice((0, 0, 1, 3))):
-        pos = rng.randrange(len(buf) + 1)
-        if rng.random() < 0.5:
-            buf[pos:pos] = rng.choice(JUNK).encode("utf-8", "surrogatepass")
-        elif buf:
-            del buf[pos : pos + rng.randrange(1, 6)]
-    return bytes(buf)
 
 
 @pytest.fixture(scope="module")
@@ -129,27 +117,11 @@ def test_fuzz_syslog(seed: int, work: Path) -> None:
         line(rng) if rng.random() < 0.9 else rng.choice(["", "garbage"])
         for _ in range(rng.randrange(1, 6))
     )
-    data = mutate(rng, text.encode("utf-8", "surrogatepass"))
+    data = insert_or_delete(rng, text.encode("utf-8", "surrogatepass"), (0, 0, 1, 3), JUNK_BYTES)
     work.write_bytes(data)
     items = list(SyslogSource().read(work))
     body = data.removeprefix(b"\xef\xbb\xbf")
     if not body.startswith((b"\xff\xfe", b"\xfe\xff")):
         non_blank = [raw for raw in body.split(b"\n") if raw.decode("utf-8", "replace").strip()]
         assert len(items) == len(non_blank)
-    last = 0
-    for item in items:
-        assert isinstance(item, RawRecord | Quarantined)
-        assert isinstance(item.position, int) and item.position > last
-        last = item.position
-        if isinstance(item, Quarantined):
-            assert item.reason
-            continue
-        item.text.encode("utf-8")
-        try:
-            norm = normalize_syslog(item)
-        except RecordError as exc:
-            assert str(exc)
-            continue
-        assert -(2**63) <= norm.time < 2**63 and norm.ocsf["class_uid"] == norm.class_uid
-        json.dumps(norm.ocsf, allow_nan=False).encode("utf-8")
-        json.dumps(norm.fields, allow_nan=False).encode("utf-8")
+    check_records(items, normalize_syslog)

@@ -20,10 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from garrison.core.errors import RecordError
-from garrison.core.events import Quarantined, RawRecord
 from garrison.ingest.zeek import ZeekSource
 from garrison.normalize.zeek import normalize_zeek
+from tests.fuzz._shared import check_records
 
 CASES = int(os.environ.get("GARRISON_FUZZ_CASES", "10000"))
 SETTINGS = settings(
@@ -210,23 +209,7 @@ def expected_items(data: bytes, tsv: bool) -> int:
 def check(path: Path, data: bytes, tsv: bool) -> None:
     path.write_bytes(data)
     items = list(ZeekSource().read(path))
-    last = 0
-    for item in items:
-        assert isinstance(item, RawRecord | Quarantined)
-        assert isinstance(item.position, int) and item.position > last
-        last = item.position
-        if isinstance(item, Quarantined):
-            assert item.reason
-            continue
-        item.text.encode("utf-8")
-        try:
-            norm = normalize_zeek(item)
-        except RecordError as exc:
-            assert str(exc)
-            continue
-        assert -(2**63) <= norm.time < 2**63 and norm.ocsf["class_uid"] == norm.class_uid
-        json.dumps(norm.ocsf, allow_nan=False).encode("utf-8")
-        json.dumps(norm.fields, allow_nan=False).encode("utf-8")
+    for norm in check_records(items, normalize_zeek):
         assert "label" not in norm.fields and "detailedlabel" not in norm.fields
     first = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if first in (b"#", b"{") and (first == b"#") == tsv:
