@@ -25,13 +25,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from garrison.detect.sigma.convert import ConversionError, Value
 from garrison.detect.sigma.multimatch import multimatcher
 from garrison.detect.sigma.view import ALL_TEXT, EventView, raw_text
 
 StrPred = Callable[[str], bool]
+T = TypeVar("T")
 Pred = Callable[[EventView], bool]
 
 #: More contains-literals than this in one item are searched with one automaton.
@@ -150,26 +151,8 @@ def any_of(patterns: Sequence[StrPattern]) -> StrPred:
     return _or_str(preds)
 
 
-def _or_str(preds: list[StrPred]) -> StrPred:
-    if not preds:
-        return lambda s: False
-    if len(preds) == 1:
-        return preds[0]
-    if len(preds) == 2:
-        a, b = preds
-        return lambda s: a(s) or b(s)
-    tup = tuple(preds)
-
-    def or_all(s: str) -> bool:
-        for p in tup:  # noqa: SIM110 (a loop is faster than any()/all() here)
-            if p(s):
-                return True
-        return False
-
-    return or_all
-
-
-def or_preds(preds: list[Pred]) -> Pred:
+def or_preds(preds: list[Callable[[T], bool]]) -> Callable[[T], bool]:
+    """One predicate true when any is: over event views, or over strings (``_or_str``)."""
     if not preds:
         return lambda v: False
     if len(preds) == 1:
@@ -179,13 +162,16 @@ def or_preds(preds: list[Pred]) -> Pred:
         return lambda v: a(v) or b(v)
     tup = tuple(preds)
 
-    def or_all(v: EventView) -> bool:
+    def or_all(v: T) -> bool:
         for p in tup:  # noqa: SIM110 (a loop is faster than any()/all() here)
             if p(v):
                 return True
         return False
 
     return or_all
+
+
+_or_str = or_preds
 
 
 def and_preds(preds: list[Pred]) -> Pred:
