@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from garrison.demo._binaries import IMAGE_META
 from garrison.demo.world import US_PER_S, Host, World
 
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
@@ -23,188 +24,6 @@ _PROVIDERS = {
 }
 SYSTEM_SID = "S-1-5-18"
 SYSTEM_USER = "NT AUTHORITY\\SYSTEM"
-
-_MS = "Microsoft Corporation"
-_WIN = "Microsoft® Windows® Operating System"
-_OFFICE = "Microsoft Office"
-#: basename -> (OriginalFileName, Description, Product, Company, FileVersion)
-_META: dict[str, tuple[str, str, str, str, str]] = {
-    "userinit.exe": ("USERINIT.EXE", "Userinit Logon Application", _WIN, _MS, "10.0.19041.1"),
-    "explorer.exe": ("EXPLORER.EXE", "Windows Explorer", _WIN, _MS, "10.0.19041.3636"),
-    "cmd.exe": ("Cmd.Exe", "Windows Command Processor", _WIN, _MS, "10.0.19041.3636"),
-    "powershell.exe": ("PowerShell.EXE", "Windows PowerShell", _WIN, _MS, "10.0.19041.3996"),
-    "conhost.exe": ("CONHOST.EXE", "Console Window Host", _WIN, _MS, "10.0.19041.3636"),
-    "notepad.exe": ("NOTEPAD.EXE", "Notepad", _WIN, _MS, "10.0.19041.3636"),
-    "taskhostw.exe": (
-        "taskhostw.exe",
-        "Host Process for Windows Tasks",
-        _WIN,
-        _MS,
-        "10.0.19041.3636",
-    ),
-    "backgroundtaskhost.exe": (
-        "backgroundTaskHost.exe",
-        "Background Task Host",
-        _WIN,
-        _MS,
-        "10.0.19041.3636",
-    ),
-    "svchost.exe": (
-        "svchost.exe",
-        "Host Process for Windows Services",
-        _WIN,
-        _MS,
-        "10.0.19041.3636",
-    ),
-    "rundll32.exe": (
-        "RUNDLL32.EXE",
-        "Windows host process (Rundll32)",
-        _WIN,
-        _MS,
-        "10.0.19041.3636",
-    ),
-    "schtasks.exe": (
-        "schtasks.exe",
-        "Task Scheduler Configuration Tool",
-        _WIN,
-        _MS,
-        "10.0.19041.3636",
-    ),
-    "net.exe": ("net.exe", "Net Command", _WIN, _MS, "10.0.19041.1"),
-    "net1.exe": ("net1.exe", "Net Command", _WIN, _MS, "10.0.19041.1"),
-    "whoami.exe": (
-        "whoami.exe",
-        "whoami - displays logged on user information",
-        _WIN,
-        _MS,
-        "10.0.19041.1",
-    ),
-    "nltest.exe": (
-        "nltestrk.exe",
-        "Microsoft® Logon Server Test Utility",
-        _WIN,
-        _MS,
-        "10.0.19041.1",
-    ),
-    "ipconfig.exe": ("ipconfig.exe", "IP Configuration Utility", _WIN, _MS, "10.0.19041.1"),
-    "gpupdate.exe": (
-        "GPUpdate.exe",
-        "Microsoft® Windows Group Policy Update Utility",
-        _WIN,
-        _MS,
-        "10.0.19041.1",
-    ),
-    "wmic.exe": ("wmic.exe", "WMI Commandline Utility", _WIN, _MS, "10.0.19041.3636"),
-    "wmiprvse.exe": ("Wmiprvse.exe", "WMI Provider Host", _WIN, _MS, "10.0.19041.3636"),
-    "mstsc.exe": ("mstsc.exe", "Remote Desktop Connection", _WIN, _MS, "10.0.19041.3636"),
-    "mmc.exe": ("MMC.EXE", "Microsoft Management Console", _WIN, _MS, "10.0.17763.1"),
-    "rdpclip.exe": ("rdpclip.exe", "RDP Clipboard Monitor", _WIN, _MS, "10.0.17763.1"),
-    "servermanager.exe": ("ServerManager.exe", "Server Manager", _WIN, _MS, "10.0.17763.1"),
-    "ssh.exe": ("ssh.exe", "OpenSSH SSH client", "OpenSSH for Windows", _MS, "8.1.0.1"),
-    "mpcmdrun.exe": (
-        "MpCmdRun.exe",
-        "Microsoft Malware Protection Command Line Utility",
-        _WIN,
-        _MS,
-        "4.18.24010.12",
-    ),
-    "outlook.exe": ("Outlook.exe", "Microsoft Outlook", _OFFICE, _MS, "16.0.17328.20162"),
-    "winword.exe": ("WinWord.exe", "Microsoft Word", _OFFICE, _MS, "16.0.17328.20162"),
-    "excel.exe": ("Excel.exe", "Microsoft Excel", _OFFICE, _MS, "16.0.17328.20162"),
-    "powerpnt.exe": ("POWERPNT.EXE", "Microsoft PowerPoint", _OFFICE, _MS, "16.0.17328.20162"),
-    "msedge.exe": ("msedge.exe", "Microsoft Edge", "Microsoft Edge", _MS, "122.0.2365.66"),
-    "chrome.exe": ("chrome.exe", "Google Chrome", "Google Chrome", "Google LLC", "122.0.6261.95"),
-    "ms-teams.exe": (
-        "ms-teams.exe",
-        "Microsoft Teams",
-        "Microsoft Teams",
-        _MS,
-        "24033.811.2738.2546",
-    ),
-    "onedrive.exe": (
-        "OneDrive.exe",
-        "Microsoft OneDrive",
-        "Microsoft OneDrive",
-        _MS,
-        "24.020.0128.0003",
-    ),
-    "dropbox.exe": ("Dropbox.exe", "Dropbox", "Dropbox", "Dropbox, Inc.", "194.4.6267.0"),
-    "acrord32.exe": (
-        "AcroRd32.exe",
-        "Adobe Acrobat Reader",
-        "Adobe Acrobat Reader",
-        "Adobe Inc.",
-        "23.8.20470.0",
-    ),
-    "code.exe": ("electron.exe", "Visual Studio Code", "Visual Studio Code", _MS, "1.87.0"),
-    "git.exe": ("git.exe", "Git for Windows", "Git", "The Git Development Community", "2.44.0.1"),
-    "python.exe": ("python.exe", "Python", "Python", "Python Software Foundation", "3.12.2"),
-    "googleupdate.exe": (
-        "GoogleUpdate.exe",
-        "Google Installer",
-        "Google Update",
-        "Google LLC",
-        "1.3.36.352",
-    ),
-    "sqlservr.exe": (
-        "sqlservr.exe",
-        "SQL Server Windows NT - 64 Bit",
-        "Microsoft SQL Server",
-        _MS,
-        "2019.150.4355.3",
-    ),
-    "sqlcmd.exe": (
-        "sqlcmd.exe",
-        "T-SQL execution command line utility",
-        "Microsoft SQL Server",
-        _MS,
-        "2019.150.4355.3",
-    ),
-    "robocopy.exe": ("robocopy.exe", "Microsoft Robocopy", _WIN, _MS, "10.0.17763.1"),
-    "w3wp.exe": (
-        "w3wp.exe",
-        "IIS Worker Process",
-        "Internet Information Services",
-        _MS,
-        "10.0.17763.1",
-    ),
-    "bkagent.exe": (
-        "bkagent.exe",
-        "Backup Agent",
-        "Backup Agent",
-        "Harbor Backup Software",
-        "12.1.0.2131",
-    ),
-    "procdump64.exe": (
-        "procdump",
-        "Sysinternals process dump utility",
-        "ProcDump",
-        "Sysinternals - www.sysinternals.com",
-        "11.0",
-    ),
-    "psexec64.exe": (
-        "psexec.c",
-        "Execute processes remotely",
-        "Sysinternals PsExec",
-        "Sysinternals - www.sysinternals.com",
-        "2.43",
-    ),
-    "psexesvc.exe": (
-        "psexesvc.exe",
-        "PsExec Service",
-        "Sysinternals PsExec",
-        "Sysinternals - www.sysinternals.com",
-        "2.43",
-    ),
-    "7z.exe": ("7z.exe", "7-Zip Console", "7-Zip", "Igor Pavlov", "23.01"),
-    "rclone.exe": (
-        "rclone.exe",
-        "Rsync for cloud storage",
-        "Rclone",
-        "https://rclone.org",
-        "1.65.2",
-    ),
-}
 
 
 @dataclass(slots=True, frozen=True)
@@ -343,24 +162,28 @@ class WinFactory:
         return event
 
     # -- Sysmon ------------------------------------------------------------------------
-    def process_create(self, host: Host, time_us: int, proc: Proc, parent: Proc) -> dict[str, Any]:
-        base = proc.image.rsplit("\\", 1)[-1].lower()
-        original, desc, product, company, version = _META.get(base, ("-", "-", "-", "-", "-"))
+    def _sysmon(self, host: Host, time_us: int, event_id: int, version: int) -> dict[str, Any]:
+        """System fields of a Sysmon event (task = event id) and its first two data fields."""
         event = self._system(
             host,
             time_us,
             SYSMON,
-            1,
-            task=1,
-            version=5,
+            event_id,
+            task=event_id,
+            version=version,
             keywords="0x8000000000000000",
             level=4,
             user_sid=SYSTEM_SID,
         )
+        event.update({"RuleName": "-", "UtcTime": utc_time(time_us)})
+        return event
+
+    def process_create(self, host: Host, time_us: int, proc: Proc, parent: Proc) -> dict[str, Any]:
+        base = proc.image.rsplit("\\", 1)[-1].lower()
+        original, desc, product, company, version = IMAGE_META.get(base, ("-", "-", "-", "-", "-"))
+        event = self._sysmon(host, time_us, 1, version=5)
         event.update(
             {
-                "RuleName": "-",
-                "UtcTime": utc_time(time_us),
                 "ProcessGuid": proc.guid,
                 "ProcessId": proc.pid,
                 "Image": proc.image,
@@ -389,21 +212,9 @@ class WinFactory:
     def process_access(
         self, host: Host, time_us: int, source: Proc, target: Proc, granted: str, call_trace: str
     ) -> dict[str, Any]:
-        event = self._system(
-            host,
-            time_us,
-            SYSMON,
-            10,
-            task=10,
-            version=3,
-            keywords="0x8000000000000000",
-            level=4,
-            user_sid=SYSTEM_SID,
-        )
+        event = self._sysmon(host, time_us, 10, version=3)
         event.update(
             {
-                "RuleName": "-",
-                "UtcTime": utc_time(time_us),
                 "SourceProcessGUID": source.guid,
                 "SourceProcessId": source.pid,
                 "SourceThreadId": self.rng.randrange(200, 12000, 4),
@@ -420,21 +231,9 @@ class WinFactory:
         return event
 
     def file_create(self, host: Host, time_us: int, proc: Proc, path: str) -> dict[str, Any]:
-        event = self._system(
-            host,
-            time_us,
-            SYSMON,
-            11,
-            task=11,
-            version=2,
-            keywords="0x8000000000000000",
-            level=4,
-            user_sid=SYSTEM_SID,
-        )
+        event = self._sysmon(host, time_us, 11, version=2)
         event.update(
             {
-                "RuleName": "-",
-                "UtcTime": utc_time(time_us),
                 "ProcessGuid": proc.guid,
                 "ProcessId": proc.pid,
                 "Image": proc.image,
