@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from garrison.core.attack import tactic_rank, tactic_short
+from garrison.core.attack import tactic_short
 from garrison.core.findings import Finding
 from garrison.triage.enrich.enricher import enrichment_of
 from garrison.triage.marks import disposition_of, is_suppressed, triage_block
@@ -132,8 +132,3 @@ def score_finding(finding: Finding, ctx: ScoreContext | None = None) -> None:
 def score_findings(findings: Iterable[Finding], ctx: ScoreContext | None = None) -> None:
     for finding in findings:
         score_finding(finding, ctx)
-
-
-def earliest_tactic_rank(finding: Finding) -> int:
-    ranks = [tactic_rank(a.tactic_name) for a in finding.attacks if a.tactic_name]
-    return min(ranks) if ranks else 99

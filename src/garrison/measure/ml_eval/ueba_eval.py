@@ -20,8 +20,7 @@ import csv
 import json
 import time
 import zipfile
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -339,13 +338,3 @@ def evaluate(
     ]
     sets.extend(evaluate_mordor(corpus, config))
     return {"sets": [s.as_dict() for s in sets]}
-
-
-def auth_counts(events: Iterable[Event]) -> Counter[str]:
-    """How many attempts of each outcome the extractor reads (for quick checks)."""
-    out: Counter[str] = Counter()
-    for e in events:
-        found = auth_event_of(e)
-        if found is not None:
-            out[found.outcome] += found.count
-    return out

@@ -18,7 +18,7 @@ from typing import Any
 from garrison.core.entities import normalize_entity
 from garrison.core.findings import Finding
 from garrison.triage.enrich.intel import IntelContext
-from garrison.triage.enrich.inventory import CRITICALITY_RANK, Asset, AssetInventory
+from garrison.triage.enrich.inventory import Asset, AssetInventory
 
 ENRICHMENT_KEY = "enrichment"
 
@@ -114,7 +114,3 @@ class Enricher:
             block["intel"] = intel
         finding.explanation[ENRICHMENT_KEY] = block
         return block
-
-
-def criticality_rank(name: str) -> int:
-    return CRITICALITY_RANK.get(name, 0)

@@ -20,7 +20,7 @@ the shared contract suite (tests/contract/test_estimators.py) checks for each of
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -124,9 +124,3 @@ class BaseEstimator(ABC):
             return X[:, :width]
         pad = np.full((X.shape[0], width - X.shape[1]), np.nan)
         return np.hstack([X, pad])
-
-
-def names_for(width: int, names: Sequence[str] | None = None) -> list[str]:
-    if names is not None and len(names) == width:
-        return [str(n) for n in names]
-    return [f"f{i}" for i in range(width)]

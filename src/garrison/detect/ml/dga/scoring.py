@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from garrison.detect.ml.dga.model import DgaModel
 from garrison.detect.ml.domains import ParsedDomain, parse_domain
 
@@ -97,8 +95,3 @@ def score_lines(
                 "explanation": expl,
             }
     return [o for o in out if o is not None]
-
-
-def verdict_counts(results: Sequence[dict[str, Any]]) -> dict[str, int]:
-    values, counts = np.unique([r["verdict"] for r in results], return_counts=True)
-    return {str(v): int(c) for v, c in zip(values, counts, strict=True)}
