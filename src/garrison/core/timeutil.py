@@ -67,7 +67,18 @@ def in_range(ms: int) -> bool:
 
 
 def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+    """ISO-8601 text of a time; a value no calendar can show (hostile or garbage timestamps)
+    is shown as the raw number instead of failing.
+
+    >>> iso(0)
+    '1970-01-01T00:00:00.000+00:00'
+    >>> iso(-100_000_000_000_000)
+    '@-100000000000000ms'
+    """
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+    except (ValueError, OverflowError, OSError):
+        return f"@{ms}ms"
 
 
 def day_of(ms: int) -> str:
