@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from garrison.core.events import Quarantined
+
 #: Longest line any line format accepts; longer lines are quarantined.
 MAX_LINE_BYTES = 10 * 1024 * 1024
 _BLOCK = 1 << 20
@@ -117,6 +119,33 @@ def iter_lines(
             yield from _utf8_lines(fh, max_bytes, invalid)
         else:
             yield from _utf16_lines(fh, codec, max_bytes)
+
+
+@dataclass(slots=True, frozen=True)
+class TextLine:
+    """A usable, non-blank line: its number, its text, whether bytes were replaced."""
+
+    number: int
+    text: str
+    replaced: bool = False
+
+
+def record_lines(
+    path: Path, source_format: str, *, invalid: InvalidPolicy = "error"
+) -> Iterator[TextLine | Quarantined]:
+    """The lines that are records: blank lines skipped (they are not records), unusable
+    ones (too long, undecodable) already turned into quarantine entries."""
+    for line in iter_lines(path, invalid=invalid):
+        if line.text is None:
+            yield Quarantined(
+                str(path),
+                line.number,
+                line.error or "unreadable line",
+                source_format,
+                line.excerpt,
+            )
+        elif line.text.strip():
+            yield TextLine(line.number, line.text, line.replaced)
 
 
 def _utf8_lines(fh: object, max_bytes: int, invalid: InvalidPolicy) -> Iterator[Line]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from garrison.core.events import Quarantined, RawRecord
-from garrison.ingest._text import first_line_prefix, head_lines, iter_lines, scrub_surrogates
+from garrison.ingest._text import first_line_prefix, head_lines, record_lines, scrub_surrogates
 from garrison.ingest.base import SOURCES, Source, SourceItem
 
 MAX_DEPTH = 64
@@ -99,17 +99,9 @@ class JsonLinesSource(Source):
         return good * 2 >= len(lines) and good > 0
 
     def read(self, path: Path) -> Iterator[SourceItem]:
-        for line in iter_lines(path, invalid="error"):
-            if line.text is None:
-                yield Quarantined(
-                    str(path),
-                    line.number,
-                    line.error or "unreadable line",
-                    self.format,
-                    line.excerpt,
-                )
-                continue
-            if not line.text.strip():
+        for line in record_lines(path, self.format, invalid="error"):
+            if isinstance(line, Quarantined):
+                yield line
                 continue
             try:
                 obj = parse_object(line.text)

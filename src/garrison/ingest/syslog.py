@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 from garrison.core.errors import RecordError
 from garrison.core.events import Quarantined, RawRecord
 from garrison.core.timeutil import parse_iso_ms
-from garrison.ingest._text import excerpt_of, head_lines, iter_lines
+from garrison.ingest._text import excerpt_of, head_lines, record_lines
 from garrison.ingest.base import SOURCES, Source, SourceItem
 
 _MONTHS = {
@@ -86,17 +86,9 @@ class SyslogSource(Source):
 
     def read(self, path: Path) -> Iterator[SourceItem]:
         years = _YearTracker(_mtime(path))
-        for line in iter_lines(path, invalid="escape"):
-            if line.text is None:
-                yield Quarantined(
-                    str(path),
-                    line.number,
-                    line.error or "unreadable line",
-                    self.format,
-                    line.excerpt,
-                )
-                continue
-            if not line.text.strip():
+        for line in record_lines(path, self.format, invalid="escape"):
+            if isinstance(line, Quarantined):
+                yield line
                 continue
             try:
                 data = parse_line(line.text, years)
