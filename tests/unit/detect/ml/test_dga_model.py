@@ -118,8 +118,8 @@ def test_tree_contributions_sum_to_the_logit(trained):
     names = ["xkqjzvwpfhtd", "bookstore", "3f9a0c77d2e1", "thequickbrownfox"]
     _, x = model.score(names, ["com"] * 4)
     contrib = model.contributions(x)
-    baseline = float(np.ravel(model.gbm._baseline_prediction)[0])
-    np.testing.assert_allclose(contrib.sum(1) + baseline, model.logit(x), rtol=1e-4, atol=1e-4)
+    base = model.explainer.expected_value
+    np.testing.assert_allclose(contrib.sum(1) + base, model.logit(x), rtol=1e-4, atol=1e-4)
 
 
 def test_linear_terms_are_exact(trained):

@@ -5,6 +5,11 @@ to inputs. Lines that cannot be scored get ``"verdict": "invalid"``, ``"score": 
 the reason (empty, too long, invalid characters, an IP address, a bare public suffix, an
 internationalized name — the model covers ASCII names only, so an IDN is decoded and
 reported, not scored). Each distinct (label, suffix) is scored once per batch.
+
+With ``explain``, every scored line carries the registered domain, the threshold and the
+model version; the feature attributions (exact TreeSHAP, ~0.3 ms a name) are computed for
+the lines whose verdict is "malicious" only, so a mostly benign file scores at close to the
+bulk rate. ``explain_all`` attributes every scored line.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ def score_lines(
     model: DgaModel,
     explain: bool = True,
     threshold: float | None = None,
+    explain_all: bool = False,
 ) -> list[dict[str, Any]]:
     """One result object per line (see module docstring)."""
     cut = model.threshold if threshold is None else threshold
@@ -77,7 +83,7 @@ def score_lines(
     if slots:
         unique = sorted(keys, key=keys.__getitem__)
         probs, x = model.score([k[0] for k in unique], [k[1] for k in unique])
-        notes = model.explain([k[0] for k in unique], x) if explain else [{}] * len(unique)
+        notes = _notes(model, [k[0] for k in unique], x, probs >= cut, explain, explain_all)
         for i, text, parsed, slot in slots:
             p = float(probs[slot])
             expl: dict[str, Any] = {
@@ -95,3 +101,22 @@ def score_lines(
                 "explanation": expl,
             }
     return [o for o in out if o is not None]
+
+
+def _notes(
+    model: DgaModel,
+    names: list[str],
+    x: Any,
+    malicious: Any,
+    explain: bool,
+    explain_all: bool,
+) -> list[dict[str, Any]]:
+    """Per distinct name: its attributions, or why it has none."""
+    if not explain:
+        return [{} for _ in names]
+    chosen = list(range(len(names))) if explain_all else [int(i) for i in malicious.nonzero()[0]]
+    skipped = {"attribution": "computed for malicious verdicts only"}
+    notes: list[dict[str, Any]] = [skipped for _ in names]
+    for i, note in zip(chosen, model.explain([names[i] for i in chosen], x[chosen]), strict=True):
+        notes[i] = note
+    return notes
