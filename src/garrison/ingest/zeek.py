@@ -156,11 +156,20 @@ class ZeekSource(Source):
                 text,
             )
         data: dict[str, Any] = {}
+        unset, empty = header.unset, header.empty
         try:
-            for name, cell, convert in zip(header.fields, cells, header.converters, strict=True):
-                if cell == header.unset:
+            for name, cell, convert, kind in zip(
+                header.fields, cells, header.converters, header.kinds, strict=True
+            ):
+                if cell == unset:
                     continue
-                data[name] = convert(cell)
+                # unsigned numbers and plain text (most cells) need no call
+                if kind == _UNSIGNED and cell.isdigit() and cell.isascii() and len(cell) <= 20:
+                    data[name] = int(cell)
+                elif kind == _PLAIN_TEXT and cell != empty and "\\x" not in cell:
+                    data[name] = cell
+                else:
+                    data[name] = convert(cell)
         except ValueError as exc:
             return self._quarantine(path, number, f"field {name!r}: {exc}", text)
         meta: dict[str, Any] = {"path": header.path or infer_zeek_path(data), "writer": "tsv"}
@@ -241,6 +250,18 @@ def _parse_float(cell: str) -> float:
     return value
 
 
+_UNSIGNED, _PLAIN_TEXT = 1, 2
+_NOT_TEXT = frozenset({"count", "int", "port", "time", "interval", "double", "bool"})
+
+
+def _kind_of(zeek_type: str) -> int:
+    if zeek_type in ("count", "port"):
+        return _UNSIGNED
+    if zeek_type in _NOT_TEXT or _CONTAINER.match(zeek_type):
+        return 0
+    return _PLAIN_TEXT
+
+
 @dataclass(slots=True)
 class _Header:
     """The state one header block sets: separators, markers, path, fields and types."""
@@ -253,6 +274,9 @@ class _Header:
     fields: list[str] | None = None
     types: list[str] | None = None
     converters: list[Callable[[str], Any]] = field(default_factory=list)
+    #: Per column: ``_UNSIGNED`` (count, port), ``_PLAIN_TEXT`` (string-like), else 0; lets
+    #: the row loop take the common cells without calling the converter (same result).
+    kinds: list[int] = field(default_factory=list)
 
     def apply(self, text: str) -> _Header:
         """The header after one ``#`` line (a new ``#separator`` starts a fresh block)."""
@@ -282,12 +306,12 @@ class _Header:
 
     def _build_converters(self) -> None:
         if self.fields is None:
-            self.converters = []
+            self.converters, self.kinds = [], []
             return
         types = self.types if self.types and len(self.types) == len(self.fields) else None
-        self.converters = [
-            self._converter(types[i] if types else "string") for i in range(len(self.fields))
-        ]
+        names = [types[i] if types else "string" for i in range(len(self.fields))]
+        self.converters = [self._converter(zeek_type) for zeek_type in names]
+        self.kinds = [_kind_of(zeek_type) for zeek_type in names]
 
     def _converter(self, zeek_type: str) -> Callable[[str], Any]:
         container = _CONTAINER.match(zeek_type)
