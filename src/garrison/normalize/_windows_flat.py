@@ -15,6 +15,7 @@ registry ``EventType`` restored where NXLog overwrote it. A dict holding EVTX JS
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from garrison.core.errors import RecordError
@@ -28,7 +29,6 @@ from garrison.normalize._windows_fields import (
     iso_z,
     leaves_into,
     plain,
-    put_field,
     time_ms,
 )
 from garrison.normalize._windows_map import SYSMON, family_of, windows_map
@@ -120,6 +120,60 @@ _QUARTER_HOUR_MS = 15 * 60 * 1000
 _MAX_RECEIVE_DELAY_MS = 5 * 60 * 1000
 
 
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What ``from_flat`` does with the keys of one record shape.
+
+    Records of one event type repeat the same keys in the same order, so the per-key
+    decisions are made once per shape and the event data is copied with one ``dict()``
+    instead of key by key. Equivalent to walking the keys in order: EventData items by
+    name (a name with spaces also without them; a later writer of a name wins), System
+    names to ``fields``, flat-export names renamed, transport metadata left out.
+    """
+
+    dropped: tuple[str, ...]  # keys that are not event data
+    system: tuple[str, ...]  # System values under their own name
+    renamed: tuple[tuple[str, str], ...]  # (key, System name)
+    alternates: tuple[tuple[str, str], ...]  # (name without spaces, key it comes from)
+
+
+#: Plans by (NXLog?, keys). Key names come from the input, so the cache is bounded.
+_PLANS: dict[tuple[bool, tuple[str, ...]], _Plan] = {}
+_MAX_PLANS = 2048
+
+
+def _rename_of(key: str, nxlog: bool) -> str | None:
+    return _RENAMES.get(key) or (_NXLOG_RENAMES.get(key) if nxlog else None)
+
+
+def _plan_of(keys: tuple[str, ...], nxlog: bool) -> _Plan:
+    dropped: list[str] = []
+    system: list[str] = []
+    renamed: list[tuple[str, str]] = []
+    writer: dict[str, str] = {}  # payload name -> the key whose value it ends up holding
+    for key in keys:
+        if (nxlog and key in _NXLOG_META) or key == "@timestamp" or key == "Message":
+            dropped.append(key)
+        elif (name := _rename_of(key, nxlog)) is not None:
+            dropped.append(key)
+            renamed.append((key, name))
+        elif key in _SYSTEM_NAMES:
+            dropped.append(key)
+            system.append(key)
+        else:
+            writer[key] = key
+            if " " in key:
+                writer[key.replace(" ", "")] = key
+    alternates = tuple((name, key) for name, key in writer.items() if name != key)
+    plan = _Plan(tuple(dropped), tuple(system), tuple(renamed), alternates)
+    if len(_PLANS) < _MAX_PLANS:
+        _PLANS[(nxlog, keys)] = plan
+    return plan
+
+
 def from_flat(data: Any) -> WinFlat:
     """Flatten a Windows-shaped flat dict (Mordor/OTRF JSON line)."""
     if type(data) is not dict:
@@ -130,19 +184,17 @@ def from_flat(data: Any) -> WinFlat:
     if type(data.get("winlog")) is dict:
         return from_winlogbeat(data)
     nxlog = any(marker in data for marker in _NXLOG_MARKERS)
-    fields: dict[str, Any] = {}
-    renamed: dict[str, Any] = {}
-    payload: dict[str, Any] = {}
-    for key, value in data.items():
-        if (nxlog and key in _NXLOG_META) or key == "@timestamp" or key == "Message":
-            continue
-        name = _RENAMES.get(key) or (_NXLOG_RENAMES.get(key) if nxlog else None)
-        if name is not None:
-            renamed[name] = plain(value)
-        elif key in _SYSTEM_NAMES:
-            fields[key] = plain(value)
-        else:
-            put_field(payload, key, plain(value))
+    keys = tuple(data)
+    plan = _PLANS.get((nxlog, keys)) or _plan_of(keys, nxlog)
+    payload = dict(data)
+    for key in plan.dropped:
+        del payload[key]
+    if not _SCALAR_TYPES.issuperset(map(type, payload.values())):
+        payload = {k: v if v.__class__ in _SCALAR_TYPES else plain(v) for k, v in payload.items()}
+    for name, key in plan.alternates:
+        payload[name] = payload[key]
+    fields = {key: plain(data[key]) for key in plan.system}
+    renamed = {name: plain(data[key]) for key, name in plan.renamed}
     for name, value in renamed.items():  # a field already under its convention name wins
         fields.setdefault(name, value)
     event_id = event_id_of(data.get("EventID"))
