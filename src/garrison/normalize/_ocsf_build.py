@@ -25,6 +25,16 @@ CATEGORY_NAMES = {
     6: "Application Activity",
 }
 
+SEVERITY_NAMES = {
+    0: "Unknown",
+    1: "Informational",
+    2: "Low",
+    3: "Medium",
+    4: "High",
+    5: "Critical",
+    6: "Fatal",
+}
+
 STATUS = {True: (1, "Success"), False: (2, "Failure"), None: (0, "Unknown")}
 
 _INT64_MAX = 2**63 - 1
@@ -63,15 +73,7 @@ def base_event(
         "type_uid": class_uid * 100 + activity_id,
         "time": time,
         "severity_id": severity_id,
-        "severity": {
-            0: "Unknown",
-            1: "Informational",
-            2: "Low",
-            3: "Medium",
-            4: "High",
-            5: "Critical",
-            6: "Fatal",
-        }.get(severity_id, "Other"),
+        "severity": SEVERITY_NAMES.get(severity_id, "Other"),
         "metadata": metadata,
     }
 

@@ -59,6 +59,8 @@ _HTTP_ACTIVITY = {
     "TRACE": 8,
 }
 
+_LABELS = frozenset(LABEL_COLUMNS)
+
 Builder = Callable[[dict[str, Any], int, str], dict[str, Any]]
 
 
@@ -67,140 +69,190 @@ def normalize_zeek(record: RawRecord) -> Normalized:
     data = record.data
     if not isinstance(data, dict):
         raise RecordError("Zeek record is not a field mapping")
-    fields = {k: v for k, v in data.items() if k not in LABEL_COLUMNS}
+    if _LABELS.isdisjoint(data):
+        fields = dict(data)
+    else:
+        fields = {k: v for k, v in data.items() if k not in LABEL_COLUMNS}
     if "ts" not in fields:
         raise RecordError("Zeek record without ts")
     time = time_ms(fields["ts"])
     path = str(record.meta.get("path") or infer_zeek_path(fields))
-    builder = _BUILDERS.get(path, _other)
-    ocsf = builder(fields, time, path)
-    ocsf = compact(ocsf)
+    ocsf = _BUILDERS.get(path, _other)(fields, time, path)
     return Normalized(ocsf["class_uid"], time, ocsf, fields)
+
+
+def _present(**values: Any) -> dict[str, Any] | None:
+    """The given values that are present (not None, not an empty object); None if none is.
+
+    The builders assemble each object from present values only, so an absent field is
+    absent, never ``null`` (and no second pass over the finished object is needed).
+    """
+    out = {k: v for k, v in values.items() if v is not None and v != _EMPTY}
+    return out or None
+
+
+_EMPTY: dict[str, Any] = {}
+
+
+def _put(ocsf: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None and value != _EMPTY:
+        ocsf[key] = value
 
 
 def _common(
     class_uid: int, activity_id: int, activity_name: str, d: dict[str, Any], time: int, path: str
 ) -> dict[str, Any]:
     ocsf = base_event(class_uid, activity_id, activity_name, time, product="Zeek", log_name=path)
-    ocsf["metadata"]["uid"] = d.get("uid")
-    ocsf["src_endpoint"] = endpoint(d.get("id.orig_h"), d.get("id.orig_p"))
-    ocsf["dst_endpoint"] = endpoint(d.get("id.resp_h"), d.get("id.resp_p"))
+    uid = d.get("uid")
+    if uid is not None:
+        ocsf["metadata"]["uid"] = uid
+    _put(ocsf, "src_endpoint", endpoint(d.get("id.orig_h"), d.get("id.orig_p")))
+    _put(ocsf, "dst_endpoint", endpoint(d.get("id.resp_h"), d.get("id.resp_p")))
     return ocsf
 
 
-def _conn_info(d: dict[str, Any]) -> dict[str, Any]:
-    return {"protocol_name": d.get("proto"), "uid": d.get("uid")}
+def _unmapped(d: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any] | None:
+    out = {k: v for k in names if (v := d.get(k)) is not None}
+    return out or None
+
+
+def _sum(a: int | None, b: int | None) -> int | None:
+    return None if a is None and b is None else (a or 0) + (b or 0)
+
+
+_CONN_UNMAPPED = ("conn_state", "history", "local_orig", "local_resp", "missed_bytes")
 
 
 def _conn(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     ocsf = _common(CLASS_NETWORK_ACTIVITY, 6, "Traffic", d, time, path)
-    ocsf["connection_info"] = _conn_info(d)
+    _put(ocsf, "connection_info", _present(protocol_name=d.get("proto"), uid=d.get("uid")))
     out_b, in_b = as_int(d.get("orig_bytes")), as_int(d.get("resp_bytes"))
     out_p, in_p = as_int(d.get("orig_pkts")), as_int(d.get("resp_pkts"))
-    ocsf["traffic"] = {
-        "bytes_out": out_b,
-        "bytes_in": in_b,
-        "bytes": None if out_b is None and in_b is None else (out_b or 0) + (in_b or 0),
-        "packets_out": out_p,
-        "packets_in": in_p,
-        "packets": None if out_p is None and in_p is None else (out_p or 0) + (in_p or 0),
-    }
-    ocsf["duration"] = seconds_to_ms(d.get("duration"))
-    ocsf["app_name"] = d.get("service")
-    ocsf["unmapped"] = {
-        k: d.get(k) for k in ("conn_state", "history", "local_orig", "local_resp", "missed_bytes")
-    }
+    traffic = _present(
+        bytes_out=out_b,
+        bytes_in=in_b,
+        bytes=_sum(out_b, in_b),
+        packets_out=out_p,
+        packets_in=in_p,
+        packets=_sum(out_p, in_p),
+    )
+    _put(ocsf, "traffic", traffic)
+    _put(ocsf, "duration", seconds_to_ms(d.get("duration")))
+    _put(ocsf, "app_name", d.get("service"))
+    _put(ocsf, "unmapped", _unmapped(d, _CONN_UNMAPPED))
     return ocsf
 
 
 def _dns(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     ocsf = _common(CLASS_DNS_ACTIVITY, 6, "Traffic", d, time, path)
-    ocsf["connection_info"] = _conn_info(d)
-    ocsf["query"] = {
-        "hostname": d.get("query"),
-        "type": d.get("qtype_name"),
-        "class": d.get("qclass_name"),
-        "packet_uid": as_int(d.get("trans_id")),
-    }
-    rcode = as_int(d.get("rcode"))
-    ocsf["rcode_id"] = (
-        rcode if rcode is not None and 0 <= rcode <= 23 else (None if rcode is None else 99)
+    _put(ocsf, "connection_info", _present(protocol_name=d.get("proto"), uid=d.get("uid")))
+    query = _present(
+        hostname=d.get("query"),
+        type=d.get("qtype_name"),
+        **{"class": d.get("qclass_name")},
+        packet_uid=as_int(d.get("trans_id")),
     )
-    ocsf["rcode"] = d.get("rcode_name")
+    _put(ocsf, "query", query)
+    rcode = as_int(d.get("rcode"))
+    if rcode is not None:
+        ocsf["rcode_id"] = rcode if 0 <= rcode <= 23 else 99
+    _put(ocsf, "rcode", d.get("rcode_name"))
     answers = d.get("answers")
     ttls = d.get("TTLs")
     if isinstance(answers, list):
         ttl_list = ttls if isinstance(ttls, list) else []
         ocsf["answers"] = [
-            compact(
-                {
-                    "rdata": str(a),
-                    "ttl": as_int(ttl_list[i])
-                    if i < len(ttl_list) and isinstance(ttl_list[i], int | float)
-                    else None,
-                }
-            )
+            _answer(str(a), ttl_list[i] if i < len(ttl_list) else None)
             for i, a in enumerate(answers)
             if a is not None
         ]
-    ocsf["unmapped"] = {"rtt": d.get("rtt"), "rejected": d.get("rejected")}
+    _put(ocsf, "unmapped", _unmapped(d, ("rtt", "rejected")))
     return ocsf
+
+
+def _answer(rdata: str, ttl: Any) -> dict[str, Any]:
+    if isinstance(ttl, int | float):
+        seconds = as_int(ttl)
+        if seconds is not None:
+            return {"rdata": rdata, "ttl": seconds}
+    return {"rdata": rdata}
 
 
 def _http(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     method = d.get("method")
     activity = _HTTP_ACTIVITY.get(str(method).upper(), 99) if method else 0
     ocsf = _common(CLASS_HTTP_ACTIVITY, activity, str(method or "Unknown"), d, time, path)
-    ocsf["connection_info"] = _conn_info(d)
+    _put(ocsf, "connection_info", _present(protocol_name=d.get("proto"), uid=d.get("uid")))
     uri = d.get("uri")
     host = d.get("host")
-    url: dict[str, Any] = {"hostname": host, "port": as_int(d.get("id.resp_p"))}
+    url_path = query_string = url_string = None
     if isinstance(uri, str):
         url_path, _, query = uri.partition("?")
-        url["path"] = url_path
-        url["query_string"] = query or None
-        url["url_string"] = f"http://{host}{uri}" if host and uri.startswith("/") else uri
-    ocsf["http_request"] = {
-        "http_method": method,
-        "url": url,
-        "user_agent": d.get("user_agent"),
-        "referrer": d.get("referrer"),
-        "version": d.get("version"),
-        "length": as_int(d.get("request_body_len")),
-    }
-    ocsf["http_response"] = {
-        "code": as_int(d.get("status_code")),
-        "status": d.get("status_msg"),
-        "length": as_int(d.get("response_body_len")),
-    }
-    ocsf["unmapped"] = {"trans_depth": d.get("trans_depth"), "username": d.get("username")}
+        query_string = query or None
+        url_string = f"http://{host}{uri}" if host and uri.startswith("/") else uri
+    url = _present(
+        hostname=host,
+        port=as_int(d.get("id.resp_p")),
+        path=url_path,
+        query_string=query_string,
+        url_string=url_string,
+    )
+    request = _present(
+        http_method=method,
+        url=url,
+        user_agent=d.get("user_agent"),
+        referrer=d.get("referrer"),
+        version=d.get("version"),
+        length=as_int(d.get("request_body_len")),
+    )
+    _put(ocsf, "http_request", request)
+    response = _present(
+        code=as_int(d.get("status_code")),
+        status=d.get("status_msg"),
+        length=as_int(d.get("response_body_len")),
+    )
+    _put(ocsf, "http_response", response)
+    _put(ocsf, "unmapped", _unmapped(d, ("trans_depth", "username")))
     return ocsf
+
+
+_SSL_UNMAPPED = (
+    "established",
+    "resumed",
+    "validation_status",
+    "next_protocol",
+    "curve",
+    "last_alert",
+)
 
 
 def _ssl(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     ocsf = _common(CLASS_NETWORK_ACTIVITY, 6, "Traffic", d, time, path)
-    ocsf["connection_info"] = {"protocol_name": "tcp", "uid": d.get("uid")}
-    ocsf["tls"] = {
-        "sni": d.get("server_name"),
-        "version": d.get("version"),
-        "cipher": d.get("cipher"),
-        "certificate": {"subject": d.get("subject"), "issuer": d.get("issuer")},
-        "ja3_hash": {"value": d.get("ja3")} if d.get("ja3") else None,
-        "ja3s_hash": {"value": d.get("ja3s")} if d.get("ja3s") else None,
-    }
+    _put(ocsf, "connection_info", _present(protocol_name="tcp", uid=d.get("uid")))
+    ja3, ja3s = d.get("ja3"), d.get("ja3s")
+    tls = _present(
+        sni=d.get("server_name"),
+        version=d.get("version"),
+        cipher=d.get("cipher"),
+        certificate=_present(subject=d.get("subject"), issuer=d.get("issuer")),
+        ja3_hash={"value": ja3} if ja3 else None,
+        ja3s_hash={"value": ja3s} if ja3s else None,
+    )
+    _put(ocsf, "tls", tls)
     ocsf["app_name"] = "ssl"
-    ocsf["unmapped"] = {
-        k: d.get(k)
-        for k in (
-            "established",
-            "resumed",
-            "validation_status",
-            "next_protocol",
-            "curve",
-            "last_alert",
-        )
-    }
+    _put(ocsf, "unmapped", _unmapped(d, _SSL_UNMAPPED))
     return ocsf
+
+
+_SSH_UNMAPPED = (
+    "auth_success",
+    "auth_attempts",
+    "client",
+    "server",
+    "cipher_alg",
+    "kex_alg",
+    "host_key",
+)
 
 
 def _ssh(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
@@ -208,38 +260,25 @@ def _ssh(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     ok = success if isinstance(success, bool) else None
     activity = {True: (1, "Open"), False: (4, "Fail"), None: (6, "Traffic")}[ok]
     ocsf = _common(CLASS_SSH_ACTIVITY, activity[0], activity[1], d, time, path)
-    ocsf["connection_info"] = {
-        "protocol_name": "tcp",
-        "uid": d.get("uid"),
-        "direction": d.get("direction"),
-    }
+    info = _present(protocol_name="tcp", uid=d.get("uid"), direction=d.get("direction"))
+    _put(ocsf, "connection_info", info)
     set_status(ocsf, ok)
     version = d.get("version")
-    ocsf["protocol_ver"] = None if version is None else str(version)
+    _put(ocsf, "protocol_ver", None if version is None else str(version))
     if d.get("hassh"):
         ocsf["client_hassh"] = {"fingerprint": {"value": d.get("hassh")}}
     if d.get("hasshServer"):
         ocsf["server_hassh"] = {"fingerprint": {"value": d.get("hasshServer")}}
-    ocsf["unmapped"] = {
-        k: d.get(k)
-        for k in (
-            "auth_success",
-            "auth_attempts",
-            "client",
-            "server",
-            "cipher_alg",
-            "kex_alg",
-            "host_key",
-        )
-    }
+    _put(ocsf, "unmapped", _unmapped(d, _SSH_UNMAPPED))
     return ocsf
 
 
 def _other(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     ocsf = _common(CLASS_BASE_EVENT, 99, path, d, time, path)
     message = d.get("msg") if path == "notice" else d.get("name") if path == "weird" else None
-    ocsf["message"] = message if isinstance(message, str) else None
-    ocsf["unmapped"] = {k: v for k, v in d.items() if k != "ts"}
+    if isinstance(message, str):
+        ocsf["message"] = message
+    _put(ocsf, "unmapped", compact({k: v for k, v in d.items() if k != "ts"}))
     return ocsf
 
 
