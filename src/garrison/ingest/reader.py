@@ -178,22 +178,29 @@ def batches(source: Source, file: InputFile, batch_size: int) -> Iterator[Batch]
     fmt = source.format
     digest = hashlib.sha256(fmt.encode())
     current = Batch(fmt, file.display, "")
+    records, quarantined, update = current.records, current.quarantined, digest.update
     for item in _guarded(source, file):
-        if isinstance(item, Quarantined):
+        if item.__class__ is RawRecord:
+            records.append(item)
+            update(f"\0{item.position}\0{item.text}".encode("utf-8", "surrogatepass"))
+            if len(records) + len(quarantined) < batch_size:  # the common case
+                continue
+        elif isinstance(item, Quarantined):
             item.source_path = file.display
             if item.source_format == "unknown":
                 item.source_format = fmt
-            current.quarantined.append(item)
-            digest.update(f"q{item.position}:{item.reason}".encode())
+            quarantined.append(item)
+            update(f"q{item.position}:{item.reason}".encode())
         else:
-            current.records.append(item)
-            digest.update(f"\0{item.position}\0".encode())
-            digest.update(item.text.encode("utf-8", "surrogatepass"))
+            records.append(item)
+            update(f"\0{item.position}\0{item.text}".encode("utf-8", "surrogatepass"))
         if current.size >= batch_size:
             current.fingerprint = digest.hexdigest()
             yield current
             digest = hashlib.sha256(fmt.encode() + current.fingerprint.encode())
             current = Batch(fmt, file.display, "")
+            records, quarantined = current.records, current.quarantined
+            update = digest.update
     if current.size:
         current.fingerprint = digest.hexdigest()
         yield current
