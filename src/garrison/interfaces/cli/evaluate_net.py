@@ -87,7 +87,35 @@ def eval_beacon(
             f"{top['dst']} {top['score']:.2f} {','.join(top['labels'])}" if top else "-",
         )
     console.print(table)
+    _print_calibration(report["calibration"], "beacon (unit: scored pair)")
     console.print(f"report: {_write(report, out, home, 'beacon')}")
+
+
+def _print_calibration(cal: dict[str, Any], title: str) -> None:
+    """Leave-one-capture-out calibration quality: Brier against the references, then the
+    reliability bins (predicted vs observed rate)."""
+    loco = cal["leave_one_capture_out"]
+    raw = cal["raw_tail_confidence_as_probability"]
+    console.print(
+        f"confidence calibration, {title}: {cal['records']} labelled, {cal['positives']} "
+        f"positive; leave-one-capture-out Brier {loco.get('brier')} (no-skill "
+        f"{cal['leave_one_capture_out_no_skill_brier']}, raw tail confidence "
+        f"{raw.get('brier')}, in-sample {cal['in_sample_optimistic']['brier']})",
+        highlight=False,
+    )
+    table = Table("predicted", "count", "positives", "mean predicted", "observed rate")
+    for row in loco.get("reliability", []):
+        table.add_row(
+            row["bin"],
+            str(row["count"]),
+            str(row["positives"]),
+            f"{row['mean_predicted']:.3f}",
+            f"{row['observed_rate']:.3f}",
+        )
+    console.print(table)
+    for note in (cal.get("warning"), cal.get("transfer_note")):
+        if note:
+            console.print(f"  warning: {note}", highlight=False)
 
 
 def eval_ueba(
@@ -98,7 +126,8 @@ def eval_ueba(
     out: OutOption = None,
     home: HomeOption = None,
 ) -> None:
-    """ml.ueba on OpenSSH brute force, LANL red team over background, Mordor captures."""
+    """ml.ueba on OpenSSH brute force, LANL red team over background, Mordor captures and
+    the demo scenario (generated in-process), with confidence-calibration quality."""
     from garrison.measure.ml_eval.ueba_eval import evaluate
 
     root = _corpus(corpus, "auth")
@@ -119,6 +148,14 @@ def eval_ueba(
             recall or "-",
         )
     console.print(table)
+    _print_calibration(report["calibration"], "ueba (unit: finding)")
+    demo = report["calibration"].get("demo_held_out")
+    if demo:
+        console.print(
+            f"  demo (never fitted on): {demo['records']} findings, {demo['positives']} TP, "
+            f"Brier {demo['brier']}",
+            highlight=False,
+        )
     console.print(f"report: {_write(report, out, home, 'ueba')}")
 
 

@@ -5,6 +5,12 @@
 threshold and the FPR it was fixed at, metrics). Without ``--out`` it goes to
 ``HOME/models/``; the detector and ``garrison score`` use it when given ``--model`` (or the
 ``model`` detector option), otherwise the model shipped with the package.
+
+``garrison models train beacon-calibration|ueba-calibration --data CORPUS [--out DIR]`` fits
+the label-calibrated confidence of ``ml.beacon`` / ``ml.ueba`` on the labelled corpus and
+writes ``NAME.calibration.json`` (to ``HOME/models/`` by default; the detectors use it when
+given its path as their ``calibration`` option, otherwise the file shipped with the package;
+``--out src/garrison/detect/ml/models`` refreshes the shipped one).
 """
 
 from __future__ import annotations
@@ -23,16 +29,20 @@ models_app = typer.Typer(
     name="models", no_args_is_help=True, help="Train and manage detection models."
 )
 
-TRAINABLE = ("dga",)
+TRAINABLE = ("dga", "beacon-calibration", "ueba-calibration")
 
 
 @models_app.command("train")
 def train(
-    name: Annotated[str, typer.Argument(help="Model to train: dga.")],
+    name: Annotated[
+        str, typer.Argument(help="Model to train: dga, beacon-calibration, ueba-calibration.")
+    ],
     data: Annotated[
         Path,
         typer.Option(
-            "--data", help="Dataset folder (for dga: FAMILY.txt files and opendns/benign lists)."
+            "--data",
+            help="Dataset folder (for dga: FAMILY.txt files and opendns/benign lists; for "
+            "a calibration: the corpus root).",
         ),
     ],
     out: Annotated[
@@ -65,6 +75,9 @@ def train(
         raise UsageError(f"cannot train {name!r}: trainable models are {', '.join(TRAINABLE)}")
     if not data.is_dir():
         raise InputError(f"--data {data}: not a folder")
+    if name.endswith("-calibration"):
+        _train_calibration(name, data, out or resolve_home(home) / "models")
+        return
     for path in holdout_benign or []:
         if not path.is_file():
             raise InputError(f"--holdout-benign {path}: no such file")
@@ -114,3 +127,27 @@ def train(
             f"  held-out benign {list_name}: FPR {entry['fpr_at_threshold']} on {entry['n']} names",
             highlight=False,
         )
+
+
+def _train_calibration(name: str, corpus: Path, out: Path) -> None:
+    from garrison.measure.ml_eval.calibrate import train as train_calibration
+
+    needs = "zeek-stratosphere" if name.startswith("beacon") else "auth"
+    if not (corpus / needs).is_dir():
+        raise InputError(f"--data {corpus}: no {needs}/ folder (give the corpus root)")
+    try:
+        path, calibration = train_calibration(name, corpus, out)
+    except (OSError, KeyError, ValueError) as exc:
+        raise InputError(f"{name}: {exc}") from exc
+    fitted = calibration.meta["fitted_on"]
+    quality = calibration.meta["evaluation"]
+    loco = quality["leave_one_capture_out"]
+    console.print(
+        f"{name}: {fitted['records']} labelled records, {fitted['positives']} positives; "
+        f"slope {calibration.slope:.3f}, intercept {calibration.intercept:.3f}; "
+        f"leave-one-capture-out Brier {loco['brier']} (no-skill "
+        f"{quality['leave_one_capture_out_no_skill_brier']}) -> {path}",
+        highlight=False,
+    )
+    for warning in calibration.meta["warnings"]:
+        err_console.print(f"  warning: {warning}", highlight=False)

@@ -12,6 +12,13 @@ For each capture: the findings with the label mix of the flows behind each, the 
 which each known C2 pair and infected host appears -- in the full ranking of every scored
 pair, and whether that rank is above the reporting threshold -- and flow-level recall
 (share of C2 flows inside reported pairs) and precision.
+
+Calibration: every scored pair of the ranking is a labelled record (score, C2 or not) --
+C2 when it is one of the capture's known C2 pairs, not C2 in captures without C2 and, in
+captures with flow- or port-level truth, for every other pair. Captures with host-level
+truth only (005) give no pair labels and are left out (counted). ``calibration_report``
+measures the shipped recipe (``detect.ml.calibration.RECIPES["beacon"]``) leave-one-capture-
+out on these records, against the raw ``1 - p`` used before calibration and the base rate.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from typing import Any
 from garrison.core.findings import Finding
 from garrison.detect.ml.beacon.connections import connection_of
 from garrison.detect.ml.beacon.detector import BeaconConfig, BeaconDetector
+from garrison.detect.ml.calibration import RECIPES, Labelled, assess, load_calibration, quality
 from garrison.measure.ml_eval.zeek_raw import capture_files, read_capture_file
 
 
@@ -92,6 +100,8 @@ class CaptureResult:
     malicious_flows_found: int = 0
     flows_in_findings: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
+    #: Every scored pair: (beacon score, 1 - p, C2 label or None when unknown).
+    pairs: list[tuple[float, float, int | None]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         recall = self.malicious_flows_found / self.malicious_flows if self.malicious_flows else None
@@ -225,6 +235,7 @@ def evaluate_capture(folder: Path, config: BeaconConfig | None = None) -> Captur
             "score": score,
             "reported": key in covered,
         }
+    result.pairs = [_pair_record(truth, f, c2_pairs) for f in ranked]
     result.malicious_flows_found = sum(n for k, n in c2_flows_by_pair.items() if k in covered)
     result.flows_in_findings = sum(sum(labels_by_pair.get(k, Counter()).values()) for k in covered)
     for host in sorted(truth.infected_hosts):
@@ -237,6 +248,56 @@ def evaluate_capture(folder: Path, config: BeaconConfig | None = None) -> Captur
             "reported": any(p[0] == host for p in reported),
         }
     return result
+
+
+def _pair_record(
+    truth: CaptureTruth, finding: Finding, c2_pairs: set[tuple[str, str]]
+) -> tuple[float, float, int | None]:
+    pair = _finding_pair(finding)
+    keys = {pair} | _ips_of(finding, pair)
+    label: int | None
+    if truth.kind == "none":
+        label = 0
+    elif truth.labels_are_c2 or truth.c2_ports:
+        label = int(bool(keys & c2_pairs))
+    else:  # host-level truth only: which of the infected host's pairs are C2 is unknown
+        label = None if pair[0] in truth.infected_hosts else 0
+    score = float(finding.explanation["sub_scores"]["score"])
+    return score, float(finding.explanation["tail_confidence"]), label
+
+
+def labelled_records(results: list[CaptureResult]) -> list[Labelled]:
+    """The labelled scored pairs of every capture (unknown ones left out)."""
+    return [
+        Labelled(r.capture, score, label)
+        for r in results
+        for score, _, label in r.pairs
+        if label is not None
+    ]
+
+
+def calibration_report(results: list[CaptureResult]) -> dict[str, Any]:
+    """Leave-one-capture-out quality of the calibration recipe, the raw ``1 - p`` read as
+    a probability for comparison, and which calibration the detector ships."""
+    recipe = RECIPES["beacon"]
+    records = labelled_records(results)
+    labels = [r.label for r in records]
+    tails = [t for r in results for _, t, label in r.pairs if label is not None]
+    shipped, note = load_calibration("beacon")
+    positives = sum(labels)
+    return {
+        "recipe": recipe.describe(),
+        "unit": "scored (source, destination) pair",
+        "excluded_unknown": sum(1 for r in results for *_, label in r.pairs if label is None),
+        **assess(records, recipe, "beacon"),
+        "raw_tail_confidence_as_probability": quality(tails, labels),
+        "shipped": shipped.summary() if shipped else note,
+        "warning": (
+            f"only {positives} C2 pairs among {len(records)} labelled pairs: the calibrated "
+            "probabilities are rough, and each held-out capture's positives are predicted "
+            "from a fit that saw at most a couple of others"
+        ),
+    }
 
 
 def _ips_of(finding: Finding, pair: tuple[str, str]) -> set[tuple[str, str]]:
@@ -254,6 +315,7 @@ def evaluate(corpus: Path, config: BeaconConfig | None = None) -> dict[str, Any]
     none = [r for r in results if r.truth.kind == "none"]
     return {
         "captures": [r.as_dict() for r in results],
+        "calibration": calibration_report(results),
         "summary": {
             "c2_captures": len(c2),
             "c2_hosts_at_rank_1": sum(

@@ -184,7 +184,9 @@ def test_brute_force_from_one_source() -> None:
     assert f.attacks[0].tactic_name == "Credential Access"
     assert {("ip", "1.2.3.4"), ("user", "root")} <= {(e.kind, e.value) for e in f.entities}
     assert f.explanation["failures"] == 30 and "no history" in f.explanation["baseline"]
-    assert f.confidence >= 99 and f.model_version == "ueba-1.0"
+    assert f.explanation["tail_confidence"] >= 0.99 and f.model_version == "ueba-1.0"
+    assert f.confidence == round(100 * f.explanation["confidence"])
+    assert "Poisson" in f.explanation["tail_confidence_basis"]
     assert not by(findings, "spraying")
 
 

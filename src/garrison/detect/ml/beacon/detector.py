@@ -8,6 +8,12 @@ random traffic with the same count would be by chance (``max_p_value``, see ``nu
 become findings, strongest first, after the
 benign-beacon suppression described in ``suppress``. A beacon seen both by IP and by host
 name is reported once, under the host name, with the IPs attached.
+
+A finding's confidence is the beacon score mapped to P(C2) by the label-fitted calibration
+shipped in ``models/beacon.calibration.json`` (``detect.ml.calibration``; option
+``calibration``: a path, or "none"). The explanation keeps the raw tail figure beside it,
+``tail_confidence`` = 1 - p of the timing regularity under random (Poisson) traffic, which
+says how unusual the timing is, not how often such pairs are C2.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from garrison.detect.ml.beacon.null import timing_p_value
 from garrison.detect.ml.beacon.state import PairKey, PairState, PairTable
 from garrison.detect.ml.beacon.stats import BeaconScore, Weights, Window, score_pair
 from garrison.detect.ml.beacon.suppress import Suppressor, is_inbound
+from garrison.detect.ml.calibration import Calibration, load_calibration
 
 MODEL_VERSION = "beacon-1.0"
 TLS_PORTS = frozenset({443, 465, 636, 853, 993, 995, 8443})
@@ -62,6 +69,8 @@ class BeaconConfig:
     allow: list[str] = field(default_factory=list)
     service_ports: list[int] | None = None
     weights: dict[str, float] = field(default_factory=dict)
+    #: Score -> P(C2) calibration: "" the shipped one, "none" raw tail figures, or a path.
+    calibration: str = ""
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> tuple[BeaconConfig, list[str]]:
@@ -105,6 +114,10 @@ class BeaconDetector(Detector):
         self.scored_pairs = 0
         self.popular: dict[str, int] = {}
         self.ignored_options: list[str] = []
+        self.calibration: Calibration | None
+        self.calibration, self.calibration_note = load_calibration(
+            "beacon", str(self.config.calibration)
+        )
 
     # -- streaming -------------------------------------------------------------------
     def observe(self, events: Sequence[Event]) -> list[Finding]:
@@ -225,6 +238,7 @@ class BeaconDetector(Detector):
             f"random (Poisson) traffic with {s.count} connections is this regular "
             f"with p={item.p_value:.4f}"
         )
+        confidence, basis = self._confidence(s.score, item.p_value)
         explanation = {
             "pair": {"kind": kind, "source": src, "destination": dst},
             "observed": observed,
@@ -242,7 +256,12 @@ class BeaconDetector(Detector):
             "services": sorted(item.state.services),
             "destination_ips": item.ips or sorted(item.state.dst_ips),
             "p_value_random_timing": round(item.p_value, 6),
-            "confidence_basis": "1 - p of the timing regularity under a Poisson null model",
+            "confidence": round(confidence, 4),
+            "confidence_basis": basis,
+            "tail_confidence": round(1.0 - item.p_value, 6),
+            "tail_confidence_basis": "1 - p of the timing regularity under a Poisson null "
+            "model: how unusual the timing is, not a probability of C2",
+            "calibration": self.calibration.summary() if self.calibration else None,
             "model_version": MODEL_VERSION,
         }
         severity = (
@@ -256,7 +275,7 @@ class BeaconDetector(Detector):
             title=f"Beaconing from {src} to {dst}: {observed}",
             time=item.state.first,
             severity_id=severity,
-            confidence=round(100 * (1.0 - item.p_value)),
+            confidence=round(100 * confidence),
             evidences=[
                 Evidence(path, record, uid, c.time, summary=_summary(c))
                 for path, record, uid, c in item.state.evidences()
@@ -269,8 +288,19 @@ class BeaconDetector(Detector):
             model_version=MODEL_VERSION,
         )
 
+    def _confidence(self, score: float, p_value: float) -> tuple[float, str]:
+        """Calibrated P(C2 | beacon score), or the raw 1 - p when no calibration loads."""
+        if self.calibration is None:
+            return 1.0 - p_value, f"{self.calibration_note}; 1 - p under a Poisson null model"
+        return (
+            self.calibration.probability(score),
+            "P(C2 | beacon score), Platt-calibrated on labelled Stratosphere captures "
+            "(few positives: see calibration)",
+        )
+
     def stats(self) -> dict[str, Any]:
         return {
+            "calibration": self.calibration.name if self.calibration else self.calibration_note,
             "connections": self.connections,
             "pairs": len(self.table),
             "pairs_scored": self.scored_pairs,

@@ -1,6 +1,7 @@
 """What the UEBA analytics share: options, the ``Hit`` they produce, bursts, confidences.
 
-Confidences are tail probabilities under a stated model, not made-up scales:
+Hit confidences are tail probabilities under a stated model, not made-up scales (the
+detector maps them to P(malicious) with a label-fitted calibration before reporting):
 ``poisson_confidence`` is ``1 - P(X >= observed)`` for a Poisson count at the baseline rate
 (volume analytics), ``novelty_confidence`` is ``1 - P(new value)`` by the Good-Turing
 estimate over the user's history (first-seen), and the unusual-hour confidence is
@@ -71,6 +72,8 @@ class UebaConfig:
     max_events: int = 2_000_000
     max_evidence: int = 10
     max_findings_per_analytic: int = 200
+    #: Tail confidence -> P(malicious): "" the shipped calibration, "none", or a path.
+    calibration: str = ""
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> tuple[UebaConfig, list[str]]:

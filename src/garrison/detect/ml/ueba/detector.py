@@ -7,6 +7,12 @@ unusual-hour pass (``novelty``), which also learns, and writes the baseline back
 state database in one transaction. Ingest batches are remembered by their content
 fingerprint: a file hunted twice is scored twice but learnt once. At most ``max_events``
 attempts are held per run; the rest are counted and dropped (stated in ``stats``).
+
+Each analytic rates its hit with a tail probability under a stated model (``common``). A
+finding's confidence is that figure mapped to P(malicious) by the label-fitted calibration
+shipped in ``models/ueba.calibration.json`` (Platt scaling with a per-analytic offset, see
+``detect.ml.calibration``; option ``calibration``: a path, or "none"); the raw figure stays
+in the explanation as ``tail_confidence`` with its basis.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from garrison.core.events import Event
 from garrison.core.findings import Evidence, Finding
 from garrison.core.timeutil import now_ms
 from garrison.detect.base import Detector, DetectorContext
+from garrison.detect.ml.calibration import Calibration, load_calibration
 from garrison.detect.ml.ueba.authevents import FAILURE, AuthEvent, auth_event_of
 from garrison.detect.ml.ueba.baseline import Baseline
 from garrison.detect.ml.ueba.common import HOUR_MS, MODEL_VERSION, Hit, UebaConfig
@@ -58,6 +65,10 @@ class UebaDetector(Detector):
         self.ignored_options: list[str] = []
         self.counts: dict[str, int] = {}
         self.novelty_stats: dict[str, int] = {}
+        self.calibration: Calibration | None
+        self.calibration, self.calibration_note = load_calibration(
+            "ueba", str(self.config.calibration)
+        )
 
     def observe(self, events: Sequence[Event]) -> list[Finding]:
         for event in events:
@@ -124,12 +135,14 @@ class UebaDetector(Detector):
         out: list[Finding] = []
         for _, group in sorted(by_analytic.items()):
             group.sort(key=lambda h: (-h.confidence, h.time))
-            out.extend(_finding(h) for h in group[: self.config.max_findings_per_analytic])
+            kept = group[: self.config.max_findings_per_analytic]
+            out.extend(_finding(h, self.calibration, self.calibration_note) for h in kept)
         out.sort(key=lambda f: f.time)
         return out
 
     def stats(self) -> dict[str, Any]:
         return {
+            "calibration": self.calibration.name if self.calibration else self.calibration_note,
             "auth_events_dropped": self.dropped,
             "findings": dict(self.counts),
             "baseline_users": len(self.baseline.users),
@@ -139,7 +152,38 @@ class UebaDetector(Detector):
         }
 
 
-def _finding(hit: Hit) -> Finding:
+#: What each analytic's tail confidence is, for the analytics whose hits do not say it.
+_TAIL_BASIS = {
+    "bruteforce": "1 - Poisson P(>= failures | the source's baseline failure rate)",
+    "spraying": "1 - Poisson P(>= failures | the source's baseline failure rate)",
+    "bruteforce-account": "1 - Poisson P(>= failures | the account's baseline failure rate)",
+    "success-after-failures": "1 - Poisson P(>= failures | the account's baseline failure rate)",
+}
+
+
+def calibrated(
+    hit: Hit, calibration: Calibration | None, note: str = ""
+) -> tuple[float, dict[str, Any]]:
+    """The finding's confidence and the explanation entries that say what it is."""
+    basis = str(
+        hit.explanation.get("confidence_basis", _TAIL_BASIS.get(hit.analytic, "tail probability"))
+    )
+    raw = {
+        "tail_confidence": round(hit.confidence, 6),
+        "tail_confidence_basis": basis + ": how unusual, not a probability of an attack",
+    }
+    if calibration is None:
+        return hit.confidence, {**raw, "confidence_basis": f"{note or 'uncalibrated'}; {basis}"}
+    p = calibration.probability(hit.confidence, hit.analytic)
+    return p, {
+        **raw,
+        "confidence_basis": "P(malicious | analytic, tail confidence), Platt-calibrated on "
+        "labelled findings (OpenSSH, LANL red team, Mordor; see calibration)",
+        "calibration": calibration.summary(),
+    }
+
+
+def _finding(hit: Hit, calibration: Calibration | None = None, note: str = "") -> Finding:
     evidences = [
         Evidence(e.source_path, e.record_id, e.uid, e.time, summary=_summary(e)) for e in hit.events
     ]
@@ -152,12 +196,14 @@ def _finding(hit: Hit) -> Finding:
     for entity in candidates:
         if entity is not None and entity not in entities:
             entities.append(entity)
+    confidence, stated = calibrated(hit, calibration, note)
     explanation = dict(hit.explanation)
+    explanation.update(stated)
     explanation.update(
         {
             "model_version": MODEL_VERSION,
             "events_total": hit.event_count,
-            "confidence": round(hit.confidence, 4),
+            "confidence": round(confidence, 4),
         }
     )
     return Finding(
@@ -166,7 +212,7 @@ def _finding(hit: Hit) -> Finding:
         title=hit.title,
         time=hit.time,
         severity_id=hit.severity,
-        confidence=round(100 * hit.confidence),
+        confidence=round(100 * confidence),
         evidences=evidences,
         attacks=[attack_of(t, tactic) for t, tactic in hit.techniques],
         entities=entities,
