@@ -82,41 +82,41 @@ class HuntReport:
 
 def normalize_record(record: RawRecord, fmt: str) -> Normalized:
     """Map one record; every failure, even a bug in a mapper, becomes a ``RecordError``."""
-    normalizer = NORMALIZERS.get(fmt)
     try:
-        return normalizer(record)
+        return NORMALIZERS.get(fmt)(record)
     except RecordError:
         raise
     except Exception as exc:  # a mapper must never crash the run on hostile input
-        raise RecordError(f"normalizer {fmt} failed: {type(exc).__name__}: {exc}") from exc
+        raise RecordError(_mapper_failure(fmt, exc)) from exc
 
 
-def _event_uid(batch_fp: str, index: int) -> str:
-    """Stable id of the ``index``-th record of a batch: the batch's content fingerprint (which
-    chains the previous batch's) and the index. The index, not the position: positions
-    repeat in merged EVTX files (EventRecordIDs of several channels)."""
-    return f"{batch_fp[:20]}{index:012x}"
+def _mapper_failure(fmt: str, exc: Exception) -> str:
+    return f"normalizer {fmt} failed: {type(exc).__name__}: {exc}"
 
 
 def build_events(batch: Batch, ingested_at: int) -> tuple[list[Event], list[Quarantined]]:
     events: list[Event] = []
     rejected: list[Quarantined] = list(batch.quarantined)
+    fmt, path, fingerprint = batch.source_format, batch.source_path, batch.fingerprint
+    normalizer = NORMALIZERS.get(fmt)
+    # Event uid: the batch's content fingerprint (which chains the previous batch's) and
+    # the record's index in it. The index, not the position: positions repeat in merged
+    # EVTX files (EventRecordIDs of several channels).
+    uid_prefix = fingerprint[:20]
     for index, rec in enumerate(batch.records):
         try:
-            norm = normalize_record(rec, batch.source_format)
+            norm = normalizer(rec)  # as normalize_record, with the lookup out of the loop
         except RecordError as exc:
-            rejected.append(
-                Quarantined(
-                    batch.source_path, rec.position, str(exc), batch.source_format, rec.text[:200]
-                )
-            )
+            rejected.append(Quarantined(path, rec.position, str(exc), fmt, rec.text[:200]))
             continue
-        prov = Provenance(
-            batch.source_path, batch.source_format, rec.position, batch.fingerprint, ingested_at
-        )
+        except Exception as exc:  # a mapper must never crash the run on hostile input
+            reason = _mapper_failure(fmt, exc)
+            rejected.append(Quarantined(path, rec.position, reason, fmt, rec.text[:200]))
+            continue
+        prov = Provenance(path, fmt, rec.position, fingerprint, ingested_at)
         events.append(
             Event(
-                _event_uid(batch.fingerprint, index),
+                f"{uid_prefix}{index:012x}",
                 norm.class_uid,
                 norm.time,
                 norm.ocsf,

@@ -9,7 +9,7 @@ entry with its reason, so nothing is dropped silently.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 #: OCSF class ids used across the code base.
 CLASS_PROCESS_ACTIVITY = 1007
@@ -72,9 +72,12 @@ class Quarantined:
         }
 
 
-@dataclass(slots=True, frozen=True)
-class Provenance:
-    """Where an event came from: file as given, position in it, batch fingerprint, ingest time."""
+class Provenance(NamedTuple):
+    """Where an event came from: file as given, position in it, batch fingerprint, ingest time.
+
+    Immutable evidence. A named tuple rather than a frozen dataclass: one is built per event,
+    and a tuple is built ~3x faster than a frozen dataclass sets its fields.
+    """
 
     source_path: str
     source_format: str
