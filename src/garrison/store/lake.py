@@ -60,13 +60,14 @@ CREATE TABLE IF NOT EXISTS lake_batches (
 """
 
 
-def _dumps(value: Any) -> str:
-    """Compact JSON; orjson for speed, the standard library for what orjson refuses
-    (lone surrogates from undecodable input)."""
+def _dumps(value: Any) -> bytes:
+    """Compact JSON as UTF-8 bytes (Arrow takes them as a string column without a decode);
+    orjson for speed, the standard library for what orjson refuses (lone surrogates from
+    undecodable input), ASCII-escaped so it is valid UTF-8 whatever the input."""
     try:
-        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS)
     except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(value, separators=(",", ":"), default=str, ensure_ascii=True)
+        return json.dumps(value, separators=(",", ":"), default=str, ensure_ascii=True).encode()
 
 
 def _safe_text(value: str) -> str:
@@ -91,30 +92,56 @@ def _escape_surrogate(ch: str) -> str:
 
 def events_to_table(events: Sequence[Event]) -> pa.Table:
     """Columnar form of a batch: promoted entity columns plus the full OCSF/fields/raw."""
-    cols: dict[str, list[Any]] = {name: [] for name in EVENT_SCHEMA.names}
+    hosts: list[str | None] = []
+    users: list[str | None] = []
+    src_ips: list[str | None] = []
+    dst_ips: list[str | None] = []
     for ev in events:
-        prov = ev.provenance
         ocsf = ev.ocsf
-        device = ocsf.get("device") or {}
-        actor = (ocsf.get("actor") or {}).get("user") or ocsf.get("user") or {}
-        cols["uid"].append(ev.uid)
-        cols["class_uid"].append(ev.class_uid)
-        cols["time"].append(ev.time)
-        cols["source_format"].append(prov.source_format)
-        cols["source_path"].append(prov.source_path)
-        cols["record_id"].append(prov.record_id)
-        cols["batch_fp"].append(prov.batch_fingerprint)
-        cols["ingested_at"].append(prov.ingested_at)
-        cols["host"].append(
-            _str_or_none(device.get("hostname") if isinstance(device, dict) else None)
-        )
-        cols["user"].append(_str_or_none(actor.get("name") if isinstance(actor, dict) else None))
-        cols["src_ip"].append(_str_or_none((ocsf.get("src_endpoint") or {}).get("ip")))
-        cols["dst_ip"].append(_str_or_none((ocsf.get("dst_endpoint") or {}).get("ip")))
-        cols["ocsf"].append(_dumps(ocsf))
-        cols["fields"].append(_dumps(ev.fields))
-        cols["raw"].append(_safe_text(ev.raw))
-    return pa.Table.from_pydict(cols, schema=EVENT_SCHEMA)
+        device = ocsf.get("device")
+        actor = ocsf.get("actor")
+        user = (actor.get("user") if actor.__class__ is dict else None) or ocsf.get("user")
+        hosts.append(_member_text(device, "hostname"))
+        users.append(_member_text(user, "name"))
+        src_ips.append(_member_text(ocsf.get("src_endpoint"), "ip"))
+        dst_ips.append(_member_text(ocsf.get("dst_endpoint"), "ip"))
+    provs = [ev.provenance for ev in events]
+    columns = [
+        _text_array([ev.uid for ev in events]),
+        pa.array([ev.class_uid for ev in events], pa.int32()),
+        pa.array([ev.time for ev in events], pa.int64()),
+        _text_array([p.source_format for p in provs]),
+        _text_array([p.source_path for p in provs]),
+        pa.array([p.record_id for p in provs], pa.int64()),
+        _text_array([p.batch_fingerprint for p in provs]),
+        pa.array([p.ingested_at for p in provs], pa.int64()),
+        _text_array(hosts),
+        _text_array(users),
+        _text_array(src_ips),
+        _text_array(dst_ips),
+        pa.array([_dumps(ev.ocsf) for ev in events], pa.string()),
+        pa.array([_dumps(ev.fields) for ev in events], pa.string()),
+        _text_array([ev.raw for ev in events]),
+    ]
+    return pa.Table.from_arrays(columns, schema=EVENT_SCHEMA)
+
+
+def _member_text(obj: Any, key: str) -> str | None:
+    """``obj[key]`` as text when ``obj`` is an object holding it (OCSF from any normalizer
+    may put anything anywhere: treated as untrusted shape)."""
+    if obj.__class__ is not dict:
+        return None
+    value = obj.get(key)
+    return None if value is None else value if value.__class__ is str else str(value)
+
+
+def _text_array(values: list[str | None]) -> pa.Array:
+    """A string column; text Parquet cannot hold (lone surrogates) is escaped item by item,
+    only when the fast conversion refuses the column."""
+    try:
+        return pa.array(values, pa.string())
+    except (UnicodeEncodeError, pa.ArrowException):
+        return pa.array([None if v is None else _safe_text(v) for v in values], pa.string())
 
 
 def _pid_alive(pid: int) -> bool:
@@ -125,10 +152,6 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else _safe_text(str(value))
 
 
 class EventStore(ABC):
@@ -157,7 +180,9 @@ class EventStore(ABC):
 class ParquetEventStore(EventStore):
     """The embedded default: ``ROOT/source=<fmt>/day=<yyyy-mm-dd>/<group>.parquet``.
 
-    Batches are buffered as Arrow tables and written together (``flush_events`` events or
+    Batches are buffered as Arrow tables and written together (``flush_events`` events,
+    ``flush_bytes`` of Arrow data - large Windows records are ~17 KB each as OCSF + fields +
+    raw, so an event count alone would let the buffer reach gigabytes - or
     ``flush()``), one Parquet file per partition per flush group: a file per small input
     file would cost a Parquet footer and a catalog commit each (measured: ~1.3 ms per file,
     10x the parse cost on the EVTX samples). A group's file name is the hash of its batch
@@ -167,10 +192,18 @@ class ParquetEventStore(EventStore):
     when the store opens.
     """
 
-    def __init__(self, root: Path, state: StateDB, flush_events: int = 50_000) -> None:
+    def __init__(
+        self,
+        root: Path,
+        state: StateDB,
+        flush_events: int = 50_000,
+        flush_bytes: int = 128 * 1024 * 1024,
+    ) -> None:
         self.root = root
         self.state = state
         self.flush_events = max(1, flush_events)
+        self.flush_bytes = max(1, flush_bytes)
+        self._buffered_bytes = 0
         self.root.mkdir(parents=True, exist_ok=True)
         state.ensure(_BATCHES_DDL)
         self._pending: dict[str, tuple[str, str, int]] = {}
@@ -206,10 +239,12 @@ class ParquetEventStore(EventStore):
             by_day[day_of(ev.time)].append(ev)
         safe_fmt = "".join(c if c.isalnum() or c in "-_" else "_" for c in source_format)
         for day, day_events in by_day.items():
-            self._tables[(safe_fmt, day)].append(events_to_table(day_events))
+            table = events_to_table(day_events)
+            self._tables[(safe_fmt, day)].append(table)
+            self._buffered_bytes += table.nbytes
         self._pending[fingerprint] = (source_format, source_path, len(events))
         self._buffered += len(events)
-        if self._buffered >= self.flush_events:
+        if self._buffered >= self.flush_events or self._buffered_bytes >= self.flush_bytes:
             self.flush()
         return len(events)
 
@@ -239,6 +274,7 @@ class ParquetEventStore(EventStore):
         self._pending.clear()
         self._tables.clear()
         self._buffered = 0
+        self._buffered_bytes = 0
 
     def files(self) -> list[Path]:
         """Files of committed batches (a flush group's files are shared by its batches)."""

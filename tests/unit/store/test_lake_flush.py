@@ -53,3 +53,34 @@ def test_unflushed_batches_of_a_dead_writer_are_ingested_again(home: Path) -> No
     assert not again.has_batch("b") and again.has_batch("a")
     assert again.write_batch("b", "x", "f", _events("b", 5)) == 5
     assert again.sql("SELECT count(*), count(DISTINCT uid) FROM events") == [(10, 10)]
+
+
+def test_byte_threshold_flushes_large_records(home: Path) -> None:
+    """Big records (Windows events are ~17 KB stored) flush by size, not only by count."""
+    store = ParquetEventStore(
+        home / "lake", StateDB(home / "state.db"), flush_events=10_000, flush_bytes=100_000
+    )
+    big = "x" * 20_000
+    for k in range(3):
+        events = [
+            Event(f"b{k}-{i}", 0, 1_600_000_000_000, {}, {}, big, Provenance("f", "x", i, "b", 0))
+            for i in range(3)
+        ]
+        store.write_batch(f"b{k}", "x", "f", events)
+    # 3 x 60 KB: the second batch crossed 100 KB and was committed without a flush() call
+    assert _store(home).count() == 6
+
+
+def test_text_parquet_cannot_hold_is_escaped_not_fatal(home: Path) -> None:
+    store = _store(home)
+    ev = Event(
+        "s",
+        0,
+        1_600_000_000_000,
+        {"device": {"hostname": "h\udcff"}},
+        {},
+        "r\udc80",
+        Provenance("f", "x", 1, "s", 0),
+    )
+    store.write_batch("s", "x", "f", [ev])
+    assert store.sql("SELECT host, raw FROM events") == [("h\\xff", "r\\x80")]
