@@ -18,7 +18,7 @@ from typing import Any
 
 import garrison.normalize.builtin  # noqa: F401  (registers the normalizers)
 from garrison.core.config import GarrisonConfig
-from garrison.core.errors import RecordError
+from garrison.core.errors import RecordError, UsageError
 from garrison.core.events import Event, Provenance, Quarantined, RawRecord
 from garrison.core.findings import Finding
 from garrison.core.gctune import allocation_heavy
@@ -94,11 +94,26 @@ def _mapper_failure(fmt: str, exc: Exception) -> str:
     return f"normalizer {fmt} failed: {type(exc).__name__}: {exc}"
 
 
+def _normalizer_for(fmt: str) -> Callable[[RawRecord], Normalized]:
+    """The format's normalizer; for a format without one (a batch of an unrecognised file
+    holds only quarantine entries, but a plugin source may lack its normalizer) one that
+    refuses every record with the reason, so the records are quarantined, not lost."""
+    try:
+        return NORMALIZERS.get(fmt)
+    except UsageError as exc:
+        reason = str(exc)
+
+        def refuse(record: RawRecord) -> Normalized:
+            raise RecordError(reason)
+
+        return refuse
+
+
 def build_events(batch: Batch, ingested_at: int) -> tuple[list[Event], list[Quarantined]]:
     events: list[Event] = []
     rejected: list[Quarantined] = list(batch.quarantined)
     fmt, path, fingerprint = batch.source_format, batch.source_path, batch.fingerprint
-    normalizer = NORMALIZERS.get(fmt)
+    normalizer = _normalizer_for(fmt)
     # Event uid: the batch's content fingerprint (which chains the previous batch's) and
     # the record's index in it. The index, not the position: positions repeat in merged
     # EVTX files (EventRecordIDs of several channels).

@@ -141,3 +141,15 @@ def test_undecodable_text_is_stored_not_fatal(home):
     assert store.write_batch("fp", "x", "f", [ev]) == 1
     ((raw, host, fields),) = store.sql("SELECT raw, host, fields FROM events")
     assert "\\xe9" in raw and "caf" in host and "\\udce9" in fields
+
+
+def test_records_of_a_format_without_normalizer_are_quarantined_not_fatal():
+    from garrison.core.events import RawRecord
+    from garrison.ingest.reader import Batch
+    from garrison.pipeline import build_events
+
+    batch = Batch("no-such-format", "x.log", "fp", records=[RawRecord(1, {"a": 1}, "a=1")])
+    events, rejected = build_events(batch, 0)
+    assert events == [] and len(rejected) == 1
+    assert "unknown normalizer 'no-such-format'" in rejected[0].reason
+    assert rejected[0].position == 1 and rejected[0].excerpt == "a=1"
