@@ -45,6 +45,9 @@ FORMAT = "garrison-calibration/1"
 TRANSFORMS = ("identity", "logit")
 #: Scores are clipped to [EPS, 1 - EPS] before a logit (tail probabilities reach 1.0).
 EPS = 1e-6
+#: Calibrated probabilities stay within [PMIN, 1 - PMIN]: a mapping fitted on a few hundred
+#: labelled records cannot vouch for anything closer to certainty than that.
+PMIN = 1e-3
 
 
 @dataclass(slots=True, frozen=True)
@@ -83,13 +86,12 @@ class Calibration:
     def probabilities(
         self, scores: Sequence[float], groups: Sequence[str] | None = None
     ) -> NDArray[np.float64]:
-        u = _transform(np.asarray(scores, dtype=np.float64), self.transform)
+        raw = np.nan_to_num(np.asarray(scores, dtype=np.float64), nan=0.0, posinf=1.0, neginf=0.0)
+        u = _transform(raw, self.transform)
         offset = np.array([self.offsets.get(g, 0.0) for g in groups or [""] * len(u)])
-        return _sigmoid(self.slope * u + self.intercept + offset)
+        return np.clip(_sigmoid(self.slope * u + self.intercept + offset), PMIN, 1.0 - PMIN)
 
     def probability(self, score: float, group: str = "") -> float:
-        if not math.isfinite(score):
-            score = 0.0
         return float(self.probabilities([score], [group])[0])
 
     def summary(self) -> dict[str, Any]:
