@@ -97,7 +97,8 @@ class Calibration:
     def summary(self) -> dict[str, Any]:
         """What a finding quotes: which calibration, fitted on how much, how good."""
         fitted = self.meta.get("fitted_on", {})
-        loco = self.meta.get("evaluation", {}).get("leave_one_capture_out", {})
+        evaluation = self.meta.get("evaluation", {})
+        loco = evaluation.get("leave_one_capture_out", {})
         return {
             "calibration": self.name,
             "method": self.meta.get("method", "Platt scaling"),
@@ -105,6 +106,7 @@ class Calibration:
             "labelled_records": fitted.get("records"),
             "positives": fitted.get("positives"),
             "leave_one_capture_out_brier": loco.get("brier"),
+            "no_skill_brier": evaluation.get("leave_one_capture_out_no_skill_brier"),
         }
 
     # --- persistence --------------------------------------------------------------------
