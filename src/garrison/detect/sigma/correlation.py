@@ -6,6 +6,11 @@ per correlation by ``max_matches`` (oldest dropped first, and counted). ``evalua
 the end of the run, when input order no longer matters (files are not read in time order):
 per group, matches are sorted by time and scanned with a window of ``timespan``.
 
+Attribution: a hit names the entities it is about. ``group_entities`` reads the group-by
+values as users, hosts or addresses (an address by its form, else by the field's name), and
+``counted_values`` lists the distinct values a value_count counted (the accounts a spray
+tried), in first-seen order; the detector turns both into the finding's entities.
+
 Window semantics: for ``gt``/``gte`` thresholds (and temporal types) a sliding window fires
 as soon as the condition holds and restarts after the last match it used, so one burst gives
 one alert. Other operators (``lt``, ``lte``, ``eq``, ``neq``) and value aggregates are tested
@@ -20,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from garrison.core.entities import Entity, EntityKind, normalize_entity
 from garrison.core.findings import Evidence
 from garrison.detect.sigma.engine import RuleMeta
 
@@ -77,6 +83,69 @@ class CorrelationHit:
     records: list[Recorded]
     measured: float
     rules_seen: list[int]
+
+    def counted_values(self) -> list[str]:
+        """Distinct values of the counted field (value_count etc.), first seen first."""
+        if not self.spec.value_field:
+            return []
+        return list(dict.fromkeys(r.value for r in self.records if r.value))
+
+    def group_entities(self) -> dict[str, Entity]:
+        """Group-by field -> the entity its value names (fields naming nobody left out)."""
+        out: dict[str, Entity] = {}
+        for name, value in self.group.items():
+            entity = field_entity(name, value)
+            if entity is not None:
+                out[name] = entity
+        return out
+
+
+_USER_FIELDS = (
+    "targetusername subjectusername user username user_name accountname targetuser "
+    "samaccountname src_user dst_user targetoutboundusername logonuser auth_user"
+)
+_HOST_FIELDS = (
+    "computer computername hostname host workstationname workstation targetservername "
+    "src_host dst_host sourcehostname destinationhostname"
+)
+_IP_FIELDS = (
+    "ipaddress sourceip destinationip src_ip dst_ip sourceaddress destaddress "
+    "destinationaddress clientaddress clientip orig_h resp_h ip c-ip remoteaddress"
+)
+_DOMAIN_FIELDS = "queryname query server_name domain dns_query question_name"
+#: Field names (lower case, whole or their last dotted part) whose values name an entity:
+#: Windows EventData, Sysmon, Zeek, syslog, ECS and OCSF spellings.
+_FIELD_KINDS: dict[str, EntityKind] = {
+    **dict.fromkeys(_USER_FIELDS.split(), "user"),
+    **dict.fromkeys(_HOST_FIELDS.split(), "host"),
+    **dict.fromkeys(_IP_FIELDS.split(), "ip"),
+    **dict.fromkeys(_DOMAIN_FIELDS.split(), "domain"),
+}
+#: Dotted parents whose ``.name`` child names an entity (``user.name``, ``host.name``).
+_PARENT_KINDS: dict[str, EntityKind] = {"user": "user", "host": "host", "device": "host"}
+
+
+def field_kind(name: str) -> EntityKind | None:
+    """Which entity a field's values name, from its name alone (None: unknown field)."""
+    low = name.strip().lower()
+    kind = _FIELD_KINDS.get(low)
+    if kind is not None:
+        return kind
+    parts = [p for p in low.split(".") if p]
+    if len(parts) < 2:
+        return None
+    if parts[-1] == "name":
+        return _PARENT_KINDS.get(parts[-2])
+    return _FIELD_KINDS.get(parts[-1])
+
+
+def field_entity(name: str, value: str) -> Entity | None:
+    """The entity a field value names: an address by its form, else by the field's kind."""
+    address = normalize_entity("ip", value)
+    if address is not None:
+        return address
+    kind = field_kind(name)
+    return normalize_entity(kind, value) if kind is not None and kind != "ip" else None
 
 
 class CorrelationState:

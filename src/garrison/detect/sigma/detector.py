@@ -9,7 +9,11 @@ Findings (see DESIGN.md Contracts):
   unsupported 35, none 50) moved by ``level`` (critical +10, high +5, low -5,
   informational -10): how much the rule's authors vouch for it, not how bad the behaviour is;
 - evidences = the triggering events; grouping and suppression: see noise.py;
-- ``explanation`` = which named detections matched, on which field values.
+- ``explanation`` = which named detections matched, on which field values;
+- correlation findings name what they aggregate over: the group-by values (user, host,
+  address) and, for value_count, the distinct values counted (at most ``MAX_NAMED_VALUES``,
+  the rest counted and flagged as capped), as entities and in the explanation, while the
+  evidences stay the real triggering events.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from garrison.core.attack import attacks_from_tags
-from garrison.core.entities import entities_of
+from garrison.core.entities import Entity, entities_of
 from garrison.core.events import Event
 from garrison.core.findings import (
     SEVERITY_CRITICAL,
@@ -40,7 +44,7 @@ from garrison.core.gctune import gc_paused
 from garrison.detect.base import DETECTORS, Detector, DetectorContext
 from garrison.detect.sigma.cache import RuleCache
 from garrison.detect.sigma.compile import leaves
-from garrison.detect.sigma.correlation import CorrelationHit, CorrelationState
+from garrison.detect.sigma.correlation import CorrelationHit, CorrelationState, field_entity
 from garrison.detect.sigma.engine import Engine, Match, RuleMeta
 from garrison.detect.sigma.loader import load_rules, load_texts
 from garrison.detect.sigma.noise import Grouper, SigmaOptions
@@ -66,6 +70,8 @@ _STATUS_CONFIDENCE = {
 _LEVEL_SHIFT = {"critical": 10, "high": 5, "medium": 0, "low": -5, "informational": -10}
 #: Fields shown per evidence.
 SUMMARY_FIELDS = 4
+#: Distinct counted values (value_count) a correlation finding names; more are counted.
+MAX_NAMED_VALUES = 50
 
 
 def confidence_of(level: str, status: str) -> int:
@@ -232,14 +238,23 @@ class SigmaDetector(Detector):
         meta = hit.spec.meta
         cap = self.options.max_evidences or len(hit.records)
         records = hit.records[:cap]
-        entities: list[Any] = []
-        for rec in records:
-            for ent in rec.entities:
-                if ent not in entities:
-                    entities.append(ent)
+        grouped = hit.group_entities()
+        counted = hit.counted_values()
+        named = counted[:MAX_NAMED_VALUES]
+        value_entities = [
+            e for e in (field_entity(hit.spec.value_field, v) for v in named) if e is not None
+        ]
+        entities: list[Entity] = []
+        for ent in [
+            *grouped.values(),
+            *value_entities,
+            *(e for rec in records for e in rec.entities),
+        ]:
+            if ent not in entities:
+                entities.append(ent)
         rules = self.engine.rules
         first = min((r.time for r in hit.records if r.time), default=0)
-        explanation = {
+        explanation: dict[str, Any] = {
             "rule": {
                 "id": meta.id,
                 "title": meta.title,
@@ -249,11 +264,21 @@ class SigmaDetector(Detector):
             },
             "correlation": hit.spec.type,
             "group": hit.group,
+            "group_entities": {k: e.key() for k, e in grouped.items()},
             "measured": hit.measured,
             "condition": {hit.spec.op: hit.spec.count},
             "timespan_seconds": hit.spec.timespan_ms // 1000,
             "rules_matched": [rules[r].meta.title for r in hit.rules_seen],
+            "events": len(hit.records),
         }
+        if hit.spec.value_field:
+            explanation["counted"] = {
+                "field": hit.spec.value_field,
+                "distinct": len(counted),
+                "values": named,
+                "capped": len(counted) > len(named),
+            }
+        explanation["summary"] = _correlation_summary(hit, counted, named)
         self.match_counts[meta.uid] += 1
         return Finding(
             analytic_uid=meta.uid,
@@ -295,6 +320,26 @@ class SigmaDetector(Detector):
                 for uid, n in self.match_counts.most_common(25)
             ],
         }
+
+
+def _correlation_summary(hit: CorrelationHit, counted: list[str], named: list[str]) -> str:
+    """One sentence: what was counted, for whom, against which condition."""
+    spec = hit.spec
+    who = ", ".join(f"{k}={v}" for k, v in hit.group.items()) or "all events"
+    what = {
+        "event_count": "matching events",
+        "value_count": f"distinct {spec.value_field} values",
+        "temporal": "of the listed rules matched",
+        "temporal_ordered": "of the listed rules matched in order",
+    }.get(spec.type, f"{spec.type} of {spec.value_field}")
+    text = (
+        f"{who}: {hit.measured:g} {what} within {spec.timespan_ms // 1000} s "
+        f"({spec.op} {spec.count:g}) over {len(hit.records)} event(s)"
+    )
+    if named:
+        more = f" and {len(counted) - len(named)} more" if len(counted) > len(named) else ""
+        text += f"; {spec.value_field}: {', '.join(named)}{more}"
+    return text
 
 
 def load_detector(

@@ -188,3 +188,117 @@ def test_unknown_rule_reference_is_reported() -> None:
     bad = BRUTE.replace("- failed_logon", "- no_such_rule")
     det = detector_from_yaml(FAILED, bad)
     assert any("no_such_rule" in reason for reason in det.ruleset.errors.values())
+
+
+# --- attribution: correlation findings name what they aggregate over -------------------
+
+SPRAY = """
+title: Password spray
+level: high
+correlation:
+    type: value_count
+    rules:
+        - failed_logon
+    group-by:
+        - IpAddress
+    timespan: 10m
+    condition:
+        field: TargetUserName
+        gte: 5
+"""
+
+
+def _keys(finding: Any) -> list[str]:
+    return [e.key() for e in finding.entities]
+
+
+def test_value_count_names_group_and_every_counted_value() -> None:
+    events = [logon(i, 4625, i, user=f"User{i}", ip="10.9.8.7") for i in range(5)]
+    (hit,) = run(SPRAY, events, max_evidences=2)[0]
+    keys = _keys(hit)
+    assert keys[0] == "ip:10.9.8.7"  # the group-by value comes first
+    # every counted account is named, although only two events are evidences
+    assert {f"user:user{i}" for i in range(5)} <= set(keys)
+    assert len(hit.evidences) == 2 and hit.count == 5
+    assert {ev.event_uid for ev in hit.evidences} <= {e.uid for e in events}
+    counted = hit.explanation["counted"]
+    assert counted == {
+        "field": "TargetUserName",
+        "distinct": 5,
+        "values": [f"user{i}" for i in range(5)],  # as the engine reads them
+        "capped": False,
+    }
+    assert hit.explanation["group_entities"] == {"IpAddress": "ip:10.9.8.7"}
+    assert "IpAddress=10.9.8.7" in hit.explanation["summary"]
+    assert "user4" in hit.explanation["summary"]
+
+
+def test_value_count_caps_named_values_and_says_so() -> None:
+    from garrison.detect.sigma.detector import MAX_NAMED_VALUES
+
+    many = MAX_NAMED_VALUES + 7
+    rule = SPRAY.replace("gte: 5", f"gte: {many}")
+    events = [logon(i, 4625, i, user=f"u{i:03d}") for i in range(many)]
+    (hit,) = run(rule, events)[0]
+    counted = hit.explanation["counted"]
+    assert counted["distinct"] == many and counted["capped"] is True
+    assert len(counted["values"]) == MAX_NAMED_VALUES
+    users = [k for k in _keys(hit) if k.startswith("user:")]
+    assert len(users) == MAX_NAMED_VALUES
+    assert "and 7 more" in hit.explanation["summary"]
+
+
+def test_event_count_names_every_group_by_value() -> None:
+    rule = BRUTE.replace(
+        "- TargetUserName", "- TargetUserName\n        - IpAddress\n        - Computer"
+    )
+    events = [logon(i, 4625, i, user="CORP\\Alice", ip="192.0.2.9") for i in range(3)]
+    (hit,) = run(rule, events)[0]
+    assert hit.explanation["group_entities"] == {
+        "TargetUserName": "user:alice",
+        "IpAddress": "ip:192.0.2.9",
+        "Computer": "host:dc1",
+    }
+    assert _keys(hit)[:3] == ["user:alice", "ip:192.0.2.9", "host:dc1"]
+    assert "counted" not in hit.explanation
+
+
+def test_group_values_naming_nobody_are_not_entities() -> None:
+    events = [logon(i, 4625, i, user="-", ip="-") for i in range(3)]
+    rule = BRUTE.replace("- TargetUserName", "- TargetUserName\n        - IpAddress")
+    (hit,) = run(rule, events)[0]
+    assert hit.explanation["group_entities"] == {}
+    assert not any(k in ("user:-", "ip:-") for k in _keys(hit))
+
+
+def test_temporal_names_group_by_values() -> None:
+    rule = """
+title: Failure then success
+correlation:
+    type: temporal
+    rules:
+        - failed_logon
+        - success_logon
+    group-by:
+        - TargetUserName
+    timespan: 5m
+"""
+    events = [logon(1, 4625, 0, user="carol"), logon(2, 4624, 10, user="carol")]
+    (hit,) = run(rule, events)[0]
+    assert "user:carol" in _keys(hit)
+    assert hit.explanation["group_entities"] == {"TargetUserName": "user:carol"}
+
+
+def test_field_kinds() -> None:
+    from garrison.detect.sigma.correlation import field_entity, field_kind
+
+    assert field_kind("TargetUserName") == "user"
+    assert field_kind("id.orig_h") == "ip"
+    assert field_kind("user.name") == "user"
+    assert field_kind("host.name") == "host"
+    assert field_kind("WorkstationName") == "host"
+    assert field_kind("CommandLine") is None
+    # an address is an address whatever the field is called; unknown fields name nobody
+    assert field_entity("Whatever", "2001:db8::1") is not None
+    assert field_entity("CommandLine", "whoami") is None
+    assert field_entity("Computer", "WS1.corp.example").key() == "host:ws1"
