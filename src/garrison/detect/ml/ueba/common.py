@@ -71,6 +71,14 @@ class UebaConfig:
     prior_failures_per_hour: float = 1.0
     max_events: int = 2_000_000
     max_evidence: int = 10
+    #: Entities of one kind a finding names (the accounts a spray tried, the hosts a
+    #: fan-out reached, the sources of a stuffing run); more are counted and the
+    #: explanation says the list was capped.
+    max_named: int = 50
+    #: Successful logons from a guessing source, during its burst or within one burst gap
+    #: after it, are named in the finding (the accounts the attack took) with up to this
+    #: many of their events as evidence.
+    max_success_evidence: int = 5
     max_findings_per_analytic: int = 200
     #: Tail confidence -> P(malicious): "" the shipped calibration, "none", or a path.
     calibration: str = ""
@@ -141,6 +149,11 @@ def sample(events: Sequence[AuthEvent], limit: int) -> list[AuthEvent]:
         return list(events)
     head = limit // 2
     return [*events[:head], *events[len(events) - (limit - head) :]]
+
+
+def capped(items: Sequence[T], limit: int) -> tuple[list[T], bool]:
+    """The first ``limit`` items and whether any were left out."""
+    return list(items[: max(0, limit)]), len(items) > max(0, limit)
 
 
 def median(values: Sequence[float]) -> float:

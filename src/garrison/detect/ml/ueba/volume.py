@@ -9,6 +9,12 @@ fan-out, raises the bar for actors that routinely touch many hosts (administrato
 deployment accounts). Known blind spots: an attack slower than one attempt per burst gap
 is split into small bursts and missed; a spray that rotates source addresses per attempt
 is seen as stuffing (one source each), not spraying.
+
+Attribution: a finding names the entities it is about, not a sample. Guessing findings
+(brute force, spraying, stuffing) name every targeted account, target host and source up to
+``max_named`` each (the explanation says when a list was capped), and the accounts that
+*logged on* from the guessing source during the burst or within one burst gap after it --
+the accounts the attack took -- with those logons among the evidences.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from garrison.detect.ml.ueba.common import (
     Hit,
     UebaConfig,
     bursts,
+    capped,
     poisson_confidence,
     sample,
 )
@@ -51,9 +58,10 @@ def bruteforce_and_spraying(
 ) -> list[Hit]:
     """Per source: a burst of failures on few accounts (brute force) or many (spraying)."""
     by_source: dict[str, list[AuthEvent]] = defaultdict(list)
+    successes: dict[str, list[AuthEvent]] = defaultdict(list)
     for e in events:
-        if e.outcome == FAILURE and e.source:
-            by_source[e.source].append(e)
+        if e.source and e.outcome in (FAILURE, SUCCESS):
+            (by_source if e.outcome == FAILURE else successes)[e.source].append(e)
     hits: list[Hit] = []
     gap = cfg.burst_gap_minutes * MINUTE_MS
     for src, fails in by_source.items():
@@ -76,20 +84,33 @@ def bruteforce_and_spraying(
                 f"{n} failed logons from {src} against {len(per_user)} account(s) "
                 f"in {(burst[-1].time - burst[0].time) / MINUTE_MS:.0f} min"
             )
+            taken = _successes_during(successes.get(src, []), burst, gap)
+            won = list(dict.fromkeys(e.user for e in taken))
+            targets, targets_capped = capped([u for u, _ in per_user.most_common()], cfg.max_named)
+            hosts, hosts_capped = capped(_hosts_by_count([*burst, *taken]), cfg.max_named)
+            title = (
+                f"Password {'spraying' if spraying else 'guessing'} from {src}: "
+                f"{n} failures on {len(per_user)} account(s)"
+            )
+            if won:
+                title += f", then logon as {', '.join(won[:3])}{' ...' if len(won) > 3 else ''}"
+                observed += f"; {len(taken)} successful logon(s) from {src} as {', '.join(won)}"
             hits.append(
                 Hit(
                     analytic="spraying" if spraying else "bruteforce",
-                    title=f"Password {'spraying' if spraying else 'guessing'} from {src}: "
-                    f"{n} failures on {len(per_user)} account(s)",
+                    title=title,
                     techniques=[("T1110.003" if spraying else "T1110.001", "credential-access")],
                     time=burst[0].time,
                     severity=SEVERITY_MEDIUM,
                     confidence=poisson_confidence(n, expected),
-                    events=sample(burst, cfg.max_evidence),
-                    event_count=len(burst),
-                    users=[u for u, _ in per_user.most_common(10)],
+                    events=[
+                        *sample(burst, cfg.max_evidence),
+                        *sample(taken, cfg.max_success_evidence),
+                    ],
+                    event_count=len(burst) + len(taken),
+                    users=list(dict.fromkeys([*won, *targets])),
                     sources=[src],
-                    hosts=_top_hosts(burst),
+                    hosts=hosts,
                     explanation={
                         "observed": observed,
                         "baseline": history,
@@ -98,11 +119,29 @@ def bruteforce_and_spraying(
                         "accounts": len(per_user),
                         "attempts_per_account_mean": round(n / len(per_user), 2),
                         "top_accounts": dict(per_user.most_common(5)),
+                        "targeted_accounts": targets,
+                        "targeted_accounts_capped": targets_capped,
+                        "target_hosts": hosts,
+                        "target_hosts_capped": hosts_capped,
+                        "succeeded_accounts": won,
+                        "successful_logons": len(taken),
+                        "success_window": "the burst and one burst gap "
+                        f"({cfg.burst_gap_minutes:g} min) after it, same source",
                         "expected_failures_at_baseline": round(expected, 2),
                     },
                 )
             )
     return hits
+
+
+def _successes_during(
+    successes: Sequence[AuthEvent], burst: Sequence[AuthEvent], gap: float
+) -> list[AuthEvent]:
+    """The source's successful logons from its burst's start to one gap after its end."""
+    times = [e.time for e in successes]
+    lo = bisect.bisect_left(times, burst[0].time)
+    hi = bisect.bisect_right(times, burst[-1].time + gap)
+    return list(successes[lo:hi])
 
 
 def distributed_bruteforce(
@@ -135,14 +174,17 @@ def distributed_bruteforce(
                     events=sample(burst, cfg.max_evidence),
                     event_count=len(burst),
                     users=[user],
-                    sources=[s for s, _ in sources.most_common(10) if s != "?"],
-                    hosts=_top_hosts(burst),
+                    sources=[s for s, _ in sources.most_common(cfg.max_named + 1) if s != "?"][
+                        : cfg.max_named
+                    ],
+                    hosts=_hosts_by_count(burst)[: cfg.max_named],
                     explanation={
                         "observed": f"{n} failed logons for {user} from {len(sources)} sources",
                         "baseline": history,
                         "failures": n,
                         "sources": len(sources),
                         "top_sources": dict(sources.most_common(5)),
+                        "sources_named_capped": len(sources) > cfg.max_named,
                         "expected_failures_at_baseline": round(expected, 2),
                     },
                 )
@@ -189,8 +231,8 @@ def credential_stuffing(events: Sequence[AuthEvent], cfg: UebaConfig) -> list[Hi
                     confidence=1.0 - ratio,
                     events=sample(burst, cfg.max_evidence),
                     event_count=len(burst),
-                    users=[u for u, _ in per_user.most_common(10)],
-                    sources=sorted(sources)[:10],
+                    users=[u for u, _ in per_user.most_common(cfg.max_named)],
+                    sources=sorted(sources)[: cfg.max_named],
                     hosts=[] if host == "*" else [host],
                     explanation={
                         "observed": f"{n} failures on {len(per_user)} accounts from "
@@ -198,6 +240,8 @@ def credential_stuffing(events: Sequence[AuthEvent], cfg: UebaConfig) -> list[Hi
                         "baseline": f"success ratio must stay <= {cfg.stuffing_max_success_ratio}",
                         "attempts_per_account_mean": round(n / len(per_user), 2),
                         "confidence_basis": "1 - success ratio",
+                        "accounts_named_capped": len(per_user) > cfg.max_named,
+                        "sources_named_capped": len(sources) > cfg.max_named,
                     },
                 )
             )
@@ -245,7 +289,7 @@ def success_after_failures(
                 events=[*sample(prior, cfg.max_evidence - 1), e],
                 event_count=len(prior) + 1,
                 users=[e.user],
-                sources=sorted({*sources, *([e.source] if e.source else [])})[:10],
+                sources=sorted({*sources, *([e.source] if e.source else [])})[: cfg.max_named],
                 hosts=[e.dst_host] if e.dst_host else [],
                 explanation={
                     "observed": f"{n} failures in the "
@@ -379,9 +423,9 @@ def _fanout_hit(
         confidence=poisson_confidence(best, max(1.0, float(before))),
         events=sample(list(first_per_host.values()), cfg.max_evidence),
         event_count=len(in_window),
-        users=[u for u, _ in users.most_common(10)],
-        sources=[s for s, _ in sources.most_common(10)],
-        hosts=hosts[:10],
+        users=[u for u, _ in users.most_common(cfg.max_named)],
+        sources=[s for s, _ in sources.most_common(cfg.max_named)],
+        hosts=hosts[: cfg.max_named],
         explanation={
             "observed": f"{best} distinct hosts in {cfg.fanout_window_minutes:.0f} min",
             "baseline": (
@@ -389,11 +433,13 @@ def _fanout_hit(
             ),
             "actor": f"{kind}:{actor}",
             "threshold": bar,
-            "hosts": hosts[:20],
+            "hosts": hosts[: cfg.max_named],
+            "hosts_capped": len(hosts) > cfg.max_named,
             "confidence_basis": "1 - Poisson P(>= hosts | busiest earlier window)",
         },
     )
 
 
-def _top_hosts(events: Sequence[AuthEvent]) -> list[str]:
-    return [h for h, _ in Counter(e.dst_host for e in events if e.dst_host).most_common(5)]
+def _hosts_by_count(events: Sequence[AuthEvent]) -> list[str]:
+    """Target hosts of the events, most attempted first."""
+    return [h for h, _ in Counter(e.dst_host for e in events if e.dst_host).most_common()]
