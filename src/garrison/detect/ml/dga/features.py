@@ -46,7 +46,7 @@ BASIC_FEATURES = (
     "digit_letter_switches",
     "hex_only",
 )
-CHAR_FEATURES = ("char_logp_mean", "char_logp_min", "char_rare_share")
+CHAR_FEATURES = ("char_logp_mean", "char_logp_min", "char_rare_share", "char_llr")
 ENGINEERED = BASIC_FEATURES + CHAR_FEATURES + SEGMENT_FEATURES
 
 #: A transition with probability below this counts as rare (``char_rare_share``).
@@ -123,7 +123,16 @@ class CharModel:
         return cls(logp.reshape(-1).astype(np.float32))
 
     def features(self, codes: CodeMatrix, lengths: IntArray) -> F32:
-        """CHAR_FEATURES: mean and minimum transition log-probability, share of rare ones."""
+        """CHAR_FEATURES: mean and minimum transition log-probability, share of rare ones,
+        and the log-likelihood ratio of the benign model against a uniform random one.
+
+        ``char_llr`` is the evidence a whole label gives for "written by people" over
+        "drawn uniformly from its character class" (26 letters, 36 with digits, 37 with a
+        hyphen), summed over its transitions. The mean alone says how unusual the
+        characters are but not how much of them there is: five random letters are weak
+        evidence, twenty-five strong. The sum puts short and long labels on one scale, so a
+        rule learned on long random names carries over to short ones.
+        """
         n = codes.shape[0]
         out = np.zeros((n, len(CHAR_FEATURES)), dtype=np.float32)
         if n == 0:
@@ -131,9 +140,17 @@ class CharModel:
         idx, mask = _trigram_index(codes, lengths)
         lp = self.logp[idx]
         count = np.maximum(mask.sum(1), 1)
-        out[:, 0] = np.where(mask, lp, 0).sum(1) / count
+        total = np.where(mask, lp, 0).sum(1)
+        out[:, 0] = total / count
         out[:, 1] = np.where(mask, lp, 0).min(1)
         out[:, 2] = (mask & (lp < _RARE_LOGP)).sum(1) / count
+        alphabet = (
+            26.0
+            + 10.0 * ((codes >= 27) & (codes <= 36)).any(1)
+            + 1.0 * (codes == 37).any(1)
+            + 1.0  # the end of the label
+        )
+        out[:, 3] = total + mask.sum(1) * np.log(alphabet)
         return out
 
 

@@ -1,5 +1,8 @@
 """Training recipe for the DGA model: seeded, stacked, calibrated, thresholded.
 
+0. Sample: names per family, generic synthetic names, and shorter copies of a share of the
+   character-made malicious names cut to benign lengths (``cut_to_benign_lengths``), so
+   that length stops being a shortcut for "benign".
 1. Split the training names into a fitting part and a held-out calibration part (stratified
    by family).
 2. Out-of-fold inputs for the trees: the n-gram model's logit comes from models that did not
@@ -33,7 +36,14 @@ from garrison.detect.ml.dga.encoding import encode
 from garrison.detect.ml.dga.features import CharModel, engineered_features, trigram_counts
 from garrison.detect.ml.dga.linear import LinearNgram
 from garrison.detect.ml.dga.model import FEATURES, FORMAT, DgaModel, table_from_state
-from garrison.detect.ml.dga.words import WordTable, load_bigrams, load_wordsegment, word_hashes
+from garrison.detect.ml.dga.words import (
+    SEGMENT_FEATURES,
+    WordTable,
+    load_bigrams,
+    load_wordsegment,
+    segment_features,
+    word_hashes,
+)
 
 F32 = NDArray[np.float32]
 
@@ -47,6 +57,11 @@ class TrainParams:
     synthetic_kinds: tuple[str, ...] = SYNTHETIC_KINDS
     #: Common words the "words" synthetic kind draws from (most frequent first).
     synthetic_vocabulary: int = 20000
+    #: Share of malicious names that also get a copy cut to a benign length (see
+    #: ``cut_to_benign_lengths``); 0 turns it off.
+    length_augment: float = 0.25
+    #: Only names whose dictionary words cover at most this share of the label are cut.
+    cut_max_coverage: float = 0.8
     hash_bits: int = 18
     ngram_min: int = 1
     ngram_max: int = 4
@@ -64,6 +79,7 @@ class TrainParams:
         ("char_logp_mean", -1),
         ("char_logp_min", -1),
         ("char_rare_share", 1),
+        ("char_llr", -1),
         ("max_consonant_run", 1),
     )
     calibration_share: float = 0.2
@@ -138,7 +154,60 @@ def sample_training(
     vocabulary, freq = words.common(params.synthetic_vocabulary)
     for kind in params.synthetic_kinds:
         out.extend(synthetic(kind, params.synthetic_per_kind, rng, vocabulary, freq))
+    if params.length_augment > 0:
+        cuttable = _character_made(out, words.table(params), params.cut_max_coverage)
+        out.extend(cut_to_benign_lengths(out, benign, params.length_augment, rng, cuttable))
     return out.extend(benign)
+
+
+def _character_made(names: Names, table: WordTable, max_coverage: float) -> NDArray[np.bool_]:
+    """Names whose dictionary words cover at most ``max_coverage`` of the label: made of
+    characters, not of words. A piece of a word-made name is just a word or two, which
+    is what benign names are made of, so those are not cut."""
+    codes, lengths = encode(names.labels)
+    coverage = segment_features(codes, lengths, table)[:, SEGMENT_FEATURES.index("words_coverage")]
+    return np.asarray(coverage <= max_coverage)
+
+
+def cut_to_benign_lengths(
+    malicious: Names,
+    benign: Names,
+    share: float,
+    rng: np.random.Generator,
+    cuttable: NDArray[np.bool_] | None = None,
+) -> Names:
+    """Shorter copies of a ``share`` of the malicious names, each cut (at a random start)
+    to a length drawn from the benign labels' lengths, in the same group.
+
+    Every family in a corpus has its own length range, and benign names are mostly short,
+    so "short means benign" is the cheapest rule a model can learn from a few families, and
+    a wrong one for the next family (authors pick any length). A piece of a machine-made
+    label is still machine-made, so cut copies teach the model to judge the characters,
+    not the length. Only cuts that make a name shorter (and at least 4 characters) are kept.
+    """
+    out = Names()
+    if len(malicious) == 0 or len(benign) == 0:
+        return out
+    lengths = np.array([len(s) for s in benign.labels])
+    allowed = np.ones(len(malicious), dtype=bool) if cuttable is None else cuttable
+    picked = np.flatnonzero((rng.random(len(malicious)) < share) & allowed)
+    targets = lengths[rng.integers(0, len(lengths), len(picked))]
+    seen = set(malicious.domains)
+    for i, t in zip(picked.tolist(), targets.tolist(), strict=True):
+        label = malicious.labels[i]
+        if t < 4 or t >= len(label):
+            continue
+        start = int(rng.integers(0, len(label) - t + 1))
+        piece = label[start : start + t].strip("-")
+        key = f"{piece}.{malicious.suffixes[i]}"
+        if len(piece) < 4 or key in seen:
+            continue
+        seen.add(key)
+        out.domains.append(key)
+        out.labels.append(piece)
+        out.suffixes.append(malicious.suffixes[i])
+        out.groups.append(malicious.groups[i])
+    return out
 
 
 def group_weights(groups: list[str]) -> NDArray[np.float64]:
