@@ -1,10 +1,13 @@
 """ml.ueba attribution: guessing and fan-out findings name what they are about.
 
-Every targeted account, target host and source up to ``max_named`` (capped lists are said
-to be capped), and the accounts that logged on from the guessing source during its burst.
+Every targeted account, target host and source listed up to ``max_named`` (capped lists are
+said to be capped), the most attempted ``max_named_entities`` of each named as entities, and
+the accounts that logged on from the guessing source during its burst always named.
 """
 
 from __future__ import annotations
+
+import pytest
 
 from garrison.core.events import Event
 from tests.unit.detect.ml.test_ueba import DAY, HOUR, MIN, T0, by, routine, run, ssh, win
@@ -21,21 +24,22 @@ def _spray(n: int, ip: str = "10.6.6.6", start: int = T0) -> list[Event]:
     ]
 
 
-def test_spray_names_every_targeted_account_not_a_sample() -> None:
+def test_spray_lists_every_targeted_account_and_names_the_most_attempted() -> None:
     (f,) = by(run(_spray(30)), "spraying")
-    keys = _keys(f)
-    assert {f"user:user{i:02d}" for i in range(30)} <= keys
-    assert {"ip:10.6.6.6", "host:dc01"} <= keys
-    assert len(f.evidences) == 10  # the evidence list stays a sample
+    assert f.explanation["targeted_accounts"] == [f"user{i:02d}" for i in range(30)]
     assert f.explanation["targeted_accounts_capped"] is False
-    assert len(f.explanation["targeted_accounts"]) == 30
-    assert f.explanation["succeeded_accounts"] == []
-
-
-def test_spray_caps_named_accounts_and_says_so() -> None:
-    (f,) = by(run(_spray(30), max_named=12), "spraying")
     users = [e for e in f.entities if e.kind == "user"]
-    assert len(users) == 12
+    assert len(users) == 10  # max_named_entities
+    assert {"ip:10.6.6.6", "host:dc01"} <= _keys(f)
+    assert len(f.evidences) == 10  # the evidence list stays a sample
+    assert f.explanation["succeeded_accounts"] == []
+    (every,) = by(run(_spray(30), max_named_entities=50), "spraying")
+    assert {f"user:user{i:02d}" for i in range(30)} <= _keys(every)
+
+
+def test_spray_caps_listed_accounts_and_says_so() -> None:
+    (f,) = by(run(_spray(30), max_named=12), "spraying")
+    assert len(f.explanation["targeted_accounts"]) == 12
     assert f.explanation["targeted_accounts_capped"] is True
     assert f.explanation["accounts"] == 30
 
@@ -70,14 +74,60 @@ def test_ssh_brute_force_names_the_account_that_got_in() -> None:
     assert ok.uid in {ev.event_uid for ev in f.evidences}
 
 
-def test_fan_out_names_every_host_reached() -> None:
+def test_fan_out_lists_every_host_reached() -> None:
     burst_time = T0 + 10 * DAY + 14 * HOUR
     burst = [
         win(burst_time + i * MIN, "bob", f"host{i:02d}", ws="ws-bob", ip="10.1.1.5")
         for i in range(24)
     ]
-    fan = by(run(routine(14) + burst), "fanout")
+    fan = by(run(routine(14) + burst, max_named_entities=50), "fanout")
     assert fan
     named = set().union(*(_keys(f) for f in fan))
     assert {f"host:host{i:02d}" for i in range(24)} <= named
+    listed = set().union(*(set(f.explanation["hosts"]) for f in fan))
+    assert {f"host{i:02d}" for i in range(24)} <= listed
     assert all(f.explanation["hosts_capped"] is False for f in fan)
+
+
+@pytest.mark.parametrize(
+    "entity_cap",
+    [
+        {},
+        pytest.param(
+            {"max_named_entities": 50},
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="correlate's fan-out hub rule counts a finding's crowd of targets as "
+                "recurring neighbours; naming all 45 targets makes the source a hub",
+            ),
+        ),
+    ],
+)
+def test_many_named_targets_do_not_make_the_source_a_correlation_hub(
+    entity_cap: dict[str, int],
+) -> None:
+    """Sigma's value_count and ml.ueba both name a 45-account spray: one story, no hub."""
+    from garrison.correlate.grouping import group_findings
+    from garrison.detect.sigma import detector_from_yaml
+    from garrison.triage.config import CorrelationConfig
+    from tests.unit.detect.sigma.test_sigma_correlation import FAILED
+
+    spray = """
+title: Spray
+correlation:
+    type: value_count
+    rules: [failed_logon]
+    group-by: [IpAddress]
+    timespan: 30m
+    condition:
+        field: TargetUserName
+        gte: 6
+"""
+    events = _spray(45)
+    sigma = detector_from_yaml(FAILED, spray)
+    findings = sigma.observe(events) + sigma.finish()
+    assert len(findings) == 7  # seven windows of six accounts each
+    findings += by(run(events, **entity_cap), "spraying")
+    grouping = group_findings(findings, CorrelationConfig())
+    assert not grouping.hubs
+    assert len(grouping.groups) == 1

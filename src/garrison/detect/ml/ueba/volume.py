@@ -10,11 +10,12 @@ deployment accounts). Known blind spots: an attack slower than one attempt per b
 is split into small bursts and missed; a spray that rotates source addresses per attempt
 is seen as stuffing (one source each), not spraying.
 
-Attribution: a finding names the entities it is about, not a sample. Guessing findings
-(brute force, spraying, stuffing) name every targeted account, target host and source up to
-``max_named`` each (the explanation says when a list was capped), and the accounts that
-*logged on* from the guessing source during the burst or within one burst gap after it --
-the accounts the attack took -- with those logons among the evidences.
+Attribution: guessing findings (brute force, spraying, stuffing) and fan-out list every
+targeted account, target host and source in the explanation, up to ``max_named`` each (and
+say when a list was capped), and name the most attempted ``max_named_entities`` of each kind
+as entities (see ``UebaConfig`` for why not all). Brute force and spraying also name the
+accounts that *logged on* from the guessing source during the burst or within one burst
+gap after it -- the accounts the attack took -- with those logons among the evidences.
 """
 
 from __future__ import annotations
@@ -108,9 +109,9 @@ def bruteforce_and_spraying(
                         *sample(taken, cfg.max_success_evidence),
                     ],
                     event_count=len(burst) + len(taken),
-                    users=list(dict.fromkeys([*won, *targets])),
+                    users=list(dict.fromkeys([*won, *targets[: cfg.max_named_entities]])),
                     sources=[src],
-                    hosts=hosts,
+                    hosts=hosts[: max(cfg.max_named_entities, 1)],
                     explanation={
                         "observed": observed,
                         "baseline": history,
@@ -174,17 +175,18 @@ def distributed_bruteforce(
                     events=sample(burst, cfg.max_evidence),
                     event_count=len(burst),
                     users=[user],
-                    sources=[s for s, _ in sources.most_common(cfg.max_named + 1) if s != "?"][
-                        : cfg.max_named
+                    sources=[s for s, _ in sources.most_common() if s != "?"][
+                        : cfg.max_named_entities
                     ],
-                    hosts=_hosts_by_count(burst)[: cfg.max_named],
+                    hosts=_hosts_by_count(burst)[: cfg.max_named_entities],
                     explanation={
                         "observed": f"{n} failed logons for {user} from {len(sources)} sources",
                         "baseline": history,
                         "failures": n,
                         "sources": len(sources),
                         "top_sources": dict(sources.most_common(5)),
-                        "sources_named_capped": len(sources) > cfg.max_named,
+                        "sources_listed": [s for s, _ in sources.most_common(cfg.max_named)],
+                        "sources_listed_capped": len(sources) > cfg.max_named,
                         "expected_failures_at_baseline": round(expected, 2),
                     },
                 )
@@ -231,8 +233,8 @@ def credential_stuffing(events: Sequence[AuthEvent], cfg: UebaConfig) -> list[Hi
                     confidence=1.0 - ratio,
                     events=sample(burst, cfg.max_evidence),
                     event_count=len(burst),
-                    users=[u for u, _ in per_user.most_common(cfg.max_named)],
-                    sources=sorted(sources)[: cfg.max_named],
+                    users=[u for u, _ in per_user.most_common(cfg.max_named_entities)],
+                    sources=sorted(sources)[: cfg.max_named_entities],
                     hosts=[] if host == "*" else [host],
                     explanation={
                         "observed": f"{n} failures on {len(per_user)} accounts from "
@@ -240,8 +242,10 @@ def credential_stuffing(events: Sequence[AuthEvent], cfg: UebaConfig) -> list[Hi
                         "baseline": f"success ratio must stay <= {cfg.stuffing_max_success_ratio}",
                         "attempts_per_account_mean": round(n / len(per_user), 2),
                         "confidence_basis": "1 - success ratio",
-                        "accounts_named_capped": len(per_user) > cfg.max_named,
-                        "sources_named_capped": len(sources) > cfg.max_named,
+                        "targeted_accounts": [u for u, _ in per_user.most_common(cfg.max_named)],
+                        "targeted_accounts_capped": len(per_user) > cfg.max_named,
+                        "sources_listed": sorted(sources)[: cfg.max_named],
+                        "sources_listed_capped": len(sources) > cfg.max_named,
                     },
                 )
             )
@@ -289,7 +293,9 @@ def success_after_failures(
                 events=[*sample(prior, cfg.max_evidence - 1), e],
                 event_count=len(prior) + 1,
                 users=[e.user],
-                sources=sorted({*sources, *([e.source] if e.source else [])})[: cfg.max_named],
+                sources=sorted({*sources, *([e.source] if e.source else [])})[
+                    : cfg.max_named_entities
+                ],
                 hosts=[e.dst_host] if e.dst_host else [],
                 explanation={
                     "observed": f"{n} failures in the "
@@ -423,9 +429,9 @@ def _fanout_hit(
         confidence=poisson_confidence(best, max(1.0, float(before))),
         events=sample(list(first_per_host.values()), cfg.max_evidence),
         event_count=len(in_window),
-        users=[u for u, _ in users.most_common(cfg.max_named)],
-        sources=[s for s, _ in sources.most_common(cfg.max_named)],
-        hosts=hosts[: cfg.max_named],
+        users=[u for u, _ in users.most_common(cfg.max_named_entities)],
+        sources=[s for s, _ in sources.most_common(cfg.max_named_entities)],
+        hosts=hosts[: cfg.max_named_entities],
         explanation={
             "observed": f"{best} distinct hosts in {cfg.fanout_window_minutes:.0f} min",
             "baseline": (
