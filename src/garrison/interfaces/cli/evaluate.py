@@ -1,8 +1,9 @@
 """``garrison eval ...``: detector evaluations on labelled data. Others join ``eval_app``.
 
 ``garrison eval dga --data DIR`` retrains the DGA recipe per split (random, leave one
-family out, leave the dictionary families out together), prints the table and writes the
-JSON report (``--out``, default ``HOME/eval/dga.json``).
+family out with all / none / all but the closest synthetic generator, leave the dictionary
+families out together), prints the tables and writes the JSON report (``--out``, default
+``HOME/eval/dga.json``).
 
 ``garrison eval dns --data DIR`` runs the DNS detectors (``ml.dga``, ``ml.dns_tunnel``)
 through the real hunt pipeline over each capture folder under DIR (e.g. the Stratosphere
@@ -121,6 +122,18 @@ def _table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
     return table
 
 
+#: The leave-family-out views, all printed: the synthetic training names help, and how much
+#: of the result comes from them is part of the result.
+_LOFO_VIEWS = (
+    ("leave_family_out", "Leave one family out (family never in training)"),
+    ("leave_family_out_no_synthetic", "Leave one family out, no synthetic training names"),
+    (
+        "leave_generator_out",
+        "Leave one family out and the synthetic generator closest to it",
+    ),
+)
+
+
 def _print(report: dict[str, Any]) -> None:
     rs = report.get("random_split")
     if rs:
@@ -135,10 +148,11 @@ def _print(report: dict[str, Any]) -> None:
             f"cross-source (others): {json.dumps(rs['cross_source'])}",
             highlight=False,
         )
-    lofo = report.get("leave_family_out", {})
-    if lofo.get("families"):
-        console.print(_table("Leave one family out (family never in training)", lofo["families"]))
-        console.print(f"summary: {json.dumps(lofo['summary'])}", highlight=False)
+    for key, title in _LOFO_VIEWS:
+        lofo = report.get(key, {})
+        if lofo.get("families"):
+            console.print(_table(title, lofo["families"]))
+            console.print(f"summary: {json.dumps(lofo['summary'])}", highlight=False)
     dict_out = report.get("leave_dictionary_out")
     if dict_out:
         console.print(_table("Dictionary families held out together", dict_out["families"]))
