@@ -1,0 +1,1 @@
+"""``ml.lookalike``: domains that imitate the organisation's own or well-known brands."""
