@@ -145,7 +145,7 @@ def evaluate(corpus: Path, brands: str = "") -> dict[str, Any]:
     """The whole report; needs ``benign-domains`` and ``phishing-urls`` under ``corpus``."""
     started = time.perf_counter()
     matcher = _matcher(brands)
-    report = {
+    report: dict[str, Any] = {
         "protected": f"{len(matcher.protected)} brand labels (bundled list)",
         "benign": evaluate_benign(corpus / "benign-domains", matcher),
         "phishing_urls": evaluate_phishing(corpus / "phishing-urls", matcher),
