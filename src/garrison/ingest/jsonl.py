@@ -24,14 +24,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+from orjson import loads as _fast_loads
+
 from garrison.core.events import Quarantined, RawRecord
 from garrison.ingest._text import first_line_prefix, head_lines, record_lines, scrub_surrogates
 from garrison.ingest.base import SOURCES, Source, SourceItem
-
-try:
-    from orjson import loads as _fast_loads
-except ImportError:  # pragma: no cover - orjson is a dependency; json alone is correct too
-    _fast_loads = None
 
 MAX_DEPTH = 64
 MAX_KEYS = 10_000
@@ -52,14 +49,13 @@ def parse_object(text: str) -> dict[str, Any]:
     goes through ``json``, whose objects and error messages are the reference, so both
     paths give the same objects and the same reasons.
     """
-    if _fast_loads is not None:
-        try:
-            obj = _fast_loads(text)
-        except ValueError:
-            pass  # json gives the reference reason (or reads what orjson refuses)
-        else:
-            if obj.__class__ is dict and not check_size(obj):
-                return obj
+    try:
+        obj = _fast_loads(text)
+    except ValueError:
+        pass  # json gives the reference reason (or reads what orjson refuses)
+    else:
+        if obj.__class__ is dict and not check_size(obj):
+            return obj
     try:
         obj = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
