@@ -197,7 +197,7 @@ class ParquetEventStore(EventStore):
         root: Path,
         state: StateDB,
         flush_events: int = 50_000,
-        flush_bytes: int = 128 * 1024 * 1024,
+        flush_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.root = root
         self.state = state
