@@ -16,7 +16,9 @@ Hubs keep this from gluing everything into one giant incident. An entity is a hu
   than ``hub_min``), or
 - always, when it appears beside more than ``hub_fanout`` distinct other entities that
   themselves recur (a domain controller next to every user; one host beside a hundred
-  one-off DGA domains is not a hub, because those domains link nothing else).
+  one-off DGA domains is not a hub, because those domains link nothing else). A finding's
+  crowd (more than ``max_per_kind`` of one kind) is not counted as neighbours: the forty
+  accounts one spray tried do not make its source a hub.
 A hub does not join findings, except findings that name nothing but hubs, which join when
 they are within ``hub_window`` of each other (a burst of activity on the domain
 controller alone is still one story). Finally a group spanning more than ``max_span`` is
@@ -209,14 +211,18 @@ def group_findings(findings: Sequence[Finding], cfg: CorrelationConfig) -> Group
     bucket_ms = max(1, cfg.window_ms)
     buckets = [t // bucket_ms for t in times]
     busy = _busy_hubs(rows, buckets, cfg)
-    fanout = _fanout_hubs(rows, len(names), cfg.hub_fanout)
+    kinds = [e.kind for e in names]
+    # A finding's crowd (the accounts a spray tried) links nothing, so it does not make the
+    # finding's other entities look like hubs either: counted as neighbours, forty sprayed
+    # accounts named by two findings would make the spraying source a "domain controller".
+    rows_for_hubs = [tuple(_drop_crowds(list(r), kinds, cfg.max_per_kind)) for r in rows]
+    fanout = _fanout_hubs(rows_for_hubs, len(names), cfg.hub_fanout)
     spread = _spread_hubs(rows, names, cfg.spread_kinds, cfg.spread_max_hosts)
     for e, c in spread.items():
         fanout.setdefault(e, c)
     uf = UnionFind(n)
     by_entity: dict[int, list[int]] = defaultdict(list)
     by_pair: dict[tuple[int, int], list[int]] = defaultdict(list)
-    kinds = [e.kind for e in names]
     for i, row in enumerate(rows):
         linking = [e for e in row if e not in fanout and (e, buckets[i]) not in busy]
         linking = _drop_crowds(linking, kinds, cfg.max_per_kind)

@@ -70,6 +70,31 @@ def test_a_domain_controller_next_to_every_user_is_a_hub():
     assert len(groups) == 12 and all(len(g) == 2 for g in groups)
 
 
+def test_a_crowd_of_targets_does_not_make_its_source_a_hub():
+    """Two findings about one spray both name its 45 targets: the source is not a hub."""
+    targets = [("user", f"user{i:02d}") for i in range(45)]
+    attacker = [("ip", "10.6.6.6"), ("host", "ws-attacker")]
+    findings = [
+        _f(1, T0, *attacker, *targets, sev=4),  # the Sigma value_count
+        _f(2, T0 + MIN, *attacker, *targets, sev=4),  # the UEBA spraying finding
+        _f(3, T0 + 30 * MIN, ("host", "ws-attacker"), ("user", "mallory")),  # next step
+    ]
+    groups, grouping = _groups(findings, hub_fanout=40, max_per_kind=3)
+    assert not grouping.hubs
+    assert groups == [["f1", "f2", "f3"]]
+
+
+def test_a_real_hub_is_still_found_when_crowds_are_left_out():
+    """Crowds are left out of the hub count, not the hub rule: a DC beside many one-user
+    findings is still a hub, even when a spray's crowd names it too."""
+    findings = [_f(100, T0, ("host", "dc01"), *[("user", f"u{u}") for u in range(12)])]
+    for u in range(12):
+        findings.append(_f(3 * u, T0 + u * MIN, ("host", f"ws{u}"), ("user", f"u{u}")))
+        findings.append(_f(3 * u + 1, T0 + u * MIN + 1, ("host", f"ws{u}"), ("host", "dc01")))
+    _, grouping = _groups(findings, hub_fanout=10, lateral_bridge_ms=0)
+    assert Entity("host", "dc01") in grouping.hubs
+
+
 def test_a_common_binary_hash_does_not_glue_hosts():
     findings = [_f(i, T0 + i * MIN, ("host", f"ws{i}"), ("hash", "cmdexe")) for i in range(6)] + [
         _f(10, T0, ("host", "ws0"), ("hash", "rare")),
