@@ -75,13 +75,12 @@ class UebaConfig:
     #: tried, the hosts a fan-out reached, the sources of a stuffing run); more are
     #: counted and the explanation says the list was capped.
     max_named: int = 50
-    #: Of those, how many a finding also names as entities (most attempted first).
-    #: Correlation counts every entity a finding names when it looks for hubs: with a
-    #: spray's forty targets named by both the Sigma correlation and this finding, the
-    #: spraying source would sit beside forty recurring entities and be taken for a hub
-    #: (a domain controller), which splits the attack's incident. The accounts that
-    #: logged on, the source and the target hosts are always named.
-    max_named_entities: int = 10
+    #: Of those, how many a finding also names as entities (most attempted first): every
+    #: listed target, so each sprayed account lands in the attack's incident. Correlation
+    #: neither links through a finding's crowd of targets nor counts it when it looks for
+    #: hubs, so naming forty accounts does not make the spraying source a hub. The accounts
+    #: that logged on, the source and the target hosts are always named.
+    max_named_entities: int = 50
     #: Successful logons from a guessing source, during its burst or within one burst gap
     #: after it, are named in the finding (the accounts the attack took) with up to this
     #: many of their events as evidence.
