@@ -7,7 +7,8 @@ Layout of ``--out DIR``::
     DIR/data/logs/zeek/conn.log, dns.log
     DIR/data/logs/windows/events.jsonl
     DIR/data/labels.json         ground truth (kept out of the hunted folder)
-    DIR/home/                    Garrison state for the demo run (unless --home is given)
+    DIR/home/                    Garrison state for the demo run (unless --home is given),
+                                 with garrison.toml naming the organisation's public domain
     DIR/results/                 findings.jsonl, incidents.jsonl, quarantine.jsonl,
                                  summary.json, demo-eval.json
 """
@@ -23,7 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from garrison.core.config import load_config
+from garrison.core.config import GarrisonConfig, load_config
 from garrison.core.errors import InputError, UsageError
 from garrison.core.timeutil import iso
 from garrison.demo.background import generate_background
@@ -185,6 +186,28 @@ def hunt_command(options: DemoOptions, home: Path, rules: list[Path]) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
+def protect_organisation(cfg: GarrisonConfig, public_domain: str) -> None:
+    """Tell ``ml.lookalike`` the organisation's public domain, as a deployment would in its
+    garrison.toml: a lookalike is then matched against the name it imitates, not only
+    against the internal domain learnt from host names. A value the user configured wins."""
+    options = cfg.detectors.options.setdefault("ml.lookalike", {})
+    options.setdefault("protected_domains", [public_domain])
+
+
+def write_home_config(home: Path, public_domain: str) -> Path:
+    """The demo's own home gets the organisation's garrison.toml, so the printed
+    ``garrison hunt ... --home DIR/home`` rerun sees the same configuration."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "garrison.toml"
+    path.write_text(
+        "# written by `garrison demo` for its organisation\n"
+        '[detectors."ml.lookalike"]\n'
+        f"protected_domains = [{json.dumps(public_domain)}]\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 def run_demo(options: DemoOptions) -> DemoResult:
     """Generate, hunt with ``HuntService``, write the outputs and the evaluation."""
     from garrison.outputs import write_outputs
@@ -196,9 +219,13 @@ def run_demo(options: DemoOptions) -> DemoResult:
     prepare_out(options.out)
     generated = generate(options)
     home = options.home or options.out / "home"
+    public_domain = str(generated.labels["organisation"]["public_domain"])
     if options.home is None:
         reset_home(home)
+        if options.config is None:
+            write_home_config(home, public_domain)
     cfg = load_config(home, options.config)
+    protect_organisation(cfg, public_domain)
     rules = [Path(p) for p in cfg.hunt.rules] + list(options.rules)
     service = HuntService.open(
         cfg,
