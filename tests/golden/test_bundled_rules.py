@@ -144,3 +144,155 @@ def test_sudo_root_shell(tmp_path: Path) -> None:
     ]
     fired = _hunt(tmp_path, "sudo.log", lines)
     assert fired.get("Interactive Root Shell Obtained Through sudo") == {1}
+
+
+# -- lateral movement: findings name the target host, the account and where it came from ----
+ADMIN_SID = "S-1-5-21-1111111111-2222222222-3333333333-1104"
+OTHER_SID = "S-1-5-21-1111111111-2222222222-3333333333-1201"
+SERVICE_AFTER_LOGON = "Service Installed Right After a Network Logon by the Same Account"
+TASK_AFTER_LOGON = "Scheduled Task Registered Right After a Network Logon by the Same Account"
+
+
+def _security(i: int, ms: int, event_id: int, **fields: object) -> str:
+    event = {
+        "EventID": event_id,
+        "Channel": "Security",
+        "Provider_Name": "Microsoft-Windows-Security-Auditing",
+        "Computer": "FS01.corp.local",
+        "EventRecordID": i,
+        "TimeCreated": _iso(T0 + ms),
+    }
+    event.update(fields)
+    return json.dumps(event)
+
+
+def _network_logon(i: int, ms: int, user: str = "adm-bob", sid: str = ADMIN_SID) -> str:
+    return _security(
+        i,
+        ms,
+        4624,
+        TargetUserName=user,
+        TargetUserSid=sid,
+        TargetDomainName="CORP",
+        LogonType=3,
+        IpAddress="10.1.20.33",
+        WorkstationName="WS-ALICE",
+    )
+
+
+def _service(i: int, ms: int, sid: str = ADMIN_SID, name: str = "BTOBTO") -> str:
+    return json.dumps(
+        {
+            "EventID": 7045,
+            "Channel": "System",
+            "Provider_Name": "Service Control Manager",
+            "Computer": "FS01.corp.local",
+            "EventRecordID": i,
+            "TimeCreated": _iso(T0 + ms),
+            "Security_UserID": sid,
+            "ServiceName": name,
+            "ImagePath": "C:\\Windows\\xyzsvc.exe",
+        }
+    )
+
+
+def _task(i: int, ms: int, sid: str = ADMIN_SID) -> str:
+    return _security(
+        i,
+        ms,
+        4698,
+        SubjectUserName="adm-bob",
+        SubjectUserSid=sid,
+        SubjectDomainName="CORP",
+        TaskName="\\Updater",
+        TaskContent="<Task><Actions><Exec><Command>C:\\Windows\\upd.exe</Command></Exec>"
+        "</Actions></Task>",
+    )
+
+
+def _named(tmp_path: Path, name: str, lines: list[str]) -> dict[str, set[str]]:
+    """rule title -> entity keys its findings name."""
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cfg = GarrisonConfig(home=tmp_path / "home", hunt=HuntConfig())
+    service = HuntService(
+        cfg, MemoryEventStore(), StateDB.memory(), rules_dirs=[bundled_rules_dir()]
+    )
+    report = service.run([str(path)])
+    named: dict[str, set[str]] = {}
+    for f in report.findings:
+        named.setdefault(f.title, set()).update(e.key() for e in f.entities)
+    return named
+
+
+def test_service_installed_over_a_network_logon_names_host_account_and_source(
+    tmp_path: Path,
+) -> None:
+    named = _named(tmp_path, "svc.jsonl", [_network_logon(1, 0), _service(2, 2_000)])
+    assert {"host:fs01", "user:adm-bob", "ip:10.1.20.33"} <= named[SERVICE_AFTER_LOGON]
+
+
+def test_service_correlation_needs_the_same_account_in_order_within_a_minute(
+    tmp_path: Path,
+) -> None:
+    cases = {
+        "other_account.jsonl": [_network_logon(1, 0), _service(2, 2_000, sid=OTHER_SID)],
+        "too_late.jsonl": [_network_logon(1, 0), _service(2, 61_000)],
+        "before_logon.jsonl": [_service(1, 0), _network_logon(2, 2_000)],
+        "machine_account.jsonl": [
+            _network_logon(1, 0, user="FS02$"),
+            _service(2, 2_000),
+        ],
+        "logon_only.jsonl": [_network_logon(1, 0), _network_logon(2, 1_000)],
+    }
+    for name, lines in cases.items():
+        assert SERVICE_AFTER_LOGON not in _named(tmp_path, name, lines), name
+    assert SERVICE_AFTER_LOGON in _named(
+        tmp_path, "in_time.jsonl", [_network_logon(1, 0), _service(2, 59_000)]
+    )
+
+
+def test_task_registered_over_a_network_logon_names_host_account_and_source(
+    tmp_path: Path,
+) -> None:
+    named = _named(tmp_path, "task.jsonl", [_network_logon(1, 0), _task(2, 700)])
+    assert {"host:fs01", "user:adm-bob", "ip:10.1.20.33"} <= named[TASK_AFTER_LOGON]
+    other = _named(tmp_path, "task2.jsonl", [_network_logon(1, 0), _task(2, 700, OTHER_SID)])
+    assert TASK_AFTER_LOGON not in other
+    late = _named(tmp_path, "task3.jsonl", [_network_logon(1, 0), _task(2, 90_000)])
+    assert TASK_AFTER_LOGON not in late
+
+
+def test_explicit_credentials_finding_names_both_accounts_and_the_target(tmp_path: Path) -> None:
+    line = _security(
+        1,
+        0,
+        4648,
+        Computer="WS-ALICE.corp.local",
+        SubjectUserName="alice",
+        TargetUserName="adm-bob",
+        TargetServerName="FS01",
+        ProcessName="C:\\Users\\Public\\PsExec64.exe",
+        IpAddress="10.1.1.20",
+        IpPort="445",
+    )
+    named = _named(tmp_path, "explicit.jsonl", [line])
+    keys = named["Explicit Credentials Used by a Remote Execution Tool"]
+    assert {"host:ws-alice", "user:alice", "user:adm-bob", "host:fs01", "ip:10.1.1.20"} <= keys
+
+
+def test_wmi_child_finding_names_the_target_and_the_connecting_account(tmp_path: Path) -> None:
+    line = _windows_line(
+        1,
+        {
+            "Computer": "SQL01.corp.local",
+            "User": "CORP\\adm-bob",
+            "ParentImage": "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
+            "Image": "C:\\Windows\\System32\\cmd.exe",
+            "CommandLine": "cmd.exe /c sqlcmd -E -Q sp_databases",
+        },
+    )
+    named = _named(tmp_path, "wmi.jsonl", [line])
+    assert {"host:sql01", "user:adm-bob"} <= named[
+        "Shell or Script Host Started by the WMI Provider Host"
+    ]
