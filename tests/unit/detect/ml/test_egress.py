@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from garrison.core.events import CLASS_HTTP_ACTIVITY, CLASS_NETWORK_ACTIVITY, Event, Provenance
 from garrison.detect.ml.egress import EgressConfig, EgressDetector, transfer_of
-from garrison.detect.ml.egress.detector import human_bytes
+from garrison.detect.ml.egress.report import human_bytes
 from garrison.store import StateDB
 
 DAY = 86_400_000
