@@ -19,6 +19,7 @@ CLASS_NETWORK_ACTIVITY = 4001
 CLASS_HTTP_ACTIVITY = 4002
 CLASS_DNS_ACTIVITY = 4003
 CLASS_SSH_ACTIVITY = 4007
+CLASS_NETWORK_FILE_ACTIVITY = 4010
 CLASS_API_ACTIVITY = 6003
 #: OCSF "Base Event": used for Windows events with no closer class; EventData kept verbatim.
 CLASS_BASE_EVENT = 0
@@ -32,6 +33,7 @@ CLASS_NAMES: dict[int, str] = {
     CLASS_HTTP_ACTIVITY: "HTTP Activity",
     CLASS_DNS_ACTIVITY: "DNS Activity",
     CLASS_SSH_ACTIVITY: "SSH Activity",
+    CLASS_NETWORK_FILE_ACTIVITY: "Network File Activity",
     CLASS_API_ACTIVITY: "API Activity",
 }
 

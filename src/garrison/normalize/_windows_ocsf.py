@@ -22,10 +22,11 @@ from garrison.core.events import (
     CLASS_FILE_ACTIVITY,
     CLASS_NAMES,
     CLASS_NETWORK_ACTIVITY,
+    CLASS_NETWORK_FILE_ACTIVITY,
     CLASS_PROCESS_ACTIVITY,
 )
 from garrison.normalize._windows_fields import WinFlat, as_int
-from garrison.normalize._windows_map import windows_map
+from garrison.normalize._windows_map import SYSMON, windows_map
 
 OCSF_VERSION = "1.1.0"
 _MAP = windows_map()
@@ -475,16 +476,57 @@ def _file_activity(w: WinFlat, o: Ocsf) -> tuple[int, str]:
     return _FILE_ACTIVITY.get(w.event_id, (99, "Other"))
 
 
+_SHARE_ACTIVITY = {5140: (99, "Share Access"), 5145: (99, "Share Access Check")}
+
+
+def _share(w: WinFlat, o: Ocsf) -> tuple[int, str]:
+    """Security 5140/5145, a network share opened from another machine: who (the subject),
+    from where (IpAddress/IpPort) and what (the share and the file inside it)."""
+    f = w.fields
+    _put(o, "actor", _prune({"user": _subject(f)}))
+    _put(o, "src_endpoint", _prune({"ip": _ip(f, "IpAddress"), "port": _n(f, "IpPort") or None}))
+    share = _s(f, "ShareName")
+    target = _s(f, "RelativeTargetName")
+    _put(
+        o,
+        "file",
+        _prune({"name": _basename(target) if target else None, "path": target}),
+    )
+    _put(o, "share", share)
+    return _SHARE_ACTIVITY.get(w.event_id, (99, "Other"))
+
+
 _BUILDERS: dict[str, tuple[int, Callable[[WinFlat, Ocsf], tuple[int, str]]]] = {
     "authentication": (CLASS_AUTHENTICATION, _authentication),
     "process": (CLASS_PROCESS_ACTIVITY, _process_activity),
     "network": (CLASS_NETWORK_ACTIVITY, _network),
     "dns": (CLASS_DNS_ACTIVITY, _dns),
     "file": (CLASS_FILE_ACTIVITY, _file_activity),
+    "share": (CLASS_NETWORK_FILE_ACTIVITY, _share),
 }
 
 
 # ----------------------------------------------------------------------------- entry
+
+
+#: Service accounts every machine logs under: as a System UserID they say which service
+#: wrote the event (Sysmon, Defender, the service manager at boot), not who acted.
+_SERVICE_SIDS = frozenset({"S-1-5-18", "S-1-5-19", "S-1-5-20"})
+
+
+def _base_actor(w: WinFlat) -> dict[str, Any] | None:
+    """Who acted, for events without a class of their own (service and task creation, log
+    clearing, account changes ...): the Subject* account; Sysmon's ``User``; else the System
+    UserID SID unless it is a service account's."""
+    f = w.fields
+    if "SubjectUserName" in f or "SubjectUserSid" in f:
+        user = _subject(f)
+    elif w.family == SYSMON:
+        user = _user(_s(f, "User"))
+    else:
+        sid = _s(f, "Security_UserID")
+        user = _user(None, None, sid) if sid not in _SERVICE_SIDS else None
+    return None if user is None else {"user": user}
 
 
 def _describe(class_uid: int, activity_id: int, activity: str) -> dict[str, Any]:
@@ -554,6 +596,9 @@ def build_ocsf(w: WinFlat) -> tuple[int, Ocsf]:
         }
         if computer is not None:
             ocsf["device"] = {"hostname": computer}
+        actor = _base_actor(w)
+        if actor is not None:
+            ocsf["actor"] = actor
         if w.payload:
             ocsf["unmapped"] = w.payload
         return CLASS_BASE_EVENT, ocsf
