@@ -40,3 +40,19 @@ def test_egress_on_stratosphere_and_the_demo(corpus: Path, tmp_path: Path) -> No
     assert captures["010-zeek-mixed"]["candidates"] == 0  # its 77 MB are a video call
     assert demo["exfiltration_found"] and demo["false_positives"] == 0
     assert demo["findings"] == 2  # the exfiltration and the upload of the LSASS dump
+
+
+def test_eval_egress_command_prints_and_writes_the_report(corpus: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from garrison.interfaces.cli.app import app
+
+    out = tmp_path / "egress.json"
+    result = CliRunner().invoke(
+        app, ["eval", "egress", "--corpus", str(corpus), "--no-demo", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "0 false positives over" in result.stdout
+    report = json.loads(out.read_text())
+    assert report["no_exfiltration_captures"]["false_positives"] == 0
+    assert "demo" not in report

@@ -12,6 +12,7 @@ from garrison.core.errors import GarrisonError
 from garrison.interfaces.cli.common import err_console
 from garrison.interfaces.cli.demo import demo
 from garrison.interfaces.cli.evaluate import eval_app
+from garrison.interfaces.cli.evaluate_egress import register as register_egress_eval
 from garrison.interfaces.cli.evaluate_lookalike import register as register_lookalike_eval
 from garrison.interfaces.cli.evaluate_net import register as register_net_evals
 from garrison.interfaces.cli.hunt import hunt
@@ -39,6 +40,7 @@ app.command()(score)
 app.add_typer(models_app)
 register_net_evals(eval_app)
 register_lookalike_eval(eval_app)
+register_egress_eval(eval_app)
 app.add_typer(eval_app)
 
 
