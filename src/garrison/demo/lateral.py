@@ -161,14 +161,14 @@ class LateralMovement(Operator):
             resp_bytes=rng.randint(3000, 5000),
             stage=s,
         )
-        self.admin_network_logon(t + 200_000, target, s)
+        session = self.admin_network_logon(t + 200_000, target, s)
         gen.winlog(
             t + 900_000,
             gen.win.task_created(
                 target,
                 t + 900_000,
                 c.admin_account,
-                gen.win.logon_id(),
+                session,
                 name,
                 "cmd.exe",
                 action.removeprefix("cmd.exe "),

@@ -63,19 +63,19 @@ class Operator:
             stage,
         )
 
-    def admin_network_logon(self, t: int, target: Host, stage: str) -> None:
+    def admin_network_logon(self, t: int, target: Host, stage: str) -> str:
         """The stolen admin account logs on to ``target`` over the network (type 3, NTLM)
-        from the victim's workstation, as SMB, RPC and task-scheduler access all do."""
-        self.gen.winlog(
+        from the victim's workstation, as SMB, RPC and task-scheduler access all do.
+        Returns the session's logon id: what the session does on the target (a task
+        registered, 4698) carries it as SubjectLogonId, as on real Windows."""
+        event = self.gen.win.logon(
+            target,
             t,
-            self.gen.win.logon(
-                target,
-                t,
-                self.cast.admin_account,
-                3,
-                ip=self.ws.ip,
-                workstation=self.ws.name,
-                package="NTLM",
-            ),
-            stage,
+            self.cast.admin_account,
+            3,
+            ip=self.ws.ip,
+            workstation=self.ws.name,
+            package="NTLM",
         )
+        self.gen.winlog(t, event, stage)
+        return str(event["TargetLogonId"])
