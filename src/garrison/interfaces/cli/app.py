@@ -15,6 +15,7 @@ from garrison.interfaces.cli.evaluate import eval_app
 from garrison.interfaces.cli.evaluate_egress import register as register_egress_eval
 from garrison.interfaces.cli.evaluate_lookalike import register as register_lookalike_eval
 from garrison.interfaces.cli.evaluate_net import register as register_net_evals
+from garrison.interfaces.cli.evaluate_optional import register_optional_evals
 from garrison.interfaces.cli.hunt import hunt
 from garrison.interfaces.cli.kpi import kpi
 from garrison.interfaces.cli.models import models_app
@@ -41,6 +42,7 @@ app.add_typer(models_app)
 register_net_evals(eval_app)
 register_lookalike_eval(eval_app)
 register_egress_eval(eval_app)
+register_optional_evals(eval_app, ("url", "email"))
 app.add_typer(eval_app)
 
 

@@ -15,6 +15,7 @@ given its path as their ``calibration`` option, otherwise the file shipped with 
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -29,13 +30,18 @@ models_app = typer.Typer(
     name="models", no_args_is_help=True, help="Train and manage detection models."
 )
 
-TRAINABLE = ("dga", "beacon-calibration", "ueba-calibration")
+TRAINABLE = ("dga", "beacon-calibration", "ueba-calibration", "url", "email")
+#: Text models trained by ``garrison.interfaces.cli.train_<name>.train_model(data, out, seed)``.
+_TEXT_MODELS = ("url", "email")
 
 
 @models_app.command("train")
 def train(
     name: Annotated[
-        str, typer.Argument(help="Model to train: dga, beacon-calibration, ueba-calibration.")
+        str,
+        typer.Argument(
+            help="Model to train: dga, url, email, beacon-calibration, ueba-calibration."
+        ),
     ],
     data: Annotated[
         Path,
@@ -77,6 +83,9 @@ def train(
         raise InputError(f"--data {data}: not a folder")
     if name.endswith("-calibration"):
         _train_calibration(name, data, out or resolve_home(home) / "models")
+        return
+    if name in _TEXT_MODELS:
+        _train_text_model(name, data, out or resolve_home(home) / "models", seed)
         return
     for path in holdout_benign or []:
         if not path.is_file():
@@ -127,6 +136,17 @@ def train(
             f"  held-out benign {list_name}: FPR {entry['fpr_at_threshold']} on {entry['n']} names",
             highlight=False,
         )
+
+
+def _train_text_model(name: str, data: Path, out: Path, seed: int | None) -> None:
+    module = f"garrison.interfaces.cli.train_{name}"
+    try:
+        trainer = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        raise UsageError(f"the {name!r} model cannot be trained in this build") from None
+    trainer.train_model(data, out, seed)
 
 
 def _train_calibration(name: str, corpus: Path, out: Path) -> None:

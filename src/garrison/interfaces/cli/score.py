@@ -1,12 +1,13 @@
 """``garrison score DETECTOR FILE``: batch scoring for the text models (Contracts, DESIGN.md).
 
 One input per line in (``-`` reads standard input), one JSON object per line out:
-``{"input", "score", "verdict", "explanation"}``. Only ``dga`` has a model so far; ``url``
-and ``email`` are named in the dispatch table and answer with a usage error (exit 2).
+``{"input", "score", "verdict", "explanation"}``. ``dga`` is scored here; ``url`` and
+``email`` by ``score_url`` / ``score_email`` (a usage error, exit 2, if a build lacks one).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -51,24 +52,33 @@ def _score_dga(
     return counts
 
 
-def _not_yet(name: str) -> Callable[..., dict[str, int]]:
-    def run(*_args: Any) -> dict[str, int]:
-        raise UsageError(
-            f"the {name!r} model is not available yet: only 'dga' can be scored in this build"
-        )
+def _text_model(name: str) -> Callable[..., dict[str, int]]:
+    """The scorer of ``garrison.interfaces.cli.score_<name>`` (its ``score_file`` function,
+    same arguments as ``_score_dga``), imported when asked for."""
+
+    def run(*args: Any) -> dict[str, int]:
+        module = f"garrison.interfaces.cli.score_{name}"
+        try:
+            found = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            raise UsageError(f"the {name!r} model is not available in this build") from None
+        counts: dict[str, int] = found.score_file(*args)
+        return counts
 
     return run
 
 
 SCORERS: dict[str, Callable[..., dict[str, int]]] = {
     "dga": _score_dga,
-    "url": _not_yet("url"),
-    "email": _not_yet("email"),
+    "url": _text_model("url"),
+    "email": _text_model("email"),
 }
 
 
 def score(
-    detector: Annotated[str, typer.Argument(help="Model to score with: dga (url, email later).")],
+    detector: Annotated[str, typer.Argument(help="Model to score with: dga, url, email.")],
     file: Annotated[str, typer.Argument(help="Input file, one item per line; '-' for stdin.")],
     out: Annotated[
         Path | None, typer.Option("--out", help="Write results here (default stdout).")

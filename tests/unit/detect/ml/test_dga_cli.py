@@ -113,9 +113,9 @@ def test_usage_errors_exit_2(args, tmp_path):
     assert code == 2, message
 
 
-def test_not_yet_available_message():
-    code, message = _invoke(["score", "url", "-"], stdin="x\n")
-    assert code == 2 and "not available yet" in message
+def test_unknown_model_is_a_usage_error():
+    code, message = _invoke(["score", "nope", "-"], stdin="x\n")
+    assert code == 2 and "unknown model 'nope'" in message
 
 
 def test_invalid_utf8_lines(model):
