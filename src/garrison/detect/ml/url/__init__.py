@@ -1,0 +1,1 @@
+"""Phishing-URL model: parsing, features, linear model, scoring, detector ``ml.url``."""

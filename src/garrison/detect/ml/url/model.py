@@ -1,0 +1,286 @@
+"""The phishing-URL model: hashed n-grams + lexical features, one logistic model, Platt.
+
+The log-odds of a URL is a sum of terms: a bias, the weights of the host's character
+n-grams, the weights of the path's and query's n-grams (each occurrence scaled by
+``1/sqrt(n-grams in that part)``) and one term per standardized lexical feature. That sum
+is the explanation: every term is exact, there is nothing to approximate. A Platt sigmoid
+fitted on held-out training data turns it into the probability of "malicious" at equal
+class priors; the verdict is ``probability >= threshold``, the threshold having been fixed
+at a stated false-positive rate on that held-out data (see the model card).
+
+The artefact is a skops file of plain arrays and numbers, no estimator objects, so the
+allowlist of extra types (``TRUSTED_TYPES``) is empty: anything else refuses to load.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import skops.io as sio
+from numpy.typing import NDArray
+
+from garrison.core.errors import InputError
+from garrison.detect.ml.url.lexical import ARTEFACT, LEXICAL, lexical_matrix
+from garrison.detect.ml.url.ngrams import decode, hashed
+from garrison.detect.ml.url.parse import ParsedUrl
+
+F32 = NDArray[np.float32]
+F64 = NDArray[np.float64]
+FORMAT = "garrison-url/1"
+#: Types outside skops' defaults the artefact may contain: none.
+TRUSTED_TYPES: list[str] = []
+CHUNK = 4096
+HOST_SALT, REST_SALT = 0, 1
+
+
+def shipped_model_path() -> Path:
+    return Path(str(importlib.resources.files("garrison.detect.ml").joinpath("models/url.skops")))
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """How URLs become features (fixed at training, stored in the artefact)."""
+
+    bits: int = 18
+    host_ngrams: tuple[int, int] = (3, 5)
+    rest_ngrams: tuple[int, int] = (3, 5)
+    #: Ablation only: n-grams of the raw text and the ARTEFACT features.
+    artefacts: bool = False
+
+    @property
+    def lexical(self) -> tuple[str, ...]:
+        return LEXICAL + (ARTEFACT if self.artefacts else ())
+
+
+def parts(p: ParsedUrl, raw: bool) -> tuple[str, str]:
+    """(host part, path+query part) read for n-grams: normalized, or raw for the ablation."""
+    if not raw:
+        port = f":{p.port}" if p.port is not None else ""
+        return p.host + port, p.rest.lower()
+    text = p.text
+    start = text.find("://") + 3 if "://" in text else 0
+    cut = text.find("/", start)
+    cut = len(text) if cut < 0 else cut
+    return text[:cut].lower(), text[cut:].lower()
+
+
+@dataclass(slots=True)
+class Terms:
+    """Per-row log-odds terms; ``logit = bias + host + rest + lexical.sum(1)``."""
+
+    host: F64
+    rest: F64
+    lexical: F64
+    logit: F64
+
+    def take(self, idx: list[int]) -> Terms:
+        return Terms(self.host[idx], self.rest[idx], self.lexical[idx], self.logit[idx])
+
+
+@dataclass(slots=True)
+class UrlModel:
+    recipe: Recipe
+    weights: F32  # (2**bits + 1,) n-gram bucket weights, last slot always 0
+    lex_weights: F64
+    lex_mean: F64
+    lex_scale: F64
+    bias: float
+    platt: tuple[float, float]
+    threshold: float
+    version: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # --- scoring ------------------------------------------------------------------------
+
+    def terms(self, urls: Sequence[ParsedUrl]) -> Terms:
+        """The exact log-odds terms of valid parsed URLs (chunked by length)."""
+        n = len(urls)
+        host = np.zeros(n)
+        rest = np.zeros(n)
+        lex = np.zeros((n, len(self.recipe.lexical)))
+        order = np.argsort(np.fromiter((len(u.text) for u in urls), np.int64, n), kind="stable")
+        for start in range(0, n, CHUNK):
+            idx = order[start : start + CHUNK]
+            chunk = [urls[i] for i in idx]
+            split = [parts(u, self.recipe.artefacts) for u in chunk]
+            host[idx] = self._ngram_term([h for h, _ in split], self.recipe.host_ngrams, HOST_SALT)
+            rest[idx] = self._ngram_term([r for _, r in split], self.recipe.rest_ngrams, REST_SALT)
+            x = lexical_matrix(chunk, self.recipe.artefacts).astype(np.float64)
+            lex[idx] = (x - self.lex_mean) / self.lex_scale * self.lex_weights
+        return Terms(host, rest, lex, self.bias + host + rest + lex.sum(1))
+
+    def _ngram_term(self, texts: list[str], ngram_range: tuple[int, int], salt: int) -> F64:
+        buckets, weight, _ = hashed(texts, ngram_range, self.recipe.bits, salt)
+        return np.asarray(self.weights[buckets].sum(1) * weight, dtype=np.float64)
+
+    def probability(self, logit: F64) -> F64:
+        a, b = self.platt
+        z = np.clip(a * logit + b, -50.0, 50.0)
+        return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
+
+    def score(self, urls: Sequence[ParsedUrl]) -> tuple[F64, Terms]:
+        """Calibrated probabilities of "malicious" and the terms they came from."""
+        t = self.terms(urls)
+        return self.probability(t.logit), t
+
+    # --- explanations -------------------------------------------------------------------
+
+    def explain(
+        self, urls: Sequence[ParsedUrl], terms: Terms, top: int = 4
+    ) -> list[dict[str, Any]]:
+        """Per URL: the log-odds split into bias / host n-grams / path n-grams / lexical
+        features, the lexical features weighing most (with their values), and the
+        n-grams of the URL itself pushing hardest toward "malicious"."""
+        names = self.recipe.lexical
+        raw = lexical_matrix(urls, self.recipe.artefacts) if urls else np.zeros((0, len(names)))
+        out: list[dict[str, Any]] = []
+        for i, u in enumerate(urls):
+            contrib = terms.lexical[i]
+            order = np.argsort(-np.abs(contrib), kind="stable")[:top]
+            host_part, rest_part = parts(u, self.recipe.artefacts)
+            out.append(
+                {
+                    "log_odds": round(float(terms.logit[i]), 4),
+                    "terms": {
+                        "bias": round(self.bias, 4),
+                        "host_ngrams": round(float(terms.host[i]), 4),
+                        "path_ngrams": round(float(terms.rest[i]), 4),
+                        "lexical": round(float(contrib.sum()), 4),
+                    },
+                    "top_features": [
+                        {
+                            "feature": names[j],
+                            "value": round(float(raw[i, j]), 4),
+                            "contribution": round(float(contrib[j]), 4),
+                        }
+                        for j in order.tolist()
+                        if abs(contrib[j]) >= 1e-4
+                    ],
+                    "ngrams": self.top_ngrams(host_part, HOST_SALT, self.recipe.host_ngrams)
+                    + self.top_ngrams(rest_part, REST_SALT, self.recipe.rest_ngrams),
+                    "attribution": "exact terms of a linear model, log-odds before Platt scaling",
+                }
+            )
+        return out
+
+    def top_ngrams(
+        self, text: str, salt: int, ngram_range: tuple[int, int], k: int = 3
+    ) -> list[dict[str, Any]]:
+        buckets, weight, packed = hashed([text], ngram_range, self.recipe.bits, salt)
+        contrib = self.weights[buckets[0]].astype(np.float64) * float(weight[0])
+        seen: dict[str, float] = {}
+        for j in np.argsort(-contrib, kind="stable")[: 4 * k].tolist():
+            if contrib[j] <= 0 or packed[0, j] < 0:
+                break
+            gram = decode(int(packed[0, j]))
+            seen[gram] = seen.get(gram, 0.0) + float(contrib[j])
+        ranked = sorted(seen.items(), key=lambda kv: -kv[1])[:k]
+        where = "host" if salt == HOST_SALT else "path"
+        return [{"ngram": g, "part": where, "weight": round(w, 4)} for g, w in ranked]
+
+    # --- persistence --------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        nz = np.flatnonzero(self.weights)
+        return {
+            "format": FORMAT,
+            "version": self.version,
+            "recipe": {
+                "bits": self.recipe.bits,
+                "host_ngrams": list(self.recipe.host_ngrams),
+                "rest_ngrams": list(self.recipe.rest_ngrams),
+                "artefacts": self.recipe.artefacts,
+            },
+            "lexical": list(self.recipe.lexical),
+            "index": nz.astype(np.int32),
+            "values": self.weights[nz].astype(np.float32),
+            "lex_weights": self.lex_weights,
+            "lex_mean": self.lex_mean,
+            "lex_scale": self.lex_scale,
+            "bias": self.bias,
+            "platt": list(self.platt),
+            "threshold": self.threshold,
+            "meta": json.dumps(self.meta),
+        }
+
+    @classmethod
+    def from_state(cls, state: Any) -> UrlModel:
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            raise InputError("not a Garrison URL model (format mismatch)")
+        r = state["recipe"]
+        recipe = Recipe(
+            int(r["bits"]),
+            (int(r["host_ngrams"][0]), int(r["host_ngrams"][1])),
+            (int(r["rest_ngrams"][0]), int(r["rest_ngrams"][1])),
+            bool(r["artefacts"]),
+        )
+        if list(state["lexical"]) != list(recipe.lexical):
+            raise InputError("URL model was trained with another feature set")
+        if not 8 <= recipe.bits <= 24:
+            raise InputError("URL model: hash size out of range")
+        weights = np.zeros((1 << recipe.bits) + 1, dtype=np.float32)
+        index = np.asarray(state["index"], dtype=np.int64)
+        if index.size and (index.min() < 0 or index.max() >= 1 << recipe.bits):
+            raise InputError("URL model: weight index out of range")
+        weights[index] = np.asarray(state["values"], dtype=np.float32)
+        arrays = [
+            np.asarray(state[k], dtype=np.float64) for k in ("lex_weights", "lex_mean", "lex_scale")
+        ]
+        if any(a.shape != (len(recipe.lexical),) for a in arrays):
+            raise InputError("URL model: lexical weights have the wrong shape")
+        platt = state["platt"]
+        return cls(
+            recipe,
+            weights,
+            arrays[0],
+            arrays[1],
+            arrays[2],
+            float(state["bias"]),
+            (float(platt[0]), float(platt[1])),
+            float(state["threshold"]),
+            str(state["version"]),
+            dict(json.loads(state.get("meta", "{}"))),
+        )
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sio.dump(self.to_state(), path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+
+    @classmethod
+    def load(cls, path: Path) -> UrlModel:
+        """Load a skops artefact, refusing any type outside the allowlist."""
+        try:
+            untrusted = sio.get_untrusted_types(file=path)
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise InputError(f"cannot read URL model {path}: {exc}") from exc
+        unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
+        if unexpected:
+            raise InputError(f"URL model {path} holds untrusted types: {', '.join(unexpected)}")
+        return cls.from_state(sio.load(path, trusted=TRUSTED_TYPES))
+
+
+def card_path(model_path: Path) -> Path:
+    return model_path.with_name(model_path.name.replace(".skops", ".card.json"))
+
+
+@cache
+def _load_cached(path: str) -> UrlModel:
+    return UrlModel.load(Path(path))
+
+
+def load_model(path: Path | None = None) -> UrlModel:
+    """The model at ``path``, or the one shipped with the package; cached per path."""
+    target = path or shipped_model_path()
+    if not target.is_file():
+        raise InputError(
+            f"URL model not found: {target} (train one with `garrison models train url --data DIR`)"
+        )
+    return _load_cached(str(target.resolve()))

@@ -1,0 +1,115 @@
+"""``garrison eval url``: the phishing-URL model on a random split and on a split by
+registered domain, with the artefact ablation and the char n-gram floor (see
+``garrison.detect.ml.url.eval``). ``--card`` writes the summary into a model card trained
+on the same data with the same parameters."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from garrison.core.errors import InputError
+from garrison.interfaces.cli.common import HomeOption, console, err_console
+from garrison.interfaces.cli.evaluate_net import _write
+
+
+def _data_dir(given: Path | None) -> Path:
+    root = given or Path(os.environ.get("GARRISON_CORPUS", "../shared/corpus")) / "phishing-urls"
+    if not root.is_dir():
+        raise InputError(f"--data {root}: not a folder")
+    return root
+
+
+def eval_url(
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="URL folder (default CORPUS/phishing-urls)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="JSON report (default HOME/eval/url.json).")
+    ] = None,
+    baseline: Annotated[
+        bool, typer.Option("--baseline/--no-baseline", help="Also run the char n-gram floor.")
+    ] = True,
+    ablation: Annotated[
+        bool, typer.Option("--ablation/--no-ablation", help="Also train with the artefacts.")
+    ] = True,
+    card: Annotated[
+        Path | None,
+        typer.Option("--card", help="Model card (url.card.json) to write the summary into."),
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Random and domain-disjoint splits, artefact ablation, char n-gram floor."""
+    from garrison.detect.ml.url.data import load_urls
+    from garrison.detect.ml.url.eval import EvalConfig, evaluate, summary
+
+    dataset = load_urls(_data_dir(data))
+    started = time.perf_counter()
+    report = evaluate(
+        dataset,
+        EvalConfig(baseline=baseline, ablation=ablation),
+        progress=lambda m: err_console.print(
+            f"[{time.perf_counter() - started:5.0f} s] {m}", highlight=False
+        ),
+    )
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    _print(report)
+    if card is not None:
+        _attach(card, report, summary(report))
+        console.print(f"evaluation summary written into {card}", highlight=False)
+    console.print(f"report: {_write(report, out, home, 'url')}", highlight=False)
+
+
+def _attach(card_file: Path, report: dict[str, Any], brief: dict[str, Any]) -> None:
+    try:
+        card = json.loads(card_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"--card {card_file}: {exc}") from exc
+    if card.get("training_data", {}).get("fingerprint_sha256") != report["dataset_fingerprint"]:
+        raise InputError("--card: the model was trained on other data (fingerprints differ)")
+    if card.get("params") != report["params"]:
+        raise InputError("--card: the model was trained with other parameters")
+    card["evaluation_summary"] = brief
+    card_file.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _print(report: dict[str, Any]) -> None:
+    console.print(f"dataset: {report['dataset']}", highlight=False)
+    table = Table(
+        "split", "variant", "AUC", "accuracy", "precision", "recall", "FPR@thr", "rec@1%FPR",
+        "https-www phish recall", "http legit FPR",
+    )  # fmt: skip
+    for name, entry in report["splits"].items():
+        for variant in ("model", "with_artefacts", "floor"):
+            m = entry.get(variant)
+            if not m:
+                continue
+            rw = m.get("rewritten", {})
+            table.add_row(
+                f"{name} ({entry['sites_in_both']} shared sites)",
+                variant,
+                _fmt(m["auc"]),
+                _fmt(m["accuracy"]),
+                _fmt(m["precision"]),
+                _fmt(m["recall"]),
+                _fmt(m["fpr_at_threshold"]),
+                _fmt(m["recall_at_1pct_fpr"]),
+                _fmt(rw.get("phishing_as_https_www_recall")),
+                _fmt(rw.get("legitimate_as_http_fpr")),
+            )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("url")(eval_url)
