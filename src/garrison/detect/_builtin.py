@@ -1,6 +1,7 @@
 """Imports every built-in detector module so each registers itself. One line per module."""
 
 # ruff: noqa: F401
+from garrison.detect.intel import detector as _intel
 from garrison.detect.ml import anomaly as _ml_anomaly
 from garrison.detect.ml import beacon as _ml_beacon
 from garrison.detect.ml import egress as _ml_egress
