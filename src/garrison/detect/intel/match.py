@@ -30,15 +30,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from garrison.core.paths import dig_parts
 from garrison.detect.intel.model import Indicator, IntelSet
 from garrison.detect.intel.values import canon_email, canon_ip, canon_url, url_host
 
-_Paths = tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+#: (dotted path, its first key, the remaining keys, flat fallback names)
+_Paths = tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...]
 
 
 def _spec(*items: tuple[str, str, tuple[str, ...]]) -> _Paths:
-    return tuple((path, tuple(path.split(".")), flat) for path, _, flat in items)
+    return tuple(
+        (path, path.split(".")[0], tuple(path.split(".")[1:]), flat) for path, _, flat in items
+    )
 
 
 _IP = _spec(
@@ -61,6 +63,7 @@ _HASH_OCSF = (
     ("file.hashes", ("file", "hashes")),
 )
 _HASH_FLAT = (
+    "Hashes",
     "md5",
     "sha1",
     "sha256",
@@ -77,6 +80,12 @@ _EMAIL = _spec(
     ("email.reply_to", "", ("reply_to", "email.reply_to.address")),
 )
 _MAX_VALUE = 2048
+#: Every flat field name read above: one set intersection per event finds which it has.
+_FLAT_ALL = frozenset(
+    [n for spec in (_IP, _DOMAIN, _URL, _EMAIL) for *_, flat in spec for n in flat]
+    + list(_HASH_FLAT)
+)
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True, frozen=True)
@@ -90,15 +99,31 @@ class Hit:
     indicators: list[Indicator]
 
 
-def _values(ocsf: Any, fields: Any, spec: _Paths) -> list[tuple[str, str]]:
-    """(field path, text) for each place in ``spec`` that holds text."""
+def _dig(obj: Any, parts: tuple[str, ...]) -> Any:
+    for part in parts:
+        if obj.__class__ is not dict:
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+def _values(
+    ocsf: dict[str, Any], fields: Any, present: frozenset[str], spec: _Paths
+) -> list[tuple[str, str]]:
+    """(field path, text) for each place in ``spec`` that holds text.
+
+    ``present`` is the set of flat names the event has (computed once per event), so the
+    fallback costs nothing for the many events that lack them.
+    """
     out: list[tuple[str, str]] = []
-    for path, parts, flat in spec:
-        value = dig_parts(ocsf, parts)
+    for path, head, rest, flat in spec:
+        value = ocsf.get(head)
+        if value is not None and rest:
+            value = _dig(value, rest)
         if value.__class__ is str and value:
             out.append((path, value))
             continue
-        if flat and fields.__class__ is dict:
+        if present and not present.isdisjoint(flat):
             for name in flat:
                 value = fields.get(name)
                 if value.__class__ is str and value:
@@ -171,34 +196,44 @@ class Matcher:
         """Every indicator the event names (OCSF dict and flat fields of any shape)."""
         if ocsf.__class__ is not dict:
             ocsf = {}
+        present = _FLAT_ALL.intersection(fields) if fields.__class__ is dict else _NONE
         hits: list[Hit] = []
         if self.ips:
-            self._ips(ocsf, fields, hits)
+            self._ips(ocsf, fields, present, hits)
         if self.domains or self.urls:
-            self._names(ocsf, fields, hits)
+            self._names(ocsf, fields, present, hits)
         if self.hashes:
-            self._hashes(ocsf, fields, hits)
+            self._hashes(ocsf, fields, present, hits)
         if self.emails:
-            for path, text in _values(ocsf, fields, _EMAIL):
+            for path, text in _values(ocsf, fields, present, _EMAIL):
                 value = _email(text[:_MAX_VALUE])
                 found = self.emails.get(value) if value else None
                 if found:
                     hits.append(Hit("email", value, text[:200], path, found))
         return hits
 
-    def _ips(self, ocsf: dict[str, Any], fields: Any, hits: list[Hit]) -> None:
-        for path, text in _values(ocsf, fields, _IP):
+    def _ips(
+        self, ocsf: dict[str, Any], fields: Any, present: frozenset[str], hits: list[Hit]
+    ) -> None:
+        for path, text in _values(ocsf, fields, present, _IP):
             found = self.ips.get(text)
             value = text
-            if found is None and len(text) <= 64:
+            # a plain dotted quad is already canonical: only other spellings are parsed
+            if (
+                found is None
+                and len(text) <= 64
+                and (":" in text or not text.isprintable() or text != text.strip())
+            ):
                 value = _ip(text)
                 found = self.ips.get(value) if value else None
             if found:
                 hits.append(Hit("ip", value, text, path, found))
 
-    def _names(self, ocsf: dict[str, Any], fields: Any, hits: list[Hit]) -> None:
-        names = _values(ocsf, fields, _DOMAIN) if self.domains else []
-        for path, text in _values(ocsf, fields, _URL):
+    def _names(
+        self, ocsf: dict[str, Any], fields: Any, present: frozenset[str], hits: list[Hit]
+    ) -> None:
+        names = _values(ocsf, fields, present, _DOMAIN) if self.domains else []
+        for path, text in _values(ocsf, fields, present, _URL):
             url = _url(text[:_MAX_VALUE])
             if not url:
                 continue
@@ -227,20 +262,25 @@ class Matcher:
                 return
             probe = probe[dot + 1 :]
 
-    def _hashes(self, ocsf: dict[str, Any], fields: Any, hits: list[Hit]) -> None:
+    def _hashes(
+        self, ocsf: dict[str, Any], fields: Any, present: frozenset[str], hits: list[Hit]
+    ) -> None:
         digests: list[tuple[str, str]] = []
         for path, parts in _HASH_OCSF:
-            listed = dig_parts(ocsf, parts)
+            listed = ocsf.get(parts[0])
+            if listed is None:
+                continue
+            listed = _dig(listed, parts[1:])
             if listed.__class__ is list:
                 for item in listed[:8]:
                     value = item.get("value") if item.__class__ is dict else None
                     if value.__class__ is str:
                         digests.append((path, value))
-        if not digests and fields.__class__ is dict:
+        if not digests and present and not present.isdisjoint(_HASH_FLAT):
             raw = fields.get("Hashes")
             if raw.__class__ is str and len(raw) < _MAX_VALUE:
                 digests += [("Hashes", d) for d in _sysmon_hashes(raw)]
-            for name in _HASH_FLAT:
+            for name in _HASH_FLAT[1:]:
                 value = fields.get(name)
                 if value.__class__ is str:
                     digests.append((name, value))
