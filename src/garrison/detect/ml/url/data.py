@@ -68,6 +68,8 @@ def read_urls(path: Path) -> list[str]:
 
 def load_urls(folder: Path) -> UrlSet:
     """Every labelled file of ``folder``, parsed, invalid and duplicate URLs dropped."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder")
     files = sorted(p for p in folder.iterdir() if p.is_file() and label_of(p) is not None)
     if not files:
         raise InputError(f"{folder}: no phishing/legitimate URL files (label = file name)")

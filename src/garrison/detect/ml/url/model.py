@@ -38,6 +38,10 @@ FORMAT = "garrison-url/1"
 #: Types outside skops' defaults the artefact may contain: none.
 TRUSTED_TYPES: list[str] = []
 CHUNK = 4096
+_STATE_KEYS = (
+    "format", "version", "recipe", "lexical", "index", "values", "lex_weights", "lex_mean",
+    "lex_scale", "bias", "platt", "threshold", "meta",
+)  # fmt: skip
 HOST_SALT, REST_SALT = 0, 1
 
 
@@ -140,12 +144,16 @@ class UrlModel:
         features, the lexical features weighing most (with their values), and the
         n-grams of the URL itself pushing hardest toward "malicious"."""
         names = self.recipe.lexical
-        raw = lexical_matrix(urls, self.recipe.artefacts) if urls else np.zeros((0, len(names)))
+        if not urls:
+            return []
+        raw = lexical_matrix(urls, self.recipe.artefacts)
+        split = [parts(u, self.recipe.artefacts) for u in urls]
+        host_grams = self.top_ngrams([h for h, _ in split], HOST_SALT, self.recipe.host_ngrams)
+        rest_grams = self.top_ngrams([r for _, r in split], REST_SALT, self.recipe.rest_ngrams)
+        order = np.argsort(-np.abs(terms.lexical), axis=1, kind="stable")[:, :top]
         out: list[dict[str, Any]] = []
-        for i, u in enumerate(urls):
+        for i in range(len(urls)):
             contrib = terms.lexical[i]
-            order = np.argsort(-np.abs(contrib), kind="stable")[:top]
-            host_part, rest_part = parts(u, self.recipe.artefacts)
             out.append(
                 {
                     "log_odds": round(float(terms.logit[i]), 4),
@@ -161,30 +169,56 @@ class UrlModel:
                             "value": round(float(raw[i, j]), 4),
                             "contribution": round(float(contrib[j]), 4),
                         }
-                        for j in order.tolist()
+                        for j in order[i].tolist()
                         if abs(contrib[j]) >= 1e-4
                     ],
-                    "ngrams": self.top_ngrams(host_part, HOST_SALT, self.recipe.host_ngrams)
-                    + self.top_ngrams(rest_part, REST_SALT, self.recipe.rest_ngrams),
+                    "ngrams": host_grams[i] + rest_grams[i],
                     "attribution": "exact terms of a linear model, log-odds before Platt scaling",
                 }
             )
         return out
 
     def top_ngrams(
-        self, text: str, salt: int, ngram_range: tuple[int, int], k: int = 3
-    ) -> list[dict[str, Any]]:
-        buckets, weight, packed = hashed([text], ngram_range, self.recipe.bits, salt)
-        contrib = self.weights[buckets[0]].astype(np.float64) * float(weight[0])
-        seen: dict[str, float] = {}
-        for j in np.argsort(-contrib, kind="stable")[: 4 * k].tolist():
-            if contrib[j] <= 0 or packed[0, j] < 0:
-                break
-            gram = decode(int(packed[0, j]))
-            seen[gram] = seen.get(gram, 0.0) + float(contrib[j])
-        ranked = sorted(seen.items(), key=lambda kv: -kv[1])[:k]
+        self, texts: list[str], salt: int, ngram_range: tuple[int, int], k: int = 3
+    ) -> list[list[dict[str, Any]]]:
+        """Per text, the ``k`` n-grams weighing most toward "malicious" (exact terms; an
+        n-gram occurring twice counts twice). Texts go in length-sorted chunks."""
+        out: list[list[dict[str, Any]]] = [[] for _ in texts]
+        order = np.argsort(np.fromiter(map(len, texts), np.int64, len(texts)), kind="stable")
+        for start in range(0, len(texts), CHUNK):
+            idx = order[start : start + CHUNK].tolist()
+            chunk = self._top_ngrams([texts[i] for i in idx], salt, ngram_range, k)
+            for i, found in zip(idx, chunk, strict=True):
+                out[i] = found
+        return out
+
+    def _top_ngrams(
+        self, texts: list[str], salt: int, ngram_range: tuple[int, int], k: int
+    ) -> list[list[dict[str, Any]]]:
+        buckets, weight, packed = hashed(texts, ngram_range, self.recipe.bits, salt, True)
+        assert packed is not None
+        contrib = self.weights[buckets] * weight[:, None]
+        m = min(4 * k, contrib.shape[1])
+        top = np.argpartition(-contrib, m - 1, axis=1)[:, :m]
+        rows = np.arange(len(texts))[:, None]
+        top = top[rows, np.argsort(-contrib[rows, top], axis=1, kind="stable")]
+        values = contrib[rows, top].astype(np.float64).tolist()
+        codes = packed[rows, top].tolist()
         where = "host" if salt == HOST_SALT else "path"
-        return [{"ngram": g, "part": where, "weight": round(w, 4)} for g, w in ranked]
+        out: list[list[dict[str, Any]]] = []
+        for vals, grams in zip(values, codes, strict=True):
+            seen: dict[int, float] = {}
+            for value, code in zip(vals, grams, strict=True):
+                if value <= 0 or code < 0:
+                    break
+                if code not in seen and len(seen) == k:
+                    continue
+                seen[code] = seen.get(code, 0.0) + value
+            ranked = sorted(seen.items(), key=lambda kv: -kv[1])
+            out.append(
+                [{"ngram": decode(g), "part": where, "weight": round(w, 4)} for g, w in ranked]
+            )
+        return out
 
     # --- persistence --------------------------------------------------------------------
 
@@ -215,6 +249,9 @@ class UrlModel:
     def from_state(cls, state: Any) -> UrlModel:
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise InputError("not a Garrison URL model (format mismatch)")
+        extra = sorted(set(state) - set(_STATE_KEYS))
+        if extra:
+            raise InputError(f"URL model: unexpected entries {', '.join(map(str, extra))}")
         r = state["recipe"]
         recipe = Recipe(
             int(r["bits"]),

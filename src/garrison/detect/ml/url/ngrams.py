@@ -43,53 +43,60 @@ def encode(texts: Sequence[str]) -> tuple[NDArray[np.uint8], IntArray]:
 
 
 def hashed(
-    texts: Sequence[str], ngram_range: tuple[int, int], bits: int, salt: int
-) -> tuple[IntArray, F32, IntArray]:
+    texts: Sequence[str],
+    ngram_range: tuple[int, int],
+    bits: int,
+    salt: int,
+    with_codes: bool = False,
+) -> tuple[IntArray, F32, IntArray | None]:
     """Buckets (N, K) of every n-gram (``2**bits`` where there is none), the per-row
-    weight of one occurrence, and the packed n-gram codes (for explanations)."""
+    weight of one occurrence, and (``with_codes``) the packed n-gram codes, -1 where
+    there is none, for explanations. Each n-gram code extends the (n-1)-gram codes by one
+    byte, so the packing costs one shift and one or per position and length."""
     codes, lengths = encode(texts)
     n_rows, width = codes.shape
     buckets: list[IntArray] = []
     packs: list[IntArray] = []
     counts = np.zeros(n_rows, dtype=np.int64)
     wide = codes.astype(np.int64)
-    for n in range(ngram_range[0], ngram_range[1] + 1):
+    lo, hi = ngram_range
+    packed = wide.copy()
+    shift = np.uint64(64 - bits)
+    for n in range(1, hi + 1):
         w = width - n + 1
         if w <= 0:
+            break
+        if n > 1:
+            packed = (packed[:, :w] << 8) | wide[:, n - 1 : n - 1 + w]
+        if n < lo:
             continue
-        packed = np.zeros((n_rows, w), dtype=np.int64)
-        for j in range(n):
-            packed = (packed << 8) | wide[:, j : j + w]
         mask = np.arange(w)[None, :] + n <= lengths[:, None]
-        packed += (n << 41) + (salt << 45)
-        mixed = packed.astype(np.uint64) * _GOLDEN
-        b = (mixed >> np.uint64(64 - bits)).astype(np.int64)
+        tagged = packed + ((n << 41) + (salt << 45))
+        b = ((tagged.astype(np.uint64) * _GOLDEN) >> shift).astype(np.int64)
         b[~mask] = 1 << bits
         buckets.append(b)
-        packs.append(np.where(mask, packed, -1))
+        if with_codes:
+            packs.append(np.where(mask, tagged, -1))
         counts += mask.sum(1)
     if not buckets:
         empty = np.full((n_rows, 1), 1 << bits, dtype=np.int64)
-        return empty, np.zeros(n_rows, dtype=np.float32), np.full((n_rows, 1), -1)
+        none = np.full((n_rows, 1), -1, dtype=np.int64) if with_codes else None
+        return empty, np.ones(n_rows, dtype=np.float32), none
     weight = (1.0 / np.sqrt(np.maximum(counts, 1))).astype(np.float32)
-    return np.concatenate(buckets, axis=1), weight, np.concatenate(packs, axis=1)
+    codes_out = np.concatenate(packs, axis=1) if with_codes else None
+    return np.concatenate(buckets, axis=1), weight, codes_out
 
 
 def decode(packed: int) -> str:
     """The text of one packed n-gram; ``^`` / ``$`` mark the start / end of the part.
 
-    >>> b, _, p = hashed(["ab"], (3, 3), 10, 0)
+    >>> b, _, p = hashed(["ab"], (3, 3), 10, 0, with_codes=True)
     >>> [decode(int(x)) for x in p[0] if x >= 0]
     ['^ab', 'ab$']
     """
     n = (packed >> 41) & 0xF
     value = packed & ((1 << 41) - 1)
-    out = bytearray()
-    for _ in range(n):
-        out.append(value & 0xFF)
-        value >>= 8
-    out.reverse()
-    text = out.decode("utf-8", "replace")
+    text = value.to_bytes(n, "big").decode("utf-8", "replace")
     if text.startswith("\x02"):
         text = "^" + text[1:]
     if text.endswith("\x02"):

@@ -27,13 +27,14 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-from garrison.detect.ml.domains import parse_domain
+import tldextract
 
 #: Longest URL considered (characters); longer inputs are invalid, not truncated silently.
 MAX_URL = 8192
+MAX_HOST = 253
 STATUS_OK = "ok"
 STATUS_INVALID = "invalid"
 WEB_SCHEMES = frozenset({"http", "https", "ftp", "hxxp", "hxxps"})
@@ -212,19 +213,53 @@ def _build(
         return ParsedUrl(host=host, ip=True, **common)
     if host.isascii() and not _HOST_CHARS.match(host):
         return _invalid(text, "host has invalid characters")
-    domain = parse_domain(host)
-    if not domain.ok:
-        return _invalid(text, f"host: {domain.reason}")
-    name, subdomain = domain.text, domain.subdomain
+    domain = _domain(host)
+    if isinstance(domain, str):
+        return _invalid(text, f"host: {domain}")
+    name, registered, subdomain, suffix, idn = domain
     www = subdomain == "www" or subdomain.startswith("www.")
     if www:
         name, subdomain = name[4:], subdomain[4:]
     return ParsedUrl(
         host=name,
-        registered=domain.registered,
+        registered=registered,
         subdomain=subdomain,
-        suffix=domain.suffix,
-        idn=domain.idn,
+        suffix=suffix,
+        idn=idn,
         www=www,
         **common,
     )
+
+
+@lru_cache(maxsize=131_072)
+def _domain(host: str) -> tuple[str, str, str, str, bool] | str:
+    """(name, registered domain, subdomain, public suffix, IDN) of a host that is not an
+    address, or why it is no DNS name. The same reading as ``detect.ml.domains`` (offline
+    Public Suffix List), without its address check, which ``_is_ip`` already made."""
+    idn = "xn--" in host
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except (UnicodeError, ValueError):
+            return "undecodable internationalized name"
+        idn = True
+    if len(host) > MAX_HOST:
+        return f"name too long ({len(host)} > {MAX_HOST} characters)"
+    if not _HOST_CHARS.match(host):
+        return "invalid characters"
+    labels = host.split(".")
+    if any(not label for label in labels):
+        return "empty label"
+    if any(len(label) > 63 for label in labels):
+        return "label longer than 63 characters"
+    ext = _extractor()(host)
+    if not ext.domain:
+        return "no registrable domain (public suffix only)"
+    registered = f"{ext.domain}.{ext.suffix}" if ext.suffix else ext.domain
+    return host, registered, ext.subdomain, ext.suffix, idn
+
+
+@cache
+def _extractor() -> tldextract.TLDExtract:
+    """Offline: the bundled suffix list, no URLs, no cache directory."""
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)

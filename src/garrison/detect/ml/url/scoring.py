@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from garrison.detect.ml.url.model import UrlModel
 from garrison.detect.ml.url.parse import MAX_URL, ParsedUrl, parse_url
 
@@ -76,8 +78,9 @@ def score_lines(
                 chosen, model.explain([unique[j] for j in chosen], sub), strict=True
             ):
                 notes[j] = note
+        rounded = np.round(probs, 6).tolist()
         for i, text, parsed, slot in slots:
-            p = float(probs[slot])
+            p = rounded[slot]
             expl: dict[str, Any] = {}
             if explain:
                 expl = {
@@ -89,7 +92,7 @@ def score_lines(
                 }
             out[i] = {
                 "input": text,
-                "score": round(p, 6),
+                "score": p,
                 "verdict": "malicious" if p >= cut else "benign",
                 "explanation": expl,
             }
