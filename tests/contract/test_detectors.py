@@ -25,6 +25,8 @@ def _context(home: Path) -> DetectorContext:
         state=StateDB.memory(),
         store=MemoryEventStore(),
         rules_dirs=[bundled_rules_dir()],
+        # so that the intel detector runs too (it stays off without intel files)
+        intel_files=[Path(__file__).parents[1] / "golden" / "intel" / "bundle.json"],
     )
 
 
