@@ -83,3 +83,6 @@ def test_hunt_with_a_stix_bundle_finds_the_listed_domain(tmp_path: Path, home: P
     stats = json.loads((out / "summary.json").read_text())["detectors"]["intel"]
     assert stats["files_failed"][str(broken)].startswith("not JSON")
     assert stats["unusable"]["stix: revoked"] == 1
+    # the terminal says so too: loaded indicators, and the file that was not read
+    assert "intel: " in res.stderr and "indicators from" in res.stderr
+    assert f"intel file not read {broken}" in " ".join(res.stderr.split())

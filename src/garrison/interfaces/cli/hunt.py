@@ -53,9 +53,31 @@ def hunt(
             highlight=False,
             soft_wrap=True,
         )
+    _print_intel(report)
     _print_summary(report, summary, out)
     if report.files_read == 0 and report.files_failed:
         raise typer.Exit(2)
+
+
+def _print_intel(report: HuntReport) -> None:
+    """One line on the intel feeds: what was usable, what was not and which files failed
+    (details in summary.json under detectors.intel)."""
+    stats = report.detector_stats.get("intel")
+    if not stats:
+        return
+    loaded = sum(stats.get("indicators", {}).values())
+    failed = stats.get("files_failed") or {}
+    line = (
+        f"intel: {loaded:,} indicators from {len(stats.get('files', []))} files"
+        f", {stats.get('unusable_total', 0):,} unusable (see summary.json)"
+    )
+    err_console.print(escape(line), highlight=False, soft_wrap=True)
+    for path, reason in failed.items():
+        err_console.print(
+            f"[yellow]intel file not read[/] {escape(str(path))}: {escape(str(reason))}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _run_with_progress(service: HuntService, paths: list[str], quiet: bool) -> HuntReport:
