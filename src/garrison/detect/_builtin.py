@@ -9,4 +9,5 @@ from garrison.detect.ml import tunnel as _ml_dns_tunnel
 from garrison.detect.ml import ueba as _ml_ueba
 from garrison.detect.ml.dga import detector as _ml_dga
 from garrison.detect.ml.lookalike import detector as _ml_lookalike
+from garrison.detect.ml.url import detector as _ml_url
 from garrison.detect.sigma import detector as _sigma

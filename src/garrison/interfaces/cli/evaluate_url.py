@@ -109,6 +109,13 @@ def _print(report: dict[str, Any]) -> None:
                 _fmt(rw.get("legitimate_as_http_fpr")),
             )
     console.print(table)
+    art = Table("artefact", "AUC alone", "phishing", "legitimate")
+    for name, row in report.get("artefacts", {}).items():
+        share = ("phishing_share", "legitimate_share")
+        if "phishing_median" in row:
+            share = ("phishing_median", "legitimate_median")
+        art.add_row(name, f"{row['auc_alone']:.3f}", str(row[share[0]]), str(row[share[1]]))
+    console.print(art)
 
 
 def register(app: typer.Typer) -> None:

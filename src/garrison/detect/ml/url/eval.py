@@ -68,6 +68,36 @@ def _floor(train: UrlSet, test: UrlSet) -> dict[str, Any]:
     return out
 
 
+def artefact_strength(data: UrlSet) -> dict[str, Any]:
+    """How well each collection artefact alone separates the two files (AUC of the raw
+    value, direction-free: 0.5 = no information), and the share of each class having it."""
+    from sklearn.metrics import roc_auc_score
+
+    y = data.labels
+    values = {
+        "scheme_https": [float(u.scheme == "https") for u in data.urls],
+        "no_scheme": [float(u.scheme == "") for u in data.urls],
+        "www_prefix": [float(u.www) for u in data.urls],
+        "trailing_slash": [float(u.text.split("?", 1)[0].endswith("/")) for u in data.urls],
+        "html_escaped_amp": [float("&amp;" in u.text) for u in data.urls],
+        "redacted_abuse_email": [float("abuse@" in u.text) for u in data.urls],
+        "url_length": [float(len(u.text)) for u in data.urls],
+    }
+    out: dict[str, Any] = {}
+    for name, col in values.items():
+        x = np.asarray(col)
+        auc = float(roc_auc_score(y, x)) if 0 < y.sum() < len(y) else 0.5
+        row: dict[str, Any] = {"auc_alone": round(max(auc, 1 - auc), 4)}
+        if name != "url_length":
+            row["phishing_share"] = round(float(x[y == 1].mean()), 4)
+            row["legitimate_share"] = round(float(x[y == 0].mean()), 4)
+        else:
+            row["phishing_median"] = float(np.median(x[y == 1]))
+            row["legitimate_median"] = float(np.median(x[y == 0]))
+        out[name] = row
+    return out
+
+
 def _run(train: UrlSet, test: UrlSet, params: TrainParams) -> dict[str, Any]:
     model, calib = fit_model(train, params)
     p, _ = model.score(test.urls)
@@ -103,6 +133,7 @@ def evaluate(data: UrlSet, cfg: EvalConfig, progress: Progress | None = None) ->
         "dataset_fingerprint": data.fingerprint,
         "dataset": data.counts,
         "params": cfg.params.to_json(),
+        "artefacts": artefact_strength(data),
         "splits": {},
     }
     for name, (tr, te) in _splits(data, cfg).items():

@@ -38,7 +38,10 @@ class TrainParams:
     #: Ablation: read the raw URL (scheme, www., trailing slash, &amp;) and the ARTEFACT
     #: features. The shipped model is trained without.
     artefacts: bool = False
-    c: float = 2.0
+    #: Inverse regularisation; 8 on the held-out calibration sites: AUC 0.9958, recall at
+    #: 1 % FPR 0.923 (C=0.5: 0.9911 / 0.855; C=2: 0.9946 / 0.899; C=32: 0.9962 / 0.929,
+    #: less regularised for a gain within noise of one split).
+    c: float = 8.0
     calibration_share: float = 0.2
     target_fpr: float = 0.01
 
