@@ -1,0 +1,1 @@
+"""Email model: P(message is spam or phishing) from its subject, body and a few generic headers."""
