@@ -1,0 +1,28 @@
+"""Tamper-evident audit log of privileged actions (HMAC hash chain in the home's state).
+
+``open_audit(home)`` gives the home's log; ``MemoryAuditLog`` is its in-memory twin;
+``@audited`` records one entry per call of a service method. See ``log`` for what the chain
+protects against and what it does not.
+"""
+
+from garrison.govern.audit.chain import Verdict, verify_chain
+from garrison.govern.audit.decorator import audited
+from garrison.govern.audit.entry import REDACTED, AuditEntry, redact
+from garrison.govern.audit.keys import AuditKeyError, Head, KeyStore
+from garrison.govern.audit.log import AuditLog, MemoryAuditLog, SqliteAuditLog, open_audit
+
+__all__ = [
+    "REDACTED",
+    "AuditEntry",
+    "AuditKeyError",
+    "AuditLog",
+    "Head",
+    "KeyStore",
+    "MemoryAuditLog",
+    "SqliteAuditLog",
+    "Verdict",
+    "audited",
+    "open_audit",
+    "redact",
+    "verify_chain",
+]
