@@ -89,11 +89,16 @@ def _is_ip(host: str) -> bool:
 
 
 def registered(host: str) -> str:
-    """The registered domain of a host name, '' for IPs and garbage."""
+    """The registered domain of a host name ('' for IPs and garbage); the last two labels
+    when the public suffix list does not know the suffix (``corp.example``)."""
     if not host or _is_ip(host):
         return ""
     parsed = parse_domain(host)
-    return parsed.registered if parsed.ok else ""
+    if not parsed.ok:
+        return ""
+    if parsed.suffix and parsed.registered:
+        return parsed.registered
+    return ".".join(host.rsplit(".", 2)[-2:])
 
 
 def _email_domain(address: str) -> str:
@@ -115,7 +120,8 @@ def _link_features(msg: ParsedEmail, sender: str) -> dict[str, float]:
         if not shown:
             continue
         shown_dom = registered(shown.group(0).lower())
-        target = registered(_host(link.href))
+        target_host = _host(link.href)
+        target = registered(target_host) or target_host
         if shown_dom and target and shown_dom != target:
             mismatch += 1
     off = 0.0
