@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from garrison.core.errors import GarrisonError
+from garrison.interfaces.cli.audit import audit_app
 from garrison.interfaces.cli.common import err_console
 from garrison.interfaces.cli.demo import demo
 from garrison.interfaces.cli.evaluate import eval_app
@@ -39,6 +40,7 @@ app.add_typer(incidents_app)
 app.add_typer(allowlist_app)
 app.command()(score)
 app.add_typer(models_app)
+app.add_typer(audit_app)
 register_net_evals(eval_app)
 register_lookalike_eval(eval_app)
 register_egress_eval(eval_app)
