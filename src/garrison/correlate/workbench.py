@@ -6,6 +6,9 @@ positive drops to 0, a true positive is lifted to at least High) and its inciden
 rebuilt; merges and splits pin findings to the chosen incident so a re-run keeps them; a
 new allowlist entry suppresses matching stored findings (except analyst true positives)
 and rebuilds the incidents they were in.
+
+Every decision is a privileged action: each writes one entry to the home's audit log
+(``garrison.govern.audit``), which a caller may pass in (tests give the in-memory twin).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from garrison.correlate.incident import build_incident
 from garrison.correlate.service import INDEX_FILE
 from garrison.correlate.similar import SimilarIndex
 from garrison.correlate.store import IncidentStore
+from garrison.govern.audit import AuditLog, audit_for_state, audited, open_audit
 from garrison.store.state import StateDB
 from garrison.triage.config import TriageConfig, load_triage_config
 from garrison.triage.feedback import Suggestion, rule_stats, tuning_suggestions
@@ -34,9 +38,16 @@ from garrison.triage.store import FindingStore
 
 
 class Workbench:
-    def __init__(self, cfg: TriageConfig, state: StateDB, index_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        cfg: TriageConfig,
+        state: StateDB,
+        index_path: Path | None = None,
+        audit: AuditLog | None = None,
+    ) -> None:
         self.cfg = cfg
         self.state = state
+        self.audit = audit if audit is not None else audit_for_state(state)
         self.findings = FindingStore(state)
         self.incidents = IncidentStore(state)
         self._index_path = index_path
@@ -45,7 +56,8 @@ class Workbench:
     @classmethod
     def open(cls, config: GarrisonConfig) -> Workbench:
         state = StateDB(config.home / "state.db")
-        return cls(load_triage_config(config.raw), state, config.home / INDEX_FILE)
+        audit = open_audit(config.home, state)
+        return cls(load_triage_config(config.raw), state, config.home / INDEX_FILE, audit)
 
     @property
     def index(self) -> SimilarIndex:
@@ -75,6 +87,16 @@ class Workbench:
         return inc
 
     # -- verdicts and workflow --------------------------------------------------------------
+    @audited(
+        "finding.disposition",
+        target=lambda self, prefix, *a, **k: prefix,
+        details=lambda self, prefix, disposition, note="", analyst="": {
+            "verdict": disposition,
+            "note": note,
+            "analyst": analyst,
+        },
+        result=lambda r, *a, **k: r,
+    )
     def dispose_finding(
         self, prefix: str, disposition: str, note: str = "", analyst: str = ""
     ) -> dict[str, Any]:
@@ -91,6 +113,17 @@ class Workbench:
             self.refresh([owner])
         return {"finding": uid, "risk_score": finding.risk_score, "incident": owner}
 
+    @audited(
+        "incident.disposition",
+        target=lambda self, prefix, *a, **k: prefix,
+        details=lambda self, prefix, disposition, note="", analyst="", resolve=False: {
+            "verdict": disposition,
+            "note": note,
+            "analyst": analyst,
+            "resolve": resolve,
+        },
+        result=lambda uid, *a, **k: {"incident": uid},
+    )
     def dispose_incident(
         self,
         prefix: str,
@@ -107,6 +140,16 @@ class Workbench:
             self.incidents.set_status(uid, "resolved", analyst, note)
         return uid
 
+    @audited(
+        "incident.status",
+        target=lambda self, prefix, *a, **k: prefix,
+        details=lambda self, prefix, status, analyst="", note="": {
+            "status": status,
+            "note": note,
+            "analyst": analyst,
+        },
+        result=lambda uid, *a, **k: {"incident": uid},
+    )
     def set_status(self, prefix: str, status: str, analyst: str = "", note: str = "") -> str:
         if status not in ("acknowledged", "resolved", "closed", "new"):
             raise UsageError(f"unknown status {status!r}")
@@ -126,6 +169,15 @@ class Workbench:
         return out
 
     # -- merge / split / refresh ------------------------------------------------------------
+    @audited(
+        "incident.merge",
+        target=lambda self, target, *a, **k: target,
+        details=lambda self, target, others, analyst="": {
+            "others": list(others),
+            "analyst": analyst,
+        },
+        result=lambda inc, *a, **k: {"incident": inc.uid, "findings": len(inc.finding_uids)},
+    )
     def merge(self, target: str, others: Sequence[str], analyst: str = "") -> Incident:
         keep = self.incident(target)
         rest = [self.incident(o) for o in others]
@@ -147,6 +199,15 @@ class Workbench:
         self.incidents.log(keep.uid, "merge", ",".join(o.uid for o in rest), analyst)
         return merged
 
+    @audited(
+        "incident.split",
+        target=lambda self, prefix, *a, **k: prefix,
+        details=lambda self, prefix, finding_prefixes, analyst="": {
+            "findings": list(finding_prefixes),
+            "analyst": analyst,
+        },
+        result=lambda pair, *a, **k: {"kept": pair[0].uid, "new": pair[1].uid},
+    )
     def split(
         self, prefix: str, finding_prefixes: Sequence[str], analyst: str = ""
     ) -> tuple[Incident, Incident]:
@@ -215,6 +276,16 @@ class Workbench:
         return out
 
     # -- allowlist and tuning ---------------------------------------------------------------
+    @audited(
+        "allowlist.add",
+        target=lambda self, kind, value, *a, **k: f"{kind}:{value}",
+        details=lambda self, kind, value, analytic="", reason="", analyst="": {
+            "analytic": analytic,
+            "reason": reason,
+            "analyst": analyst,
+        },
+        result=lambda r, *a, **k: r,
+    )
     def allow(
         self, kind: str, value: str, analytic: str = "", reason: str = "", analyst: str = ""
     ) -> dict[str, Any]:
@@ -233,6 +304,20 @@ class Workbench:
             "suppressed_findings": len(suppressed),
             "incidents_updated": len(touched),
         }
+
+    @audited(
+        "allowlist.remove",
+        target=lambda self, entry, *a, **k: f"#{entry}",
+        details=lambda self, entry, *a, **k: {
+            "rule": next(
+                (e.rule.describe() for e in self.findings.allow_entries() if e.id == entry), None
+            )
+        },
+        result=lambda removed, *a, **k: {"removed": removed},
+    )
+    def unallow(self, entry: int) -> bool:
+        """Remove a stored allowlist entry (suppressed findings stay so until re-detected)."""
+        return self.findings.remove_allow(entry)
 
     def rule_stats(self) -> list[dict[str, Any]]:
         stats = rule_stats(self.findings.rows(), self.effective_verdicts())

@@ -7,9 +7,16 @@ protects against and what it does not.
 
 from garrison.govern.audit.chain import Verdict, verify_chain
 from garrison.govern.audit.decorator import audited
+from garrison.govern.audit.digests import artifact_digests, sha256_file
 from garrison.govern.audit.entry import REDACTED, AuditEntry, redact
 from garrison.govern.audit.keys import AuditKeyError, Head, KeyStore
-from garrison.govern.audit.log import AuditLog, MemoryAuditLog, SqliteAuditLog, open_audit
+from garrison.govern.audit.log import (
+    AuditLog,
+    MemoryAuditLog,
+    SqliteAuditLog,
+    audit_for_state,
+    open_audit,
+)
 
 __all__ = [
     "REDACTED",
@@ -21,8 +28,11 @@ __all__ = [
     "MemoryAuditLog",
     "SqliteAuditLog",
     "Verdict",
+    "artifact_digests",
+    "audit_for_state",
     "audited",
     "open_audit",
     "redact",
+    "sha256_file",
     "verify_chain",
 ]

@@ -259,3 +259,11 @@ def open_audit(home: Path | str, state: StateDB | None = None) -> SqliteAuditLog
     """The home's audit log: ``HOME/state.db`` (or the given state) and ``HOME/keys``."""
     root = Path(home)
     return SqliteAuditLog(state or StateDB(root / STATE_FILE), root / KEYS_DIR)
+
+
+def audit_for_state(state: StateDB) -> AuditLog:
+    """The log beside a state database: its home's real log (key in ``keys/`` next to the
+    file), or an in-memory twin for an in-memory database."""
+    if state.path == ":memory:":
+        return MemoryAuditLog()
+    return SqliteAuditLog(state, Path(state.path).parent / KEYS_DIR)

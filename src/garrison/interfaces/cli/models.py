@@ -24,6 +24,7 @@ import typer
 
 from garrison.core.config import resolve_home
 from garrison.core.errors import InputError, UsageError
+from garrison.govern.audit import AuditLog, artifact_digests, audited, open_audit
 from garrison.interfaces.cli.common import HomeOption, console, err_console
 
 models_app = typer.Typer(
@@ -35,7 +36,27 @@ TRAINABLE = ("dga", "beacon-calibration", "ueba-calibration", "url", "email")
 _TEXT_MODELS = ("url", "email")
 
 
+def _audit_log(*_a: object, home: Path | None = None, **_k: object) -> AuditLog:
+    return open_audit(resolve_home(home))
+
+
+def _trained(
+    _result: object, name: str, *_a: object, out: Path | None = None, **k: object
+) -> dict[str, object]:
+    """The audit details of a training run: where it wrote and the digest of each file."""
+    home = k.get("home")
+    folder = out or resolve_home(home if isinstance(home, str | Path) else None) / "models"
+    return {"folder": str(folder), "written": artifact_digests(folder, name)}
+
+
 @models_app.command("train")
+@audited(
+    "models.train",
+    target=lambda name, *a, **k: name,
+    details=lambda *a, data=None, seed=None, **k: {"data": str(data), "seed": seed},
+    result=_trained,
+    log=_audit_log,
+)
 def train(
     name: Annotated[
         str,

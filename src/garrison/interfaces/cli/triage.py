@@ -383,5 +383,5 @@ def allowlist_remove(
     config: ConfigOption = None,
 ) -> None:
     """Remove an entry (findings it suppressed stay suppressed until re-detected)."""
-    removed = _bench(home, config).findings.remove_allow(entry)
+    removed = _bench(home, config).unallow(entry)
     console.print(f"#{entry} removed" if removed else f"no entry #{entry}")
