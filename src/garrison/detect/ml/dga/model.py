@@ -39,6 +39,7 @@ from garrison.detect.ml.dga.features import ENGINEERED, CharModel, engineered_fe
 from garrison.detect.ml.dga.linear import LinearNgram
 from garrison.detect.ml.dga.shap import TreeShap
 from garrison.detect.ml.dga.words import PairTable, WordTable
+from garrison.govern.registry.gate import verify_model_file
 
 F32 = NDArray[np.float32]
 FORMAT = "garrison-dga/2"
@@ -261,11 +262,14 @@ def _load_cached(path: str) -> DgaModel:
     return DgaModel.load(Path(path))
 
 
-def load_model(path: Path | None = None) -> DgaModel:
-    """The model at ``path``, or the one shipped with the package; cached per path."""
+def load_model(path: Path | None = None, home: Path | None = None) -> DgaModel:
+    """The model at ``path``, or the one shipped with the package; cached per path. Its
+    digest is checked against the package manifest or the home's signed model registry
+    first (``home`` default: $GARRISON_HOME, else ~/.garrison)."""
     target = path or shipped_model_path()
     if not target.is_file():
         raise InputError(
             f"DGA model not found: {target} (train one with `garrison models train dga --data DIR`)"
         )
+    verify_model_file(target, home)
     return _load_cached(str(target.resolve()))

@@ -1,0 +1,97 @@
+"""The loader's gate: a model file is deserialised only once its digest is vouched for.
+
+``verify_model_file(path)`` runs before skops reads anything:
+
+- a file in the package's models folder must have the SHA-256 the package manifest lists
+  for it (see ``manifest`` for what that does and does not prove);
+- any other file must match a registry entry of the home signed by a key the home trusts,
+  and, when the registry placed a version of that model in the file's folder, the newest
+  such placement (an older, validly signed file put back is a downgrade and is refused).
+
+Anything else raises InputError naming the artefact, so every caller already maps it to
+exit 2 and a clear message. Known limit: the file is hashed, then reopened by the loader;
+someone able to swap the file in between wins the race (read the bytes once and hand them to
+``skops.io.load`` to close it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from garrison.core.config import resolve_home
+from garrison.core.errors import InputError
+from garrison.govern.registry.artifacts import artifact_name, sha256_file
+from garrison.govern.registry.check import signature_problem
+from garrison.govern.registry.keys import trusted_keys
+from garrison.govern.registry.manifest import load_manifest, shipped_folder
+from garrison.govern.registry.store import HomeRegistry, location_of
+
+REFUSED = "refusing to load it"
+
+
+def verify_model_file(path: Path, home: Path | str | None = None) -> str:
+    """Check ``path`` (see the module docstring); return its SHA-256 or raise InputError."""
+    target = path.resolve()
+    name = artifact_name(target.name)
+    if not target.is_file():
+        raise InputError(f"model artefact {name}: {path} not found")
+    digest = sha256_file(target)
+    if target.parent == shipped_folder().resolve():
+        _check_shipped(target, name, digest)
+    else:
+        _check_home(target, name, digest, resolve_home(home))
+    return digest
+
+
+def _check_shipped(target: Path, name: str, digest: str) -> None:
+    entry = load_manifest(target.parent).get(name)
+    expected = entry.files.get(target.name) if entry is not None else None
+    if expected is None:
+        raise InputError(
+            f"model artefact {name}: {target.name} is not in the shipped manifest; {REFUSED}"
+        )
+    if expected != digest:
+        raise InputError(
+            f"model artefact {name}: {target} has sha256 {digest[:12]}, the shipped manifest "
+            f"says {expected[:12]} (the file was changed after packaging); {REFUSED}"
+        )
+
+
+def _check_home(target: Path, name: str, digest: str, home: Path) -> None:
+    with HomeRegistry.open(home, create=False) as registry:
+        entries = registry.entries() if registry else []
+        placements = registry.placements() if registry else []
+    trusted = trusted_keys(home)
+    signed = [
+        e
+        for e in entries
+        if e.files.get(target.name) == digest and signature_problem(e, trusted, "entry") is None
+    ]
+    here = location_of(target.parent)
+    placed = [
+        p
+        for p in placements
+        if p.location == here
+        and p.name == name
+        and signature_problem(p, trusted, "placement") is None
+    ]
+    if not signed and placed:
+        raise InputError(
+            f"model artefact {name}: {target} has sha256 {digest[:12]}, which no signed "
+            f"registry entry holds; version {placed[-1].version} was the last registered in "
+            f"this folder (the file was changed after registration); {REFUSED}"
+        )
+    if not signed:
+        raise InputError(
+            f"model artefact {name}: {target} (sha256 {digest[:12]}) matches no signed entry "
+            f"of the model registry in {home}; {REFUSED} (a model trained with `garrison "
+            f"models train` is registered; register a file you trust with `garrison models "
+            f"register {name} --dir {target.parent}`)"
+        )
+    if placed and placed[-1].version not in {e.version for e in signed}:
+        versions = ", ".join(sorted({e.version for e in signed}))
+        raise InputError(
+            f"model artefact {name}: {target} is version {versions}, but version "
+            f"{placed[-1].version} is the newest registered in {target.parent} (a downgrade "
+            f"or a stale copy); {REFUSED}"
+        )
