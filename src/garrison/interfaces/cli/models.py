@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from garrison.core.config import resolve_home
-from garrison.core.errors import InputError, UsageError
+from garrison.core.errors import CheckFailed, InputError, UsageError
 from garrison.govern.audit import AuditLog, artifact_digests, audited, open_audit
 from garrison.interfaces.cli.common import HomeOption, console, err_console
 
@@ -104,9 +105,11 @@ def train(
         raise InputError(f"--data {data}: not a folder")
     if name.endswith("-calibration"):
         _train_calibration(name, data, out or resolve_home(home) / "models")
+        _register_trained(name, out or resolve_home(home) / "models", home)
         return
     if name in _TEXT_MODELS:
         _train_text_model(name, data, out or resolve_home(home) / "models", seed)
+        _register_trained(name, out or resolve_home(home) / "models", home)
         return
     for path in holdout_benign or []:
         if not path.is_file():
@@ -145,6 +148,7 @@ def train(
             card = attach_evaluation(path, report)
         except (KeyError, ValueError) as exc:
             raise InputError(f"--eval-report not attached: {exc}") from exc
+    _register_trained(name, target, home)
     calib = card["metrics"]["calibration_split"]
     console.print(
         f"model {card['version']}: threshold {card['threshold']:.4f} "
@@ -192,3 +196,75 @@ def _train_calibration(name: str, corpus: Path, out: Path) -> None:
     )
     for warning in calibration.meta["warnings"]:
         err_console.print(f"  warning: {warning}", highlight=False)
+
+
+# --- the model registry: list, verify, register (garrison.govern.registry) ----------------
+
+
+def _register_trained(name: str, folder: Path, home: Path | None) -> None:
+    """Sign and record a model ``train`` just wrote (refused if its version is taken)."""
+    from garrison.govern.registry.store import register_model
+
+    entry, new = register_model(resolve_home(home), folder, name)
+    what = "registered" if new else "already registered,"
+    console.print(
+        f"{what} {entry.name} {entry.version} in the model registry (signed by {entry.signer})",
+        highlight=False,
+    )
+
+
+@models_app.command("list")
+def list_models(home: HomeOption = None) -> None:
+    """List shipped and home models: version, origin, digest, signer and status."""
+    from rich.table import Table
+
+    from garrison.govern.registry.check import verify_all
+
+    report = verify_all(resolve_home(home))
+    table = Table("name", "version", "origin", "sha256", "signed by", "status")
+    for row in report.rows:
+        status = row.status if row.status in ("ok", "absent") else f"[red]{row.status}[/]"
+        table.add_row(
+            escape(row.name),
+            escape(row.version),
+            row.origin,
+            row.digest,
+            escape(row.signer),
+            status,
+        )
+    console.print(table)
+
+
+@models_app.command("verify")
+def verify_models(
+    name: Annotated[str | None, typer.Argument(help="Only this model (default: all).")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Check every model's digest, signature and registry binding; exit 1 on any failure."""
+    from garrison.govern.registry.check import verify_all
+
+    report = verify_all(resolve_home(home))
+    if name is not None:
+        report = report.only(name)
+        if not report.rows:
+            raise UsageError(f"no model named {name!r} (see `garrison models list`)")
+    for problem in report.problems:
+        console.print(f"FAIL {problem}", highlight=False, markup=False)
+    if report.problems:
+        raise CheckFailed(f"{len(report.problems)} model registry check(s) failed")
+    console.print(f"{len(report.rows)} model artefact(s) verified", highlight=False)
+
+
+@models_app.command("register")
+def register(
+    name: Annotated[str, typer.Argument(help="Model name (dga, url, email, NAME-calibration).")],
+    folder: Annotated[Path, typer.Option("--dir", help="Folder holding the model's files.")],
+    home: HomeOption = None,
+) -> None:
+    """Sign and record a model you trust (e.g. one trained before the registry existed)."""
+    if not folder.is_dir():
+        raise InputError(f"--dir {folder}: not a folder")
+    try:
+        _register_trained(name, folder, home)
+    except FileNotFoundError as exc:
+        raise InputError(str(exc)) from exc
