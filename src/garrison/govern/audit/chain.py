@@ -9,11 +9,10 @@ last entry means the tail was cut off.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from garrison.govern.audit.entry import GENESIS, AuditEntry, compute_mac, key_id
+from garrison.govern.audit.entry import GENESIS, AuditEntry, compute_mac, key_id, same
 from garrison.govern.audit.keys import Head
 
 MAC_MISMATCH = "mac mismatch"
@@ -68,14 +67,14 @@ def verify_chain(
                 f"expected seq {expected}, found {entry.seq} (entry {how})",
                 entry,
             )
-        if kid is None or not hmac.compare_digest(entry.key_id, kid):
+        if kid is None or not same(entry.key_id, kid):
             why = (
                 "no audit key in this home"
                 if kid is None
                 else "entry key id " + (f"{entry.key_id!r} is not this home's key {kid}")
             )
             return _broken(count, entry.seq, UNKNOWN_KEY, why, entry)
-        if not hmac.compare_digest(entry.prev_mac, prev_mac):
+        if not same(entry.prev_mac, prev_mac):
             return _broken(
                 count,
                 entry.seq,
@@ -84,7 +83,7 @@ def verify_chain(
                 entry,
             )
         assert key is not None
-        if not hmac.compare_digest(entry.mac, compute_mac(key, prev_mac, entry)):
+        if not same(entry.mac, compute_mac(key, prev_mac, entry)):
             return _broken(
                 count,
                 entry.seq,
@@ -92,7 +91,7 @@ def verify_chain(
                 "the entry's fields do not match its mac (edited)",
                 entry,
             )
-        if isinstance(head, Head) and head.seq == entry.seq and head.mac != entry.mac:
+        if isinstance(head, Head) and head.seq == entry.seq and not same(head.mac, entry.mac):
             return _broken(
                 count,
                 entry.seq,

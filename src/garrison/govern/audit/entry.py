@@ -39,7 +39,14 @@ def is_secret_key(name: str) -> bool:
     return bool(_SECRET_KEY.search(name))
 
 
+def _no_surrogates(value: str) -> str:
+    """Lone surrogates (undecodable file names, hostile text) made visible as ``\\udcxx``:
+    they cannot be stored as UTF-8 and would fail the write after the action was done."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _clean_text(value: str) -> str:
+    value = _no_surrogates(value)
     if _SECRET_VALUE.search(value):
         return REDACTED
     value = _URL_PASSWORD.sub(lambda m: m.group("head") + REDACTED, value)
@@ -59,7 +66,7 @@ def redact(value: Any, depth: int = 0) -> Any:
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
-            name = str(key)
+            name = _no_surrogates(str(key))
             out[name] = REDACTED if is_secret_key(name) else redact(item, depth + 1)
         return out
     if isinstance(value, list | tuple | set | frozenset):
@@ -108,7 +115,7 @@ class AuditEntry:
             self.details,
             self.key_id,
         ]
-        return canonical_json(body).encode("utf-8")
+        return canonical_json(body).encode("utf-8", "surrogatepass")
 
     def details_obj(self) -> Any:
         """The details parsed back (for display); the raw text when it is not JSON."""
@@ -134,8 +141,15 @@ class AuditEntry:
 
 def compute_mac(key: bytes, prev_mac: str, entry: AuditEntry) -> str:
     """HMAC-SHA256(key, prev_mac || "\\n" || canonical entry), hex."""
-    msg = prev_mac.encode("ascii", "replace") + b"\n" + entry.canonical()
+    msg = prev_mac.encode("utf-8", "surrogatepass") + b"\n" + entry.canonical()
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def same(a: str, b: str) -> bool:
+    """Constant-time equality of two texts (any characters: stored text may be hostile)."""
+    return hmac.compare_digest(
+        a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass")
+    )
 
 
 def key_id(key: bytes) -> str:

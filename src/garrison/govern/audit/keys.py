@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from garrison.core.errors import GarrisonError
+from garrison.govern.audit.entry import same
 
 KEY_FILE = "audit.key"
 HEAD_FILE = "audit.head"
@@ -125,7 +126,7 @@ class KeyStore:
             seq, mac, seal = int(data["seq"]), str(data["mac"]), str(data["seal"])
         except (OSError, ValueError, KeyError, TypeError):
             return "head record unreadable"
-        if not hmac.compare_digest(seal, _head_seal(key, seq, mac)):
+        if not same(seal, _head_seal(key, seq, mac)):
             return "head record seal mismatch (head edited or made with another key)"
         return Head(seq, mac)
 
