@@ -15,8 +15,13 @@ from garrison.interfaces.cli.evaluate_net import CorpusOption, OutOption, _corpu
 
 def _row(table: Table, name: str, m: dict[str, Any]) -> None:
     table.add_row(
-        name, str(m["auc"]), str(m["precision"]), str(m["recall"]), str(m["f1"]),
-        str(m["fpr"]), str(m.get("hard_ham_fpr")),
+        name,
+        str(m["auc"]),
+        str(m["precision"]),
+        str(m["recall"]),
+        str(m["f1"]),
+        str(m["fpr"]),
+        str(m.get("hard_ham_fpr")),
     )
 
 
@@ -39,7 +44,11 @@ def eval_email(
     data = load_corpus(root / "email-spamassassin")
     feats = featurise(data.messages, params.hasher())
     report = evaluate(
-        data, feats, params, folds, ablations,
+        data,
+        feats,
+        params,
+        folds,
+        ablations,
         progress=lambda m: err_console.print(m, highlight=False),
     )
     table = Table("setting", "AUC", "precision", "recall", "F1", "FPR", "hard-ham FPR")

@@ -18,7 +18,7 @@ from garrison.detect.ml.email.parse import (
 from garrison.detect.ml.email.structure import STRUCTURAL, structural_features
 
 PHISH = (
-    "From: \"security@paypal.com\" <alerts@evil-login.example>\n"
+    'From: "security@paypal.com" <alerts@evil-login.example>\n'
     "Reply-To: collect@other-domain.example\n"
     "Subject: URGENT: verify your account\n"
     "Authentication-Results: mx.example.net; spf=fail smtp.mailfrom=evil-login.example; "
@@ -27,13 +27,13 @@ PHISH = (
     "Content-Type: multipart/mixed; boundary=XX\n\n"
     "--XX\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
     + base64.b64encode(
-        b'<html><body><p>Your account is suspended. Sign in immediately:</p>'
+        b"<html><body><p>Your account is suspended. Sign in immediately:</p>"
         b'<a href="http://192.168.4.2/login">https://www.paypal.com/signin</a>'
         b'<a href="https://bit.ly/x">here</a><form><input type="password"></form>'
         b"<script>alert(1)</script></body></html>"
     ).decode()
     + "\n--XX\nContent-Type: application/octet-stream\n"
-    "Content-Disposition: attachment; filename=\"invoice.pdf.exe\"\n\nTVqQAAMAAAAEAAAA\n--XX--\n"
+    'Content-Disposition: attachment; filename="invoice.pdf.exe"\n\nTVqQAAMAAAAEAAAA\n--XX--\n'
 )
 
 
@@ -47,9 +47,16 @@ def test_phish_structure() -> None:
     f = structural_features(msg)
     assert set(f) == set(STRUCTURAL)
     for name in (
-        "ip_link", "shortener_link", "link_text_mismatch", "display_name_mismatch",
-        "reply_to_elsewhere", "exec_attachment", "double_extension", "password_field",
-        "auth_fail", "html_only",
+        "ip_link",
+        "shortener_link",
+        "link_text_mismatch",
+        "display_name_mismatch",
+        "reply_to_elsewhere",
+        "exec_attachment",
+        "double_extension",
+        "password_field",
+        "auth_fail",
+        "html_only",
     ):
         assert f[name] == 1.0, name
     assert f["urgency_words"] > 0 and f["credential_words"] > 0
@@ -67,7 +74,7 @@ def test_plain_ham_has_no_phishing_flags() -> None:
 
 def test_quoted_printable_and_bad_charset() -> None:
     raw = (
-        "Subject: =?x-unknown?q?caf=E9?=\nContent-Type: text/plain; charset=\"no-such\"\n"
+        'Subject: =?x-unknown?q?caf=E9?=\nContent-Type: text/plain; charset="no-such"\n'
         "Content-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9 =\nfree\n"
     )
     msg = parse_raw(raw)
@@ -123,8 +130,16 @@ def test_parse_raw_never_raises_on_bytes(data: bytes) -> None:
 
 
 _HEADER = st.sampled_from(
-    ["From: ", "Reply-To: ", "Subject: ", "Content-Type: ", "Content-Transfer-Encoding: ",
-     "Authentication-Results: ", "Content-Disposition: ", "MIME-Version: "]
+    [
+        "From: ",
+        "Reply-To: ",
+        "Subject: ",
+        "Content-Type: ",
+        "Content-Transfer-Encoding: ",
+        "Authentication-Results: ",
+        "Content-Disposition: ",
+        "MIME-Version: ",
+    ]
 )
 
 

@@ -32,7 +32,7 @@ def _versions() -> dict[str, str]:
     for pkg in ("scikit-learn", "numpy", "scipy", "skops", "tldextract"):
         try:
             out[pkg] = pkg_version(pkg)
-        except Exception:  # noqa: BLE001 - a missing package is recorded, not fatal
+        except Exception:
             out[pkg] = "absent"
     return out
 
@@ -54,9 +54,12 @@ def train_and_save(
         name: {
             "weight": round(float(model.w_struct[j]), 4),
             "source": (
-                "excluded" if name in params.excluded
-                else "prior" if name in fitted.priors_applied
-                else "learnt (>= 0)" if name in SIGNS
+                "excluded"
+                if name in params.excluded
+                else "prior"
+                if name in fitted.priors_applied
+                else "learnt (>= 0)"
+                if name in SIGNS
                 else "learnt"
             ),
         }

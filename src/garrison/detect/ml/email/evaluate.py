@@ -75,7 +75,10 @@ def _brier(y: I64, prob: F64) -> float:
 
 
 def cross_validate(
-    corpus: Corpus, feats: Features, params: TrainParams, folds: int = 5,
+    corpus: Corpus,
+    feats: Features,
+    params: TrainParams,
+    folds: int = 5,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     say = progress or (lambda _m: None)
@@ -124,8 +127,12 @@ ABLATIONS: dict[str, tuple[str, ...]] = {
 
 
 def evaluate(
-    corpus: Corpus, feats: Features, params: TrainParams, folds: int = 5,
-    ablations: bool = True, progress: Progress | None = None,
+    corpus: Corpus,
+    feats: Features,
+    params: TrainParams,
+    folds: int = 5,
+    ablations: bool = True,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     say = progress or (lambda _m: None)
     report: dict[str, Any] = {

@@ -85,7 +85,7 @@ def html_to_text(markup: str) -> HtmlContent:
     try:
         parser.feed(markup[:MAX_HTML])
         parser.close()
-    except Exception:  # noqa: BLE001 - the tokenizer on hostile markup; keep what was read
+    except Exception:  # noqa: S110 - hostile markup: keep what was read
         pass
     if parser.anchor is not None:
         parser.out.links.append(Link(parser.href, " ".join("".join(parser.anchor).split())))

@@ -31,8 +31,9 @@ def fit_bounded_logistic(
 ) -> tuple[F64, float]:
     """Weights and bias, with ``w[j] >= 0`` wherever ``nonneg[j]``.
 
-    Active set on scikit-learn's L-BFGS solver: fit; a constrained weight that came out negative has its
-    column zeroed (weight 0, the bound) and the model is refitted, until none is negative.
+    Active set on scikit-learn's L-BFGS solver: fit; a constrained weight that came out
+    negative has its column zeroed (weight 0, the bound) and the model is refitted (warm
+    start), until none is negative.
     At the bound the KKT conditions of the bounded problem hold for those weights, so this
     is the bounded optimum up to the solver's tolerance whenever it stops before ``rounds``.
     """

@@ -116,8 +116,11 @@ class EmailModel:
         }
         order = np.argsort(-np.abs(struct), kind="stable")[:top]
         structural = [
-            {"feature": STRUCTURAL[j], "value": round(float(feats.struct[i, j]), 4),
-             "contribution": round(float(struct[j]), 4)}
+            {
+                "feature": STRUCTURAL[j],
+                "value": round(float(feats.struct[i, j]), 4),
+                "contribution": round(float(struct[j]), 4),
+            }
             for j in order
             if struct[j] != 0
         ]

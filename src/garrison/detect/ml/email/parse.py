@@ -36,7 +36,7 @@ MAX_PARTS = 200
 MAX_PART = 1_000_000
 MAX_TEXT = 100_000
 MAX_DEPTH = 20
-#: Headers that carry a spam filter's verdict; never read (and stripped by ``strip_filter_headers``).
+#: Headers carrying a spam filter's verdict: never read (``strip_filter_headers`` drops them).
 FILTER_HEADER = re.compile(r"^(x-spam|x-.*spam|x-mailscanner|x-virus|x-bogosity|x-dspam)", re.I)
 _AUTH = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.I)
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]{}]{2,400}", re.I)
@@ -81,26 +81,26 @@ def _header(msg: Message, name: str) -> str:
     """One header as text, '' when absent or unreadable (malformed headers raise in places)."""
     try:
         value = msg.get(name)
-    except Exception:  # noqa: BLE001 - header parsing on hostile input
+    except Exception:
         return ""
     if value is None:
         return ""
     try:
         return str(value)[:4000]
-    except Exception:  # noqa: BLE001
+    except Exception:
         return ""
 
 
 def _all_headers(msg: Message, name: str) -> list[str]:
     try:
         values = msg.get_all(name) or []
-    except Exception:  # noqa: BLE001
+    except Exception:
         return []
     out = []
     for v in values[:20]:
         try:
             out.append(str(v)[:4000])
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: S112 - one unreadable value is skipped
             continue
     return out
 
@@ -108,14 +108,14 @@ def _all_headers(msg: Message, name: str) -> list[str]:
 def _decode_payload(part: Message) -> str:
     try:
         payload = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001 - broken base64 / quoted-printable
+    except Exception:
         return ""
     if not isinstance(payload, bytes):
         return ""
     payload = payload[:MAX_PART]
     try:
         charset = part.get_content_charset() or "utf-8"
-    except Exception:  # noqa: BLE001
+    except Exception:
         charset = "utf-8"
     try:
         return payload.decode(charset, "replace")
@@ -134,7 +134,7 @@ def _parts(msg: Message) -> list[Message]:
         try:
             multipart = part.is_multipart()
             children = part.get_payload() if multipart else None
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: S112 - one unreadable value is skipped
             continue
         if multipart and isinstance(children, list):
             if depth < MAX_DEPTH:
@@ -149,7 +149,7 @@ def _parts(msg: Message) -> list[Message]:
 def _filename(part: Message) -> str:
     try:
         name = part.get_filename() or ""
-    except Exception:  # noqa: BLE001
+    except Exception:
         name = ""
     return str(name)[:300]
 
@@ -157,7 +157,7 @@ def _filename(part: Message) -> str:
 def _is_attachment(part: Message, filename: str) -> bool:
     try:
         disposition = (part.get_content_disposition() or "").lower()
-    except Exception:  # noqa: BLE001
+    except Exception:
         disposition = ""
     return bool(filename) or disposition == "attachment"
 
@@ -165,7 +165,7 @@ def _is_attachment(part: Message, filename: str) -> bool:
 def _content_type(part: Message) -> str:
     try:
         return str(part.get_content_type()).lower()[:200]
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "application/octet-stream"
 
 
@@ -208,12 +208,12 @@ def parse_raw(raw: str | bytes) -> ParsedEmail:
         data = data[:MAX_RAW]
     try:
         msg = email.message_from_bytes(data, policy=policy.default)
-    except Exception as exc:  # noqa: BLE001 - the parser itself on hostile bytes
+    except Exception as exc:
         out.invalid = f"unparseable message: {type(exc).__name__}"
         return out
     try:
         header_names = list(msg.keys())
-    except Exception:  # noqa: BLE001
+    except Exception:
         header_names = []
     if not header_names:
         out.invalid = "no RFC 822 headers (give subject and body instead)"
@@ -223,7 +223,7 @@ def parse_raw(raw: str | bytes) -> ParsedEmail:
     out.from_display, out.from_address = display[:300], address.lower()[:300]
     try:
         reply = getaddresses(_all_headers(msg, "Reply-To"))
-    except Exception:  # noqa: BLE001
+    except Exception:
         reply = []
     out.reply_to = [addr.lower()[:300] for _, addr in reply if addr][:10]
     out.auth = _auth_results(msg)
@@ -268,7 +268,7 @@ def parse_fields(subject: Any, body: Any) -> ParsedEmail:
         out.invalid = "empty subject and body"
         return out
     out.subject = " ".join(subject.split())[:1000]
-    body = body[: MAX_RAW]
+    body = body[:MAX_RAW]
     texts: list[str] = []
     if looks_like_html(body):
         _add_html(out, body, texts)

@@ -58,11 +58,24 @@ STRUCTURAL = (
 #: Phishing evidence by construction: weights bounded below by 0 in training.
 SIGNS = frozenset(
     {
-        "link_text_mismatch", "ip_link", "shortener_link", "punycode_link",
-        "links_off_sender_domain", "display_name_mismatch", "reply_to_elsewhere",
-        "urgency_words", "credential_words", "exec_attachment", "macro_attachment",
-        "archive_attachment", "html_attachment", "double_extension", "html_form",
-        "password_field", "hidden_text", "auth_fail",
+        "link_text_mismatch",
+        "ip_link",
+        "shortener_link",
+        "punycode_link",
+        "links_off_sender_domain",
+        "display_name_mismatch",
+        "reply_to_elsewhere",
+        "urgency_words",
+        "credential_words",
+        "exec_attachment",
+        "macro_attachment",
+        "archive_attachment",
+        "html_attachment",
+        "double_extension",
+        "html_form",
+        "password_field",
+        "hidden_text",
+        "auth_fail",
     }
 )
 _DOMAINISH = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,24}", re.I)
@@ -152,8 +165,13 @@ def _sender_features(msg: ParsedEmail, sender: str) -> dict[str, float]:
 
 def _attachment_features(msg: ParsedEmail) -> dict[str, float]:
     flags = dict.fromkeys(
-        ("exec_attachment", "macro_attachment", "archive_attachment", "html_attachment",
-         "double_extension"),
+        (
+            "exec_attachment",
+            "macro_attachment",
+            "archive_attachment",
+            "html_attachment",
+            "double_extension",
+        ),
         0.0,
     )
     for att in msg.attachments:
@@ -183,9 +201,7 @@ def structural_features(msg: ParsedEmail) -> dict[str, float]:
     """Name -> value for every name in STRUCTURAL."""
     sender = _email_domain(msg.from_address)
     lowered = (msg.subject + "\n" + msg.text).lower()
-    auth_fail = any(
-        result in ("fail", "softfail", "permerror") for result in msg.auth.values()
-    )
+    auth_fail = any(result in ("fail", "softfail", "permerror") for result in msg.auth.values())
     words = len(msg.text.split())
     out: dict[str, float] = {
         **_link_features(msg, sender),

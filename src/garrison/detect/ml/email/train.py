@@ -124,8 +124,14 @@ def load_corpus(data: Path) -> Corpus:
             labels.append(int(row["label"]))
             messages.append(msg)
     return Corpus(
-        ids, groups, np.asarray(labels, dtype=np.int64), messages, digest.hexdigest(),
-        [p.name for p in files], stripped, invalid,
+        ids,
+        groups,
+        np.asarray(labels, dtype=np.int64),
+        messages,
+        digest.hexdigest(),
+        [p.name for p in files],
+        stripped,
+        invalid,
     )
 
 
@@ -210,18 +216,30 @@ def to_model(fitted: Fitted, params: TrainParams, version: str, meta: dict[str, 
     nw, nc = 1 << hasher.word_bits, 1 << hasher.char_bits
     w = fitted.weights
     return EmailModel(
-        hasher, w[:nw].copy(), w[nw : nw + nc].copy(), w[nw + nc :].copy(), fitted.bias,
-        fitted.platt, fitted.threshold, version, meta,
+        hasher,
+        w[:nw].copy(),
+        w[nw : nw + nc].copy(),
+        w[nw + nc :].copy(),
+        fitted.bias,
+        fitted.platt,
+        fitted.threshold,
+        version,
+        meta,
     )
 
 
-def train(corpus: Corpus, params: TrainParams, progress: Progress | None = None) -> tuple[EmailModel, Fitted, Features]:
+def train(
+    corpus: Corpus, params: TrainParams, progress: Progress | None = None
+) -> tuple[EmailModel, Fitted, Features]:
     say = progress or (lambda _m: None)
     say(f"featurising {len(corpus.messages)} messages")
     feats = featurise(corpus.messages, params.hasher())
     say(f"fitting ({params.folds}-fold out-of-fold calibration, then the full refit)")
     fitted = fit(feats, corpus.y, corpus.groups, params)
-    version = "email-" + hashlib.sha256(
-        (corpus.fingerprint + json.dumps(params.to_json(), sort_keys=True)).encode()
-    ).hexdigest()[:12]
+    version = (
+        "email-"
+        + hashlib.sha256(
+            (corpus.fingerprint + json.dumps(params.to_json(), sort_keys=True)).encode()
+        ).hexdigest()[:12]
+    )
     return to_model(fitted, params, version, {"fingerprint": corpus.fingerprint}), fitted, feats
