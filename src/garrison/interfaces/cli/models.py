@@ -47,7 +47,9 @@ def _trained(
     """The audit details of a training run: where it wrote and the digest of each file."""
     home = k.get("home")
     folder = out or resolve_home(home if isinstance(home, str | Path) else None) / "models"
-    return {"folder": str(folder), "written": artifact_digests(folder, name)}
+    # a calibration is written as NAME.calibration.json (ueba-calibration -> ueba.*)
+    stem = name.removesuffix("-calibration")
+    return {"folder": str(folder), "written": artifact_digests(folder, stem)}
 
 
 @models_app.command("train")
