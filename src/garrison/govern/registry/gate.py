@@ -9,18 +9,18 @@
   such placement (an older, validly signed file put back is a downgrade and is refused).
 
 Anything else raises InputError naming the artefact, so every caller already maps it to
-exit 2 and a clear message. Known limit: the file is hashed, then reopened by the loader;
-someone able to swap the file in between wins the race (read the bytes once and hand them to
-``skops.io.load`` to close it).
+exit 2 and a clear message. ``read_verified`` returns the bytes it checked, for the loader to
+deserialise (``skops.io.loads``): no second read that a swapped file could win.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from garrison.core.config import resolve_home
 from garrison.core.errors import InputError
-from garrison.govern.registry.artifacts import artifact_name, sha256_file
+from garrison.govern.registry.artifacts import artifact_name
 from garrison.govern.registry.check import signature_problem
 from garrison.govern.registry.keys import trusted_keys
 from garrison.govern.registry.manifest import load_manifest, shipped_folder
@@ -31,16 +31,28 @@ REFUSED = "refusing to load it"
 
 def verify_model_file(path: Path, home: Path | str | None = None) -> str:
     """Check ``path`` (see the module docstring); return its SHA-256 or raise InputError."""
+    return read_verified(path, home)[1]
+
+
+def read_verified(path: Path, home: Path | str | None = None) -> tuple[bytes, str]:
+    """The file's bytes and SHA-256, read once and checked (see the module docstring).
+
+    Loaders deserialise these bytes, not the file again, so the file cannot be swapped
+    between the check and the load."""
     target = path.resolve()
     name = artifact_name(target.name)
     if not target.is_file():
         raise InputError(f"model artefact {name}: {path} not found")
-    digest = sha256_file(target)
+    try:
+        data = target.read_bytes()
+    except OSError as exc:
+        raise InputError(f"model artefact {name}: cannot read {path}: {exc}") from exc
+    digest = hashlib.sha256(data).hexdigest()
     if target.parent == shipped_folder().resolve():
         _check_shipped(target, name, digest)
     else:
         _check_home(target, name, digest, resolve_home(home))
-    return digest
+    return data, digest
 
 
 def _check_shipped(target: Path, name: str, digest: str) -> None:

@@ -381,5 +381,5 @@ def _public(burst: dict[str, Any] | None) -> dict[str, Any] | None:
 @DETECTORS.register("ml.dga")
 def _factory(ctx: DetectorContext) -> Detector | None:
     options = DgaOptions.from_dict(ctx.options)
-    model = load_model(Path(options.model) if options.model else None)
+    model = load_model(Path(options.model) if options.model else None, ctx.home)
     return DgaDetector(model, options)

@@ -24,7 +24,6 @@ import json
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ from garrison.detect.ml.dga.features import ENGINEERED, CharModel, engineered_fe
 from garrison.detect.ml.dga.linear import LinearNgram
 from garrison.detect.ml.dga.shap import TreeShap
 from garrison.detect.ml.dga.words import PairTable, WordTable
-from garrison.govern.registry.gate import verify_model_file
+from garrison.govern.registry.gate import read_verified
 
 F32 = NDArray[np.float32]
 FORMAT = "garrison-dga/2"
@@ -214,13 +213,23 @@ class DgaModel:
     def load(cls, path: Path) -> DgaModel:
         """Load a skops artefact, refusing any type outside the allowlist."""
         try:
-            untrusted = sio.get_untrusted_types(file=path)
-        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
             raise InputError(f"cannot read DGA model {path}: {exc}") from exc
+        return cls.from_bytes(data, str(path))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, where: str) -> DgaModel:
+        """A skops artefact's bytes (already read, e.g. by the registry gate) as a model,
+        refusing any type outside the allowlist."""
+        try:
+            untrusted = sio.get_untrusted_types(data=data)
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise InputError(f"cannot read DGA model {where}: {exc}") from exc
         unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
         if unexpected:
-            raise InputError(f"DGA model {path} holds untrusted types: {', '.join(unexpected)}")
-        state = sio.load(path, trusted=TRUSTED_TYPES)
+            raise InputError(f"DGA model {where} holds untrusted types: {', '.join(unexpected)}")
+        state = sio.loads(data, trusted=TRUSTED_TYPES)
         return cls.from_state(state)
 
 
@@ -257,19 +266,24 @@ def read_card(model_path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-@cache
-def _load_cached(path: str) -> DgaModel:
-    return DgaModel.load(Path(path))
+#: Loaded models by (path, SHA-256): a file changed since it was loaded is checked and
+#: loaded again, never served from memory under its old digest.
+_LOADED: dict[tuple[str, str], DgaModel] = {}
 
 
 def load_model(path: Path | None = None, home: Path | None = None) -> DgaModel:
-    """The model at ``path``, or the one shipped with the package; cached per path. Its
-    digest is checked against the package manifest or the home's signed model registry
-    first (``home`` default: $GARRISON_HOME, else ~/.garrison)."""
+    """The model at ``path``, or the one shipped with the package; cached per path and
+    digest. Its bytes are read once and checked against the package manifest or the home's
+    signed model registry before they are deserialised (``home`` default: $GARRISON_HOME,
+    else ~/.garrison)."""
     target = path or shipped_model_path()
     if not target.is_file():
         raise InputError(
             f"DGA model not found: {target} (train one with `garrison models train dga --data DIR`)"
         )
-    verify_model_file(target, home)
-    return _load_cached(str(target.resolve()))
+    data, digest = read_verified(target, home)
+    key = (str(target.resolve()), digest)
+    model = _LOADED.get(key)
+    if model is None:
+        model = _LOADED[key] = DgaModel.from_bytes(data, str(target))
+    return model
