@@ -29,3 +29,12 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"
     path.mkdir()
     return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_default_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands run without ``--home`` use $GARRISON_HOME: point it at a temporary folder so
+    no test writes keys, audit entries or models into the real ~/.garrison."""
+    monkeypatch.setenv("GARRISON_HOME", str(tmp_path_factory.getbasetemp() / "default-home"))
