@@ -91,7 +91,7 @@ def _print(report: dict[str, Any]) -> None:
         "https-www phish recall", "http legit FPR",
     )  # fmt: skip
     for name, entry in report["splits"].items():
-        for variant in ("model", "with_artefacts", "floor"):
+        for variant in ("model", "with_artefacts", "floor", "floor_normalized"):
             m = entry.get(variant)
             if not m:
                 continue

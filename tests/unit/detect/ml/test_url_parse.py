@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from garrison.detect.ml.url.lexical import LEXICAL, lexical_matrix
+from garrison.detect.ml.url.lexical import LEXICAL, brands, lexical_matrix
 from garrison.detect.ml.url.ngrams import decode, hashed
 from garrison.detect.ml.url.parse import MAX_URL, parse_url
+from garrison.detect.ml.url.train import standardizer
 
 
 @pytest.mark.parametrize(
@@ -139,3 +141,25 @@ def test_property_never_raises(raw: object) -> None:
         assert x.shape == (1, len(LEXICAL)) and (x == x).all()
     else:
         assert p.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "registered", "named"),
+    [
+        ("secure-paypal-login", "evil.example", True),  # distinctive brand, glued
+        ("paypal", "paypal.com", False),  # the brand's own domain
+        ("paypal", "microsoft.com", False),  # a listed brand's domain names others freely
+        ("11.tlu.dl.delivery.mp", "evil.example", False),  # "live" inside a word
+        ("live.login", "evil.example", True),  # dictionary-word brand as a whole token
+        ("appleid", "evil.example", True),
+    ],
+)
+def test_brand_mentions(text: str, registered: str, named: bool) -> None:
+    assert brands().named(text, registered) is named
+
+
+def test_binary_features_are_not_standardized() -> None:
+    lex = np.array([[0.0, 1.0], [0.0, 3.0], [1.0, 2.0], [0.0, 2.0]])
+    mean, scale = standardizer(lex)
+    assert (mean[0], scale[0]) == (0.0, 1.0)
+    assert mean[1] == 2.0 and scale[1] > 0

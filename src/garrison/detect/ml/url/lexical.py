@@ -76,22 +76,35 @@ _LEGACY = frozenset({"com", "net", "org", "edu", "gov", "mil", "int", "info", "b
 #: Top-level domains once given away free of charge (Freenom): long a phishing favourite.
 _FREE = frozenset({"tk", "ml", "ga", "cf", "gq"})
 _TOKEN = re.compile(r"[a-z]+")
+_ALNUM = re.compile(r"[a-z0-9]+")
 _DIGIT = re.compile(r"[0-9]")
 _ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 
 
 @dataclass(slots=True, frozen=True)
 class Brands:
+    """Brand labels to look for: distinctive ones (``paypal``) anywhere in the text,
+    dictionary-word ones (``live``, ``apple``, ``office``) only as whole tokens, so
+    ``delivery`` does not name Microsoft Live."""
+
     pattern: re.Pattern[str] | None
+    words: frozenset[str]
     owned: dict[str, frozenset[str]]
+    #: Every domain any listed brand owns: a brand's own hosts name other brands freely.
+    any_owned: frozenset[str]
 
     def named(self, text: str, registered: str) -> bool:
-        """A brand label occurs in ``text`` and ``registered`` is not one of its domains."""
-        if self.pattern is None or not text:
+        """A brand label occurs in ``text`` and ``registered`` is none of its domains."""
+        if not text or registered in self.any_owned:
             return False
-        for m in self.pattern.finditer(text):
-            if registered not in self.owned.get(m.group(0), frozenset()):
-                return True
+        if self.pattern is not None:
+            for m in self.pattern.finditer(text):
+                if registered not in self.owned[m.group(0)]:
+                    return True
+        if self.words:
+            for token in _ALNUM.findall(text):
+                if token in self.words and registered not in self.owned[token]:
+                    return True
         return False
 
 
@@ -101,13 +114,17 @@ def brands() -> Brands:
     from garrison.detect.ml.lookalike.match import load_brands
 
     owned: dict[str, set[str]] = {}
+    words: set[str] = set()
     for b in load_brands().brands:
         if len(b.label) >= 4:
             owned.setdefault(b.label, set()).update(b.owned)
-    if not owned:
-        return Brands(None, {})
-    pattern = re.compile(_trie_pattern(sorted(owned)))
-    return Brands(pattern, {k: frozenset(v) for k, v in owned.items()})
+            if b.word:
+                words.add(b.label)
+    glued = sorted(set(owned) - words)
+    pattern = re.compile(_trie_pattern(glued)) if glued else None
+    frozen = {k: frozenset(v) for k, v in owned.items()}
+    every = frozenset(d for v in owned.values() for d in v)
+    return Brands(pattern, frozenset(words), frozen, every)
 
 
 def _trie_pattern(words: list[str]) -> str:
