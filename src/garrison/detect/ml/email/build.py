@@ -52,7 +52,7 @@ def train_and_save(
     oof = fitted.oof_probability
     structural = {
         name: {
-            "weight": round(float(model.w_struct[j]), 4),
+            "weight": round(float(model.w_struct[j]), 4) + 0.0,
             "source": (
                 "excluded"
                 if name in params.excluded
