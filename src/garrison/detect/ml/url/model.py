@@ -54,8 +54,8 @@ class Recipe:
     """How URLs become features (fixed at training, stored in the artefact)."""
 
     bits: int = 18
-    host_ngrams: tuple[int, int] = (3, 5)
-    rest_ngrams: tuple[int, int] = (3, 5)
+    host_ngrams: tuple[int, int] = (2, 5)
+    rest_ngrams: tuple[int, int] = (2, 5)
     #: Ablation only: n-grams of the raw text and the ARTEFACT features.
     artefacts: bool = False
 

@@ -31,9 +31,11 @@ from garrison.detect.ml.url.ngrams import hashed
 class TrainParams:
     seed: int = 20261125
     bits: int = 18
-    host_ngram_min: int = 3
+    #: 2-5-grams: on the held-out calibration sites AUC 0.9963, recall at 1 % FPR 0.939
+    #: (3-5: 0.9960 / 0.927; 1-4: 0.9961 / 0.937).
+    host_ngram_min: int = 2
     host_ngram_max: int = 5
-    rest_ngram_min: int = 3
+    rest_ngram_min: int = 2
     rest_ngram_max: int = 5
     #: Ablation: read the raw URL (scheme, www., trailing slash, &amp;) and the ARTEFACT
     #: features. The shipped model is trained without.
