@@ -202,6 +202,13 @@ def test_detector_dedups_per_url(trained) -> None:
     assert len(f.evidences) == 3 and f.explanation["requests"] == 7
     assert f.explanation["clients"] == 7 and "terms" in f.explanation
     assert det.stats()["scored"] == 2
+    internal = [
+        _event(30 + i, {}, {"host": host, "uri": "/admin/login.php?session=1"})
+        for i, host in enumerate(["10.1.2.3", "192.168.0.10", "intranet", "wiki.corp.local"])
+    ]
+    det = UrlDetector(model, UrlOptions())
+    det.observe(internal)
+    assert det.finish() == [] and det.stats()["skipped_internal"] == 4
     allow = UrlDetector(model, UrlOptions(allowlist=("example.tk",)))
     allow.observe(events)
     assert allow.finish() == [] and allow.stats()["skipped_allowlist"] == 7

@@ -10,11 +10,14 @@ by score: the model's calibrated probability as confidence, its exact explanatio
 T1204.001 (user execution: malicious link).
 
 Registered domains in the ``allowlist`` option (a list, or a file with one per line) are
-not scored; no list is shipped. ``threshold`` overrides the model card's.
+not scored; no list is shipped. Internal hosts (private, loopback and link-local
+addresses; names without a public suffix) are not scored either: the model never saw a
+legitimate one. ``threshold`` overrides the model card's.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +90,20 @@ def url_of(ocsf: Any, fields: Any) -> str:
     return ""
 
 
+def _internal(p: ParsedUrl) -> bool:
+    """Hosts no phishing link points at from outside: private, loopback and link-local
+    addresses, and names without a public suffix (``intranet``, ``wiki.corp.local``). The
+    training data has no such URLs among the legitimate ones, so the model's opinion of
+    them means nothing, and proxy logs are full of them."""
+    if p.ip:
+        try:
+            addr = ipaddress.ip_address(p.host.split("%", 1)[0])
+        except ValueError:
+            return False  # numeric forms (3232235777) are a trick, not an internal service
+        return addr.is_private or addr.is_loopback or addr.is_link_local
+    return not p.suffix
+
+
 def _client(ocsf: Any, fields: Any) -> Entity | None:
     for value in [dig(ocsf, p) for p in _CLIENT_PATHS] + [
         fields.get(f) if isinstance(fields, dict) else None for f in _CLIENT_FIELDS
@@ -125,6 +142,7 @@ class UrlDetector(Detector):
             "malicious_urls": 0,
             "skipped_invalid": 0,
             "skipped_allowlist": 0,
+            "skipped_internal": 0,
         }
 
     def observe(self, events: Sequence[Event]) -> list[Finding]:
@@ -141,6 +159,9 @@ class UrlDetector(Detector):
                 continue
             if parsed.site in self.allow:
                 self.counts["skipped_allowlist"] += 1
+                continue
+            if _internal(parsed):
+                self.counts["skipped_internal"] += 1
                 continue
             rows.append((event, parsed))
             if parsed.key not in self.scores:
