@@ -17,7 +17,6 @@ import json
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from garrison.core.errors import InputError
 from garrison.detect.ml.email.parse import ParsedEmail
 from garrison.detect.ml.email.structure import STRUCTURAL, structural_matrix
 from garrison.detect.ml.email.text import TextHasher, normalise
+from garrison.govern.registry.gate import read_verified
 
 F64 = NDArray[np.float64]
 FORMAT = "garrison-email/1"
@@ -195,17 +195,27 @@ class EmailModel:
     def load(cls, path: Path) -> EmailModel:
         """Load a skops artefact, refusing any type outside the allowlist."""
         try:
-            untrusted = sio.get_untrusted_types(file=path)
-        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
             raise InputError(f"cannot read email model {path}: {exc}") from exc
+        return cls.from_bytes(data, str(path))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, where: str) -> EmailModel:
+        """A skops artefact's bytes (already read and checked by the registry gate) as a
+        model, refusing any type outside the allowlist."""
+        try:
+            untrusted = sio.get_untrusted_types(data=data)
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise InputError(f"cannot read email model {where}: {exc}") from exc
         unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
         if unexpected:
-            raise InputError(f"email model {path} holds untrusted types: {', '.join(unexpected)}")
+            raise InputError(f"email model {where} holds untrusted types: {', '.join(unexpected)}")
         try:
-            state = sio.load(path, trusted=TRUSTED_TYPES)
+            state = sio.loads(data, trusted=TRUSTED_TYPES)
             return cls.from_state(state)
         except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"email model {path}: {exc}") from exc
+            raise InputError(f"email model {where}: {exc}") from exc
 
 
 def _sparse_state(weights: F64) -> dict[str, Any]:
@@ -227,17 +237,23 @@ def card_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.name.replace(".skops", ".card.json"))
 
 
-@cache
-def _load_cached(path: str) -> EmailModel:
-    return EmailModel.load(Path(path))
+#: Loaded models by (path, SHA-256); see ``garrison.detect.ml.dga.model.load_model``.
+_LOADED: dict[tuple[str, str], EmailModel] = {}
 
 
-def load_model(path: Path | None = None) -> EmailModel:
-    """The model at ``path``, or the one shipped with the package; cached per path."""
+def load_model(path: Path | None = None, home: Path | None = None) -> EmailModel:
+    """The model at ``path``, or the one shipped with the package; cached per path and
+    digest. Its bytes are read once and checked against the package manifest or the home's
+    signed model registry before they are deserialised."""
     target = path or shipped_model_path()
     if not target.is_file():
         raise InputError(
             f"email model not found: {target} "
             "(train one with `garrison models train email --data DIR`)"
         )
-    return _load_cached(str(target.resolve()))
+    data, digest = read_verified(target, home)
+    key = (str(target.resolve()), digest)
+    model = _LOADED.get(key)
+    if model is None:
+        model = _LOADED[key] = EmailModel.from_bytes(data, str(target))
+    return model
