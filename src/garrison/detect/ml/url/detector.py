@@ -252,5 +252,5 @@ class UrlDetector(Detector):
 @DETECTORS.register("ml.url")
 def _factory(ctx: DetectorContext) -> Detector | None:
     options = UrlOptions.from_dict(ctx.options)
-    model = load_model(Path(options.model) if options.model else None)
+    model = load_model(Path(options.model) if options.model else None, ctx.home)
     return UrlDetector(model, options)

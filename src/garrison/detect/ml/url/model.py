@@ -19,7 +19,6 @@ import json
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from garrison.core.errors import InputError
 from garrison.detect.ml.url.lexical import ARTEFACT, LEXICAL, lexical_matrix
 from garrison.detect.ml.url.ngrams import decode, hashed
 from garrison.detect.ml.url.parse import ParsedUrl
+from garrison.govern.registry.gate import read_verified
 
 F32 = NDArray[np.float32]
 F64 = NDArray[np.float64]
@@ -295,29 +295,45 @@ class UrlModel:
     def load(cls, path: Path) -> UrlModel:
         """Load a skops artefact, refusing any type outside the allowlist."""
         try:
-            untrusted = sio.get_untrusted_types(file=path)
-        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
             raise InputError(f"cannot read URL model {path}: {exc}") from exc
+        return cls.from_bytes(data, str(path))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, where: str) -> UrlModel:
+        """A skops artefact's bytes (already read and checked by the registry gate) as a
+        model, refusing any type outside the allowlist."""
+        try:
+            untrusted = sio.get_untrusted_types(data=data)
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise InputError(f"cannot read URL model {where}: {exc}") from exc
         unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
         if unexpected:
-            raise InputError(f"URL model {path} holds untrusted types: {', '.join(unexpected)}")
-        return cls.from_state(sio.load(path, trusted=TRUSTED_TYPES))
+            raise InputError(f"URL model {where} holds untrusted types: {', '.join(unexpected)}")
+        return cls.from_state(sio.loads(data, trusted=TRUSTED_TYPES))
 
 
 def card_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.name.replace(".skops", ".card.json"))
 
 
-@cache
-def _load_cached(path: str) -> UrlModel:
-    return UrlModel.load(Path(path))
+#: Loaded models by (path, SHA-256); see ``garrison.detect.ml.dga.model.load_model``.
+_LOADED: dict[tuple[str, str], UrlModel] = {}
 
 
-def load_model(path: Path | None = None) -> UrlModel:
-    """The model at ``path``, or the one shipped with the package; cached per path."""
+def load_model(path: Path | None = None, home: Path | None = None) -> UrlModel:
+    """The model at ``path``, or the one shipped with the package; cached per path and
+    digest. Its bytes are read once and checked against the package manifest or the home's
+    signed model registry before they are deserialised."""
     target = path or shipped_model_path()
     if not target.is_file():
         raise InputError(
             f"URL model not found: {target} (train one with `garrison models train url --data DIR`)"
         )
-    return _load_cached(str(target.resolve()))
+    data, digest = read_verified(target, home)
+    key = (str(target.resolve()), digest)
+    model = _LOADED.get(key)
+    if model is None:
+        model = _LOADED[key] = UrlModel.from_bytes(data, str(target))
+    return model
