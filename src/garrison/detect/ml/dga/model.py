@@ -33,12 +33,12 @@ from numpy.typing import NDArray
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from garrison.core.errors import InputError
+from garrison.detect.ml.artifacts import VerifiedModels, read_artifact, skops_state
 from garrison.detect.ml.dga.encoding import encode
 from garrison.detect.ml.dga.features import ENGINEERED, CharModel, engineered_features
 from garrison.detect.ml.dga.linear import LinearNgram
 from garrison.detect.ml.dga.shap import TreeShap
 from garrison.detect.ml.dga.words import PairTable, WordTable
-from garrison.govern.registry.gate import read_verified
 
 F32 = NDArray[np.float32]
 FORMAT = "garrison-dga/2"
@@ -212,25 +212,13 @@ class DgaModel:
     @classmethod
     def load(cls, path: Path) -> DgaModel:
         """Load a skops artefact, refusing any type outside the allowlist."""
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read DGA model {path}: {exc}") from exc
-        return cls.from_bytes(data, str(path))
+        return cls.from_bytes(read_artifact(path, "DGA model"), str(path))
 
     @classmethod
     def from_bytes(cls, data: bytes, where: str) -> DgaModel:
-        """A skops artefact's bytes (already read, e.g. by the registry gate) as a model,
-        refusing any type outside the allowlist."""
-        try:
-            untrusted = sio.get_untrusted_types(data=data)
-        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-            raise InputError(f"cannot read DGA model {where}: {exc}") from exc
-        unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
-        if unexpected:
-            raise InputError(f"DGA model {where} holds untrusted types: {', '.join(unexpected)}")
-        state = sio.loads(data, trusted=TRUSTED_TYPES)
-        return cls.from_state(state)
+        """A skops artefact's bytes (already read and checked by the registry gate) as a
+        model, refusing any type outside the allowlist."""
+        return cls.from_state(skops_state(data, where, "DGA model", TRUSTED_TYPES))
 
 
 def _clean(value: float) -> float | None:
@@ -266,9 +254,7 @@ def read_card(model_path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-#: Loaded models by (path, SHA-256): a file changed since it was loaded is checked and
-#: loaded again, never served from memory under its old digest.
-_LOADED: dict[tuple[str, str], DgaModel] = {}
+_MODELS = VerifiedModels(DgaModel.from_bytes)
 
 
 def load_model(path: Path | None = None, home: Path | None = None) -> DgaModel:
@@ -281,9 +267,4 @@ def load_model(path: Path | None = None, home: Path | None = None) -> DgaModel:
         raise InputError(
             f"DGA model not found: {target} (train one with `garrison models train dga --data DIR`)"
         )
-    data, digest = read_verified(target, home)
-    key = (str(target.resolve()), digest)
-    model = _LOADED.get(key)
-    if model is None:
-        model = _LOADED[key] = DgaModel.from_bytes(data, str(target))
-    return model
+    return _MODELS.load(target, home)

@@ -26,10 +26,10 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from garrison.core.errors import InputError
+from garrison.detect.ml.artifacts import VerifiedModels, read_artifact, skops_state
 from garrison.detect.ml.email.parse import ParsedEmail
 from garrison.detect.ml.email.structure import STRUCTURAL, structural_matrix
 from garrison.detect.ml.email.text import TextHasher, normalise
-from garrison.govern.registry.gate import read_verified
 
 F64 = NDArray[np.float64]
 FORMAT = "garrison-email/1"
@@ -194,25 +194,14 @@ class EmailModel:
     @classmethod
     def load(cls, path: Path) -> EmailModel:
         """Load a skops artefact, refusing any type outside the allowlist."""
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read email model {path}: {exc}") from exc
-        return cls.from_bytes(data, str(path))
+        return cls.from_bytes(read_artifact(path, "email model"), str(path))
 
     @classmethod
     def from_bytes(cls, data: bytes, where: str) -> EmailModel:
         """A skops artefact's bytes (already read and checked by the registry gate) as a
         model, refusing any type outside the allowlist."""
+        state = skops_state(data, where, "email model", TRUSTED_TYPES)
         try:
-            untrusted = sio.get_untrusted_types(data=data)
-        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-            raise InputError(f"cannot read email model {where}: {exc}") from exc
-        unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
-        if unexpected:
-            raise InputError(f"email model {where} holds untrusted types: {', '.join(unexpected)}")
-        try:
-            state = sio.loads(data, trusted=TRUSTED_TYPES)
             return cls.from_state(state)
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"email model {where}: {exc}") from exc
@@ -237,8 +226,7 @@ def card_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.name.replace(".skops", ".card.json"))
 
 
-#: Loaded models by (path, SHA-256); see ``garrison.detect.ml.dga.model.load_model``.
-_LOADED: dict[tuple[str, str], EmailModel] = {}
+_MODELS = VerifiedModels(EmailModel.from_bytes)
 
 
 def load_model(path: Path | None = None, home: Path | None = None) -> EmailModel:
@@ -251,9 +239,4 @@ def load_model(path: Path | None = None, home: Path | None = None) -> EmailModel
             f"email model not found: {target} "
             "(train one with `garrison models train email --data DIR`)"
         )
-    data, digest = read_verified(target, home)
-    key = (str(target.resolve()), digest)
-    model = _LOADED.get(key)
-    if model is None:
-        model = _LOADED[key] = EmailModel.from_bytes(data, str(target))
-    return model
+    return _MODELS.load(target, home)

@@ -27,10 +27,10 @@ import skops.io as sio
 from numpy.typing import NDArray
 
 from garrison.core.errors import InputError
+from garrison.detect.ml.artifacts import VerifiedModels, read_artifact, skops_state
 from garrison.detect.ml.url.lexical import ARTEFACT, LEXICAL, lexical_matrix
 from garrison.detect.ml.url.ngrams import decode, hashed
 from garrison.detect.ml.url.parse import ParsedUrl
-from garrison.govern.registry.gate import read_verified
 
 F32 = NDArray[np.float32]
 F64 = NDArray[np.float64]
@@ -294,32 +294,20 @@ class UrlModel:
     @classmethod
     def load(cls, path: Path) -> UrlModel:
         """Load a skops artefact, refusing any type outside the allowlist."""
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read URL model {path}: {exc}") from exc
-        return cls.from_bytes(data, str(path))
+        return cls.from_bytes(read_artifact(path, "URL model"), str(path))
 
     @classmethod
     def from_bytes(cls, data: bytes, where: str) -> UrlModel:
         """A skops artefact's bytes (already read and checked by the registry gate) as a
         model, refusing any type outside the allowlist."""
-        try:
-            untrusted = sio.get_untrusted_types(data=data)
-        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-            raise InputError(f"cannot read URL model {where}: {exc}") from exc
-        unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
-        if unexpected:
-            raise InputError(f"URL model {where} holds untrusted types: {', '.join(unexpected)}")
-        return cls.from_state(sio.loads(data, trusted=TRUSTED_TYPES))
+        return cls.from_state(skops_state(data, where, "URL model", TRUSTED_TYPES))
 
 
 def card_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.name.replace(".skops", ".card.json"))
 
 
-#: Loaded models by (path, SHA-256); see ``garrison.detect.ml.dga.model.load_model``.
-_LOADED: dict[tuple[str, str], UrlModel] = {}
+_MODELS = VerifiedModels(UrlModel.from_bytes)
 
 
 def load_model(path: Path | None = None, home: Path | None = None) -> UrlModel:
@@ -331,9 +319,4 @@ def load_model(path: Path | None = None, home: Path | None = None) -> UrlModel:
         raise InputError(
             f"URL model not found: {target} (train one with `garrison models train url --data DIR`)"
         )
-    data, digest = read_verified(target, home)
-    key = (str(target.resolve()), digest)
-    model = _LOADED.get(key)
-    if model is None:
-        model = _LOADED[key] = UrlModel.from_bytes(data, str(target))
-    return model
+    return _MODELS.load(target, home)

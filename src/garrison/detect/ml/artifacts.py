@@ -1,0 +1,59 @@
+"""Loading the shipped skops models (DGA, URL, e-mail) one way.
+
+A model file is read once, checked by the registry gate (package manifest or the home's
+signed registry, ``garrison.govern.registry.gate``), and those very bytes are deserialised
+with skops, refusing any type outside the model's allowlist. Loaded models are cached by
+(path, SHA-256): a file that changed is checked and loaded again, never served from memory
+under its old digest.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import skops.io as sio
+
+from garrison.core.errors import InputError
+from garrison.govern.registry.gate import read_verified
+
+M = TypeVar("M")
+
+
+def skops_state(data: bytes, where: str, what: str, trusted: Sequence[str]) -> Any:
+    """The object a skops artefact holds; InputError when it is not one, or holds a type
+    outside ``trusted``. ``what`` names the model in messages ("DGA model")."""
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise InputError(f"cannot read {what} {where}: {exc}") from exc
+    unexpected = sorted(set(untrusted) - set(trusted))
+    if unexpected:
+        raise InputError(f"{what} {where} holds untrusted types: {', '.join(unexpected)}")
+    return sio.loads(data, trusted=list(trusted))
+
+
+def read_artifact(path: Path, what: str) -> bytes:
+    """A model file's bytes, without the registry check (training and tests)."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path}: {exc}") from exc
+
+
+class VerifiedModels(Generic[M]):
+    """Models loaded through the registry gate, cached by (path, digest)."""
+
+    def __init__(self, build: Callable[[bytes, str], M]) -> None:
+        self._build = build
+        self._loaded: dict[tuple[str, str], M] = {}
+
+    def load(self, target: Path, home: Path | None) -> M:
+        data, digest = read_verified(target, home)
+        key = (str(target.resolve()), digest)
+        model = self._loaded.get(key)
+        if model is None:
+            model = self._loaded[key] = self._build(data, str(target))
+        return model
