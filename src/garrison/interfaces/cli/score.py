@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -22,15 +22,30 @@ from garrison.interfaces.cli.common import err_console
 BATCH = 16_384
 
 
-def _lines(source: IO[bytes]) -> Iterator[list[bytes]]:
+def write_scored(
+    source: IO[bytes],
+    sink: IO[str],
+    score_batch: Callable[[list[bytes]], list[dict[str, Any]]],
+    batch_size: int = BATCH,
+) -> dict[str, int]:
+    """Feed ``source``'s lines to ``score_batch`` ``batch_size`` at a time, write each result
+    as one JSON line to ``sink``; the count of each verdict. Shared by every text model."""
+    counts: dict[str, int] = {}
     batch: list[bytes] = []
+
+    def flush() -> None:
+        for result in score_batch(batch):
+            sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+            counts[result["verdict"]] = counts.get(result["verdict"], 0) + 1
+        batch.clear()
+
     for line in source:
         batch.append(line)
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
+        if len(batch) >= batch_size:
+            flush()
     if batch:
-        yield batch
+        flush()
+    return counts
 
 
 def _score_dga(
@@ -44,12 +59,9 @@ def _score_dga(
     from garrison.detect.ml.dga.scoring import score_lines
 
     model = load_model(model_path)
-    counts: dict[str, int] = {}
-    for batch in _lines(source):
-        for result in score_lines(batch, model, explain=explain, threshold=threshold):
-            sink.write(json.dumps(result, ensure_ascii=False) + "\n")
-            counts[result["verdict"]] = counts.get(result["verdict"], 0) + 1
-    return counts
+    return write_scored(
+        source, sink, lambda lines: score_lines(lines, model, explain=explain, threshold=threshold)
+    )
 
 
 def _text_model(name: str) -> Callable[..., dict[str, int]]:

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import IO
+
+from garrison.interfaces.cli.score import write_scored
 
 #: Lines scored together: distinct URLs in a batch are scored once, vectorised.
 BATCH = 16_384
@@ -23,19 +24,9 @@ def score_file(
     from garrison.detect.ml.url.scoring import score_lines
 
     model = load_model(model_path)
-    counts: dict[str, int] = {}
-    batch: list[bytes] = []
-
-    def flush() -> None:
-        for result in score_lines(batch, model, explain=explain, threshold=threshold):
-            sink.write(json.dumps(result, ensure_ascii=False) + "\n")
-            counts[result["verdict"]] = counts.get(result["verdict"], 0) + 1
-        batch.clear()
-
-    for line in source:
-        batch.append(line)
-        if len(batch) >= BATCH:
-            flush()
-    if batch:
-        flush()
-    return counts
+    return write_scored(
+        source,
+        sink,
+        lambda lines: score_lines(lines, model, explain=explain, threshold=threshold),
+        BATCH,
+    )
