@@ -9,8 +9,11 @@ under its old digest.
 
 from __future__ import annotations
 
+import platform
 import zipfile
 from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as pkg_version
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -33,6 +36,24 @@ def skops_state(data: bytes, where: str, what: str, trusted: Sequence[str]) -> A
     if unexpected:
         raise InputError(f"{what} {where} holds untrusted types: {', '.join(unexpected)}")
     return sio.loads(data, trusted=list(trusted))
+
+
+def library_versions(packages: Sequence[str]) -> dict[str, str]:
+    """Python's and each package's version, for a model card ("absent" when not installed:
+    recorded, not fatal)."""
+    out = {"python": platform.python_version()}
+    for pkg in packages:
+        try:
+            out[pkg] = pkg_version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "absent"
+    return out
+
+
+def save_skops(state: Any, path: Path) -> None:
+    """Write a model's state as a compressed skops file (the folder is created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sio.dump(state, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
 
 
 def read_artifact(path: Path, what: str) -> bytes:

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from importlib.metadata import version as pkg_version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from garrison.detect.ml.artifacts import library_versions
 from garrison.detect.ml.dga.data import Names, load_dataset, read_names, to_names
 from garrison.detect.ml.dga.model import FEATURES, TRUSTED_TYPES, DgaModel, card_path
 from garrison.detect.ml.dga.train import TrainParams, WordList, fit_model, sample_training
@@ -51,16 +50,6 @@ def _fpr(model: DgaModel, names: Names) -> dict[str, Any]:
         "n": len(names),
         "fpr_at_threshold": round(float((p >= model.threshold).mean()), 4) if len(names) else None,
     }
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("scikit-learn", "numpy", "scipy", "skops", "wordsegment", "tldextract"):
-        try:
-            out[pkg] = pkg_version(pkg)
-        except Exception:  # a missing optional package is recorded, not fatal
-            out[pkg] = "absent"
-    return out
 
 
 def train_and_save(
@@ -122,7 +111,9 @@ def train_and_save(
             "cross_source": {"others_dga": _recall(model, data.cross_source)},
         },
         "evaluation_summary": evaluation or {},
-        "libraries": _versions(),
+        "libraries": library_versions(
+            ("scikit-learn", "numpy", "scipy", "skops", "wordsegment", "tldextract")
+        ),
         "training_seconds": round(time.perf_counter() - started, 1),
         "limitations": [
             "Scores the registered label only (example in www.example.co.uk); subdomains "

@@ -21,19 +21,22 @@ from __future__ import annotations
 
 import importlib.resources
 import json
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import skops.io as sio
 from numpy.typing import NDArray
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from garrison.core.errors import InputError
-from garrison.detect.ml.artifacts import VerifiedModels, read_artifact, skops_state
+from garrison.detect.ml.artifacts import (
+    VerifiedModels,
+    read_artifact,
+    save_skops,
+    skops_state,
+)
 from garrison.detect.ml.dga.encoding import encode
 from garrison.detect.ml.dga.features import ENGINEERED, CharModel, engineered_features
 from garrison.detect.ml.dga.linear import LinearNgram
@@ -206,8 +209,7 @@ class DgaModel:
         )
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sio.dump(self.to_state(), path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+        save_skops(self.to_state(), path)
 
     @classmethod
     def load(cls, path: Path) -> DgaModel:

@@ -10,31 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
 import time
 from collections.abc import Callable
-from importlib.metadata import version as pkg_version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from garrison.detect.ml.artifacts import library_versions
 from garrison.detect.ml.email.evaluate import metrics
 from garrison.detect.ml.email.model import TRUSTED_TYPES, card_path
 from garrison.detect.ml.email.structure import SIGNS, STRUCTURAL
 from garrison.detect.ml.email.train import TrainParams, load_corpus, train
 
 Progress = Callable[[str], None]
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("scikit-learn", "numpy", "scipy", "skops", "tldextract"):
-        try:
-            out[pkg] = pkg_version(pkg)
-        except Exception:
-            out[pkg] = "absent"
-    return out
 
 
 def train_and_save(
@@ -106,7 +95,7 @@ def train_and_save(
             "note": "run `garrison eval email` for the nested cross-validation, the hard-ham "
             "figures and the ablations",
         },
-        "versions": _versions(),
+        "versions": library_versions(("scikit-learn", "numpy", "scipy", "skops", "tldextract")),
         "trained_seconds": model.meta["trained_seconds"],
     }
     card_path(path).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")

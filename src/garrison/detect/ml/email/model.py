@@ -14,19 +14,22 @@ from __future__ import annotations
 
 import importlib.resources
 import json
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import skops.io as sio
 from numpy.typing import NDArray
 from scipy import sparse
 
 from garrison.core.errors import InputError
-from garrison.detect.ml.artifacts import VerifiedModels, read_artifact, skops_state
+from garrison.detect.ml.artifacts import (
+    VerifiedModels,
+    read_artifact,
+    save_skops,
+    skops_state,
+)
 from garrison.detect.ml.email.parse import ParsedEmail
 from garrison.detect.ml.email.structure import STRUCTURAL, structural_matrix
 from garrison.detect.ml.email.text import TextHasher, normalise
@@ -188,8 +191,7 @@ class EmailModel:
         )
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sio.dump(self.to_state(), path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+        save_skops(self.to_state(), path)
 
     @classmethod
     def load(cls, path: Path) -> EmailModel:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
 import time
 from collections.abc import Callable
-from importlib.metadata import version as pkg_version
 from pathlib import Path
 from typing import Any
 
+from garrison.detect.ml.artifacts import library_versions
 from garrison.detect.ml.url.data import load_urls
 from garrison.detect.ml.url.model import TRUSTED_TYPES, card_path
 from garrison.detect.ml.url.train import TrainParams, fit_model
@@ -36,16 +35,6 @@ LIMITATIONS = [
     "Scheme, a leading www., one trailing slash, &amp; and e-mail local parts are "
     "normalized away (dataset artefacts; see the evaluation's ablation).",
 ]
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("scikit-learn", "numpy", "scipy", "skops", "tldextract"):
-        try:
-            out[pkg] = pkg_version(pkg)
-        except Exception:  # a missing package is recorded, not fatal
-            out[pkg] = "absent"
-    return out
 
 
 def train_and_save(
@@ -94,7 +83,7 @@ def train_and_save(
         },
         "metrics": {"calibration_sites": calib},
         "evaluation_summary": {},
-        "libraries": _versions(),
+        "libraries": library_versions(("scikit-learn", "numpy", "scipy", "skops", "tldextract")),
         "training_seconds": round(time.perf_counter() - started, 1),
         "limitations": LIMITATIONS,
     }
