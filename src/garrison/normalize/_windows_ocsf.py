@@ -24,6 +24,7 @@ from garrison.core.events import (
     CLASS_NETWORK_FILE_ACTIVITY,
     CLASS_PROCESS_ACTIVITY,
 )
+from garrison.normalize._ocsf_build import CATEGORY_NAMES, SEVERITY_NAMES
 from garrison.normalize._windows_fields import WinFlat, as_int
 from garrison.normalize._windows_map import SYSMON, windows_map
 from garrison.normalize._windows_values import (
@@ -45,22 +46,8 @@ from garrison.normalize._windows_values import (
 
 OCSF_VERSION = "1.1.0"
 _MAP = windows_map()
-_CATEGORIES = {
-    0: "Uncategorized",
-    1: "System Activity",
-    3: "Identity & Access Management",
-    4: "Network Activity",
-}
-_SEVERITIES = {
-    0: "Unknown",
-    1: "Informational",
-    2: "Low",
-    3: "Medium",
-    4: "High",
-    5: "Critical",
-    6: "Fatal",
-    99: "Other",
-}
+_CATEGORIES = CATEGORY_NAMES
+_SEVERITIES = {**SEVERITY_NAMES, 99: "Other"}
 #: Keywords bit 52: "Audit Failure".
 _AUDIT_FAILURE = 0x10000000000000
 _PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp", 58: "ipv6-icmp"}
