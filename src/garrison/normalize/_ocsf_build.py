@@ -169,6 +169,25 @@ def time_ms(value: Any) -> int:
     return ms
 
 
+_NOTHING: dict[str, Any] = {}
+
+
+def present(**values: Any) -> dict[str, Any] | None:
+    """The given values that are present (not None, not an empty object); None if none is.
+
+    Builders that assemble each object from present values only need no ``compact`` pass:
+    an absent field is absent, never ``null``.
+    """
+    out = {k: v for k, v in values.items() if v is not None and v != _NOTHING}
+    return out or None
+
+
+def put_present(obj: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``key`` only to something (never None or an empty object)."""
+    if value is not None and value != _NOTHING:
+        obj[key] = value
+
+
 def compact(value: Any) -> Any:
     """``value`` without ``None`` entries and empty dicts (recursively, dicts only)."""
     if not isinstance(value, dict):

@@ -25,6 +25,7 @@ from garrison.core.events import (
     CLASS_PROCESS_ACTIVITY,
 )
 from garrison.normalize._ocsf_build import CATEGORY_NAMES, SEVERITY_NAMES
+from garrison.normalize._ocsf_build import put_present as _put
 from garrison.normalize._windows_fields import WinFlat, as_int
 from garrison.normalize._windows_map import SYSMON, windows_map
 from garrison.normalize._windows_values import (
@@ -34,7 +35,6 @@ from garrison.normalize._windows_values import (
     _n,
     _process,
     _prune,
-    _put,
     _s,
     _subject,
     _sysmon_actor,

@@ -14,7 +14,6 @@ _NULL_SID = "S-1-0-0"
 _EMPTY = frozenset({"", "-", "--", "n/a", "N/A"})
 _HASH_IDS = {"MD5": 1, "SHA1": 2, "SHA256": 3, "SHA512": 4}
 _HASH_ORDER = {"SHA256": 0, "SHA1": 1, "MD5": 2, "SHA512": 3}
-_NOTHING: dict[str, Any] = {}
 
 
 def _v(fields: dict[str, Any], name: str) -> Any:
@@ -51,12 +50,6 @@ def _ip(fields: dict[str, Any], name: str) -> str | None:
 def _prune(obj: dict[str, Any]) -> dict[str, Any] | None:
     """The dict without its None values; None when nothing is left."""
     return {k: v for k, v in obj.items() if v is not None} or None
-
-
-def _put(obj: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``key`` only to something (builders never leave None or {} behind)."""
-    if value is not None and value != _NOTHING:
-        obj[key] = value
 
 
 def _basename(path: str) -> str | None:

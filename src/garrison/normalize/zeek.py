@@ -42,6 +42,8 @@ from garrison.normalize._ocsf_build import (
     base_event,
     compact,
     endpoint,
+    present,
+    put_present,
     seconds_to_ms,
     set_status,
     time_ms,
@@ -81,24 +83,6 @@ def normalize_zeek(record: RawRecord) -> Normalized:
     return Normalized(ocsf["class_uid"], time, ocsf, fields)
 
 
-def _present(**values: Any) -> dict[str, Any] | None:
-    """The given values that are present (not None, not an empty object); None if none is.
-
-    The builders assemble each object from present values only, so an absent field is
-    absent, never ``null`` (and no second pass over the finished object is needed).
-    """
-    out = {k: v for k, v in values.items() if v is not None and v != _EMPTY}
-    return out or None
-
-
-_EMPTY: dict[str, Any] = {}
-
-
-def _put(ocsf: dict[str, Any], key: str, value: Any) -> None:
-    if value is not None and value != _EMPTY:
-        ocsf[key] = value
-
-
 def _common(
     class_uid: int, activity_id: int, activity_name: str, d: dict[str, Any], time: int, path: str
 ) -> dict[str, Any]:
@@ -106,8 +90,8 @@ def _common(
     uid = d.get("uid")
     if uid is not None:
         ocsf["metadata"]["uid"] = uid
-    _put(ocsf, "src_endpoint", endpoint(d.get("id.orig_h"), d.get("id.orig_p")))
-    _put(ocsf, "dst_endpoint", endpoint(d.get("id.resp_h"), d.get("id.resp_p")))
+    put_present(ocsf, "src_endpoint", endpoint(d.get("id.orig_h"), d.get("id.orig_p")))
+    put_present(ocsf, "dst_endpoint", endpoint(d.get("id.resp_h"), d.get("id.resp_p")))
     return ocsf
 
 
@@ -125,10 +109,10 @@ _CONN_UNMAPPED = ("conn_state", "history", "local_orig", "local_resp", "missed_b
 
 def _conn(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     ocsf = _common(CLASS_NETWORK_ACTIVITY, 6, "Traffic", d, time, path)
-    _put(ocsf, "connection_info", _present(protocol_name=d.get("proto"), uid=d.get("uid")))
+    put_present(ocsf, "connection_info", present(protocol_name=d.get("proto"), uid=d.get("uid")))
     out_b, in_b = as_int(d.get("orig_bytes")), as_int(d.get("resp_bytes"))
     out_p, in_p = as_int(d.get("orig_pkts")), as_int(d.get("resp_pkts"))
-    traffic = _present(
+    traffic = present(
         bytes_out=out_b,
         bytes_in=in_b,
         bytes=_sum(out_b, in_b),
@@ -136,27 +120,27 @@ def _conn(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
         packets_in=in_p,
         packets=_sum(out_p, in_p),
     )
-    _put(ocsf, "traffic", traffic)
-    _put(ocsf, "duration", seconds_to_ms(d.get("duration")))
-    _put(ocsf, "app_name", d.get("service"))
-    _put(ocsf, "unmapped", _unmapped(d, _CONN_UNMAPPED))
+    put_present(ocsf, "traffic", traffic)
+    put_present(ocsf, "duration", seconds_to_ms(d.get("duration")))
+    put_present(ocsf, "app_name", d.get("service"))
+    put_present(ocsf, "unmapped", _unmapped(d, _CONN_UNMAPPED))
     return ocsf
 
 
 def _dns(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     ocsf = _common(CLASS_DNS_ACTIVITY, 6, "Traffic", d, time, path)
-    _put(ocsf, "connection_info", _present(protocol_name=d.get("proto"), uid=d.get("uid")))
-    query = _present(
+    put_present(ocsf, "connection_info", present(protocol_name=d.get("proto"), uid=d.get("uid")))
+    query = present(
         hostname=d.get("query"),
         type=d.get("qtype_name"),
         **{"class": d.get("qclass_name")},
         packet_uid=as_int(d.get("trans_id")),
     )
-    _put(ocsf, "query", query)
+    put_present(ocsf, "query", query)
     rcode = as_int(d.get("rcode"))
     if rcode is not None:
         ocsf["rcode_id"] = rcode if 0 <= rcode <= 23 else 99
-    _put(ocsf, "rcode", d.get("rcode_name"))
+    put_present(ocsf, "rcode", d.get("rcode_name"))
     answers = d.get("answers")
     ttls = d.get("TTLs")
     if isinstance(answers, list):
@@ -166,7 +150,7 @@ def _dns(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
             for i, a in enumerate(answers)
             if a is not None
         ]
-    _put(ocsf, "unmapped", _unmapped(d, ("rtt", "rejected")))
+    put_present(ocsf, "unmapped", _unmapped(d, ("rtt", "rejected")))
     return ocsf
 
 
@@ -182,7 +166,7 @@ def _http(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     method = d.get("method")
     activity = _HTTP_ACTIVITY.get(str(method).upper(), 99) if method else 0
     ocsf = _common(CLASS_HTTP_ACTIVITY, activity, str(method or "Unknown"), d, time, path)
-    _put(ocsf, "connection_info", _present(protocol_name=d.get("proto"), uid=d.get("uid")))
+    put_present(ocsf, "connection_info", present(protocol_name=d.get("proto"), uid=d.get("uid")))
     uri = d.get("uri")
     host = d.get("host")
     url_path = query_string = url_string = None
@@ -190,14 +174,14 @@ def _http(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
         url_path, _, query = uri.partition("?")
         query_string = query or None
         url_string = f"http://{host}{uri}" if host and uri.startswith("/") else uri
-    url = _present(
+    url = present(
         hostname=host,
         port=as_int(d.get("id.resp_p")),
         path=url_path,
         query_string=query_string,
         url_string=url_string,
     )
-    request = _present(
+    request = present(
         http_method=method,
         url=url,
         user_agent=d.get("user_agent"),
@@ -205,14 +189,14 @@ def _http(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
         version=d.get("version"),
         length=as_int(d.get("request_body_len")),
     )
-    _put(ocsf, "http_request", request)
-    response = _present(
+    put_present(ocsf, "http_request", request)
+    response = present(
         code=as_int(d.get("status_code")),
         status=d.get("status_msg"),
         length=as_int(d.get("response_body_len")),
     )
-    _put(ocsf, "http_response", response)
-    _put(ocsf, "unmapped", _unmapped(d, ("trans_depth", "username")))
+    put_present(ocsf, "http_response", response)
+    put_present(ocsf, "unmapped", _unmapped(d, ("trans_depth", "username")))
     return ocsf
 
 
@@ -228,19 +212,19 @@ _SSL_UNMAPPED = (
 
 def _ssl(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     ocsf = _common(CLASS_NETWORK_ACTIVITY, 6, "Traffic", d, time, path)
-    _put(ocsf, "connection_info", _present(protocol_name="tcp", uid=d.get("uid")))
+    put_present(ocsf, "connection_info", present(protocol_name="tcp", uid=d.get("uid")))
     ja3, ja3s = d.get("ja3"), d.get("ja3s")
-    tls = _present(
+    tls = present(
         sni=d.get("server_name"),
         version=d.get("version"),
         cipher=d.get("cipher"),
-        certificate=_present(subject=d.get("subject"), issuer=d.get("issuer")),
+        certificate=present(subject=d.get("subject"), issuer=d.get("issuer")),
         ja3_hash={"value": ja3} if ja3 else None,
         ja3s_hash={"value": ja3s} if ja3s else None,
     )
-    _put(ocsf, "tls", tls)
+    put_present(ocsf, "tls", tls)
     ocsf["app_name"] = "ssl"
-    _put(ocsf, "unmapped", _unmapped(d, _SSL_UNMAPPED))
+    put_present(ocsf, "unmapped", _unmapped(d, _SSL_UNMAPPED))
     return ocsf
 
 
@@ -260,16 +244,16 @@ def _ssh(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     ok = success if isinstance(success, bool) else None
     activity = {True: (1, "Open"), False: (4, "Fail"), None: (6, "Traffic")}[ok]
     ocsf = _common(CLASS_SSH_ACTIVITY, activity[0], activity[1], d, time, path)
-    info = _present(protocol_name="tcp", uid=d.get("uid"), direction=d.get("direction"))
-    _put(ocsf, "connection_info", info)
+    info = present(protocol_name="tcp", uid=d.get("uid"), direction=d.get("direction"))
+    put_present(ocsf, "connection_info", info)
     set_status(ocsf, ok)
     version = d.get("version")
-    _put(ocsf, "protocol_ver", None if version is None else str(version))
+    put_present(ocsf, "protocol_ver", None if version is None else str(version))
     if d.get("hassh"):
         ocsf["client_hassh"] = {"fingerprint": {"value": d.get("hassh")}}
     if d.get("hasshServer"):
         ocsf["server_hassh"] = {"fingerprint": {"value": d.get("hasshServer")}}
-    _put(ocsf, "unmapped", _unmapped(d, _SSH_UNMAPPED))
+    put_present(ocsf, "unmapped", _unmapped(d, _SSH_UNMAPPED))
     return ocsf
 
 
@@ -278,7 +262,7 @@ def _other(d: dict[str, Any], time: int, path: str) -> dict[str, Any]:
     message = d.get("msg") if path == "notice" else d.get("name") if path == "weird" else None
     if isinstance(message, str):
         ocsf["message"] = message
-    _put(ocsf, "unmapped", compact({k: v for k, v in d.items() if k != "ts"}))
+    put_present(ocsf, "unmapped", compact({k: v for k, v in d.items() if k != "ts"}))
     return ocsf
 
 
