@@ -19,21 +19,10 @@ from typing import Any
 
 from garrison.detect.ml.dga.model import DgaModel
 from garrison.detect.ml.domains import ParsedDomain, parse_domain
+from garrison.detect.ml.lines import decode_line
 
 #: Longest input line considered; longer lines are reported invalid without parsing.
 MAX_LINE = 1024
-
-
-def _decode(line: str | bytes) -> tuple[str, str]:
-    """The line as text and, if it was not valid UTF-8, the reason."""
-    if isinstance(line, bytes):
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            return line.decode("utf-8", "replace").rstrip("\r\n"), "not valid UTF-8"
-    else:
-        text = line
-    return text.rstrip("\r\n"), ""
 
 
 def _invalid(text: str, reason: str, parsed: ParsedDomain | None = None) -> dict[str, Any]:
@@ -58,7 +47,7 @@ def score_lines(
     keys: dict[tuple[str, str], int] = {}
     slots: list[tuple[int, str, ParsedDomain, int]] = []
     for i, line in enumerate(lines):
-        text, why = _decode(line)
+        text, why = decode_line(line)
         if why:
             out[i] = _invalid(text[:MAX_LINE], why)
             continue

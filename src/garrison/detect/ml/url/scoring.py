@@ -18,18 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from garrison.detect.ml.lines import decode_line
 from garrison.detect.ml.url.model import UrlModel
 from garrison.detect.ml.url.parse import MAX_URL, ParsedUrl, parse_url
-
-
-def _text(line: str | bytes) -> tuple[str, str]:
-    """The line as text (for the output) and, if it was not valid UTF-8, the reason."""
-    if isinstance(line, bytes):
-        try:
-            return line.decode("utf-8").rstrip("\r\n"), ""
-        except UnicodeDecodeError:
-            return line.decode("utf-8", "replace").rstrip("\r\n"), "not valid UTF-8"
-    return line.rstrip("\r\n"), ""
 
 
 def _invalid(text: str, reason: str) -> dict[str, Any]:
@@ -55,7 +46,7 @@ def score_lines(
     unique: list[ParsedUrl] = []
     slots: list[tuple[int, str, ParsedUrl, int]] = []
     for i, line in enumerate(lines):
-        text, why = _text(line)
+        text, why = decode_line(line)
         if why:
             out[i] = _invalid(text, why)
             continue
