@@ -21,10 +21,7 @@ from pathlib import Path
 from garrison.core.config import resolve_home
 from garrison.core.errors import InputError
 from garrison.govern.registry.artifacts import artifact_name
-from garrison.govern.registry.check import signature_problem
-from garrison.govern.registry.keys import trusted_keys
 from garrison.govern.registry.manifest import load_manifest, shipped_folder
-from garrison.govern.registry.store import HomeRegistry, location_of
 
 REFUSED = "refusing to load it"
 
@@ -70,6 +67,11 @@ def _check_shipped(target: Path, name: str, digest: str) -> None:
 
 
 def _check_home(target: Path, name: str, digest: str, home: Path) -> None:
+    # imported here: only home models need the signing library (~50 ms to import)
+    from garrison.govern.registry.check import signature_problem
+    from garrison.govern.registry.keys import trusted_keys
+    from garrison.govern.registry.store import HomeRegistry, location_of
+
     with HomeRegistry.open(home, create=False) as registry:
         entries = registry.entries() if registry else []
         placements = registry.placements() if registry else []
