@@ -180,12 +180,7 @@ def batches(source: Source, file: InputFile, batch_size: int) -> Iterator[Batch]
     current = Batch(fmt, file.display, "")
     records, quarantined, update = current.records, current.quarantined, digest.update
     for item in _guarded(source, file):
-        if item.__class__ is RawRecord:
-            records.append(item)
-            update(f"\0{item.position}\0{item.text}".encode("utf-8", "surrogatepass"))
-            if len(records) + len(quarantined) < batch_size:  # the common case
-                continue
-        elif isinstance(item, Quarantined):
+        if isinstance(item, Quarantined):
             item.source_path = file.display
             if item.source_format == "unknown":
                 item.source_format = fmt
@@ -194,6 +189,8 @@ def batches(source: Source, file: InputFile, batch_size: int) -> Iterator[Batch]
         else:
             records.append(item)
             update(f"\0{item.position}\0{item.text}".encode("utf-8", "surrogatepass"))
+            if len(records) + len(quarantined) < batch_size:  # the common case
+                continue
         if current.size >= batch_size:
             current.fingerprint = digest.hexdigest()
             yield current
