@@ -26,6 +26,7 @@ from garrison.core.incidents import Incident
 from garrison.core.timeutil import now_ms
 from garrison.correlate.service import AlertPipeline
 from garrison.detect import DETECTORS, Detector, DetectorContext
+from garrison.detect.options import load_detector_options
 from garrison.ingest.reader import (
     Batch,
     FileProblem,
@@ -156,7 +157,9 @@ class HuntService:
         detectors: Sequence[Detector] | None = None,
         assets: Path | None = None,
     ) -> None:
-        check_source_options(config.ingest)
+        check_source_options(config.ingest, config.path)
+        #: Every detector's typed options, checked before any work (exit 2 on a mistake).
+        self.detector_options = load_detector_options(config)
         self.config = config
         self.store = store
         self.state = state
@@ -198,7 +201,7 @@ class HuntService:
                 store=self.store,
                 rules_dirs=self.rules_dirs,
                 intel_files=self.intel_files,
-                options=self.config.detectors.options.get(name, {}),
+                options=self.detector_options.get(name, {}),
             )
             try:
                 detector = factory(ctx)
