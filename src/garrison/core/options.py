@@ -202,6 +202,8 @@ def _field_value(f: _Field, value: Any, where: str, file: Path | str | None) -> 
     spec = f.spec
     try:
         if dataclasses.is_dataclass(f.type) and spec.accepts is None:
+            if not isinstance(value, Mapping):
+                raise _Bad(f"expected a table, got {_kind(value)}")
             return load_options(f.type, value, where=f"{where}.{f.key}", file=file)  # type: ignore[arg-type]
         item = _nested_item(f.type)
         if item is not None and spec.accepts is None:
