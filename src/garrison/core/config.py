@@ -8,6 +8,18 @@ Example ``garrison.toml``::
 
     [detectors]
     disabled = ["ml.anomaly"]
+
+    [detectors."ml.dga"]     # one table per detector id, its options dataclass's fields
+    threshold = 0.9
+
+    [ingest.evtx]            # one table per source format
+    isolate = "always"
+
+Every table is read by ``garrison.core.options.load_options``: an unknown table or key, a
+wrong type or a value out of range is an ``OptionsError`` (exit 2) naming the table, the
+key and the file. ``[hunt]`` and the shape of ``[detectors]`` are checked here; detector
+ids and the detector, source, triage and correlation tables when a hunt starts
+(``HuntService.check_config``), before the home is touched.
 """
 
 from __future__ import annotations

@@ -168,7 +168,7 @@ def load_options(cls: type[T], table: Any, *, where: str, file: Path | str | Non
     by_key = {f.key: f for f in known}
     unknown = sorted(str(k) for k in table if k not in by_key)
     if unknown:
-        more = f" (and {', '.join(unknown[1:])})" if len(unknown) > 1 else ""
+        more = f" (also unknown: {', '.join(unknown[1:])})" if len(unknown) > 1 else ""
         raise OptionsError(
             where,
             unknown[0],
@@ -398,3 +398,8 @@ def names_or_file(value: str | Sequence[str]) -> tuple[str, ...]:
     normalised for comparison with parsed domains: lower case, no trailing dot."""
     names = read_name_list(Path(value)) if isinstance(value, str) else list(value)
     return tuple(n for n in (x.strip().lower().rstrip(".") for x in names) if n)
+
+
+def names_option() -> Any:
+    """A field holding an allowlist of domains: a TOML array of names or a file's path."""
+    return option((), accepts=list[str] | str, convert=names_or_file)

@@ -44,7 +44,7 @@ the table, the key and the file, never a traceback.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args
 
@@ -240,13 +240,7 @@ TABLES: dict[str, type[Any]] = {"triage": TriageTable, "correlate": CorrelationC
 def load_triage_config(raw: dict[str, Any], file: Path | None = None) -> TriageConfig:
     """Read ``[triage]`` (with ``[triage.risk]``, ``[triage.enrich]``) and ``[correlate]``."""
     triage = load_options(TriageTable, raw.get("triage"), where="triage", file=file)
-    noise = NoiseConfig(
-        dedup_window_ms=triage.dedup_window_ms,
-        evidence_cap=triage.evidence_cap,
-        suppress=triage.suppress,
-        exceptions=triage.exceptions,
-        allowlist=triage.allowlist,
-    )
+    noise = NoiseConfig(**{f.name: getattr(triage, f.name) for f in fields(NoiseConfig)})
     return TriageConfig(
         risk=triage.risk,
         noise=noise,

@@ -32,7 +32,7 @@ from garrison.core.attack import attack_of
 from garrison.core.entities import Entity, normalize_entity
 from garrison.core.events import Event
 from garrison.core.findings import SEVERITY_HIGH, SEVERITY_MEDIUM, Evidence, Finding
-from garrison.core.options import names_or_file, option
+from garrison.core.options import names_option, option
 from garrison.detect.base import DETECTORS, Detector, DetectorContext
 from garrison.detect.ml.domains import DnsView, dns_view, parse_domain
 from garrison.detect.options import DETECTOR_OPTIONS, options_of
@@ -63,7 +63,7 @@ class TunnelOptions:
     max_unique_tracked: int = option(20_000, min=0)
     max_findings: int = option(200, min=0)
     #: Registered domains never reported: an array, or a file with one per line.
-    allowlist: tuple[str, ...] = option((), accepts=list[str] | str, convert=names_or_file)
+    allowlist: tuple[str, ...] = names_option()
 
 
 def entropy(text: str) -> float:

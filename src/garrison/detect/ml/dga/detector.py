@@ -40,7 +40,7 @@ from garrison.core.findings import (
     Evidence,
     Finding,
 )
-from garrison.core.options import names_or_file, option
+from garrison.core.options import names_option, option
 from garrison.detect.base import DETECTORS, Detector, DetectorContext
 from garrison.detect.ml.dga.model import DgaModel, load_model
 from garrison.detect.ml.domains import DnsView, ParsedDomain, named_domain, parse_domain
@@ -66,7 +66,7 @@ class DgaOptions:
     max_domains_per_finding: int = option(25, min=0)
     max_evidences_per_domain: int = option(3, min=0)
     #: Registered domains never reported: an array, or a file with one per line.
-    allowlist: tuple[str, ...] = option((), accepts=list[str] | str, convert=names_or_file)
+    allowlist: tuple[str, ...] = names_option()
 
 
 @dataclass(slots=True)

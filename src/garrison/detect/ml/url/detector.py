@@ -27,7 +27,7 @@ from garrison.core.attack import attack_of
 from garrison.core.entities import Entity, normalize_entity
 from garrison.core.events import Event
 from garrison.core.findings import SEVERITY_HIGH, SEVERITY_MEDIUM, Evidence, Finding
-from garrison.core.options import names_or_file, option
+from garrison.core.options import names_option, option
 from garrison.core.paths import dig
 from garrison.detect.base import DETECTORS, Detector, DetectorContext
 from garrison.detect.ml.url.model import UrlModel, load_model
@@ -52,7 +52,7 @@ class UrlOptions:
     max_findings: int = option(200, min=0)
     max_evidences_per_url: int = option(5, min=0)
     #: Domains never reported: an array, or a file with one per line.
-    allowlist: tuple[str, ...] = option((), accepts=list[str] | str, convert=names_or_file)
+    allowlist: tuple[str, ...] = names_option()
 
 
 def _text(value: Any) -> str:
