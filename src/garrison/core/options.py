@@ -25,10 +25,11 @@ nothing in some tables. Now a mistake is the same one-line error everywhere.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import MISSING, dataclass
 from pathlib import Path
 from typing import Any, TypeVar, Union, get_args, get_origin
@@ -170,11 +171,7 @@ def load_options(cls: type[T], table: Any, *, where: str, file: Path | str | Non
     if unknown:
         more = f" (also unknown: {', '.join(unknown[1:])})" if len(unknown) > 1 else ""
         raise OptionsError(
-            where,
-            unknown[0],
-            f"unknown key{more}: no setting of that name "
-            f"(known: {', '.join(sorted(by_key)) or 'none'})",
-            file,
+            where, unknown[0], f"unknown key{more}: {_hint(unknown[0], by_key)}", file
         )
     missing = [f.key for f in known if f.required and f.key not in table]
     if missing:
@@ -220,6 +217,14 @@ def _field_value(f: _Field, value: Any, where: str, file: Path | str | None) -> 
         raise
     except (ValueError, OSError) as exc:  # _Bad, or a conversion that refused the value
         raise OptionsError(where, f.key, _reason(exc), file) from exc
+
+
+def _hint(key: str, known: Iterable[str]) -> str:
+    """The closest known key when there is one (a typo), else every known key."""
+    close = difflib.get_close_matches(key, list(known), n=1)
+    if close:
+        return f"no setting of that name; did you mean {close[0]!r}?"
+    return f"no setting of that name (known: {', '.join(sorted(known)) or 'none'})"
 
 
 def _reason(exc: Exception) -> str:

@@ -152,3 +152,8 @@ def test_helpers() -> None:
     assert table_name("ingest", "evtx") == "ingest.evtx"
     assert describe(tuple[str, ...]) == "array of str" and describe(float | str) == "float or str"
     assert "window" in option_keys(Sample) and "window_ms" not in option_keys(Sample)
+
+
+def test_a_misspelt_key_gets_a_suggestion() -> None:
+    assert "did you mean 'count'?" in str(refused({"cuont": 1}))
+    assert "(known: anything, colour," in str(refused({"zzz": 1}))
