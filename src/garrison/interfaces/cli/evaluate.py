@@ -58,7 +58,7 @@ def eval_dga(
         raise InputError(f"--data {data}: not a folder")
     from garrison.detect.ml.dga.build import default_holdout, heldout_lists
     from garrison.detect.ml.dga.data import load_dataset
-    from garrison.detect.ml.dga.eval import EvalConfig, evaluate
+    from garrison.measure.ml_eval.dga_eval import EvalConfig, evaluate
 
     dataset = load_dataset(data)
     cfg = EvalConfig(

@@ -1,6 +1,6 @@
 """``garrison eval egress``: ml.egress on every Stratosphere capture (what fires where there is
 no exfiltration, what is found where there is) and on the generated demo scenario (see
-``detect.ml.egress.evaluate``)."""
+``measure.ml_eval.egress_eval``)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def eval_egress(
     home: HomeOption = None,
 ) -> None:
     """Large outbound transfers: findings per capture, false positives, the demo's exfil."""
-    from garrison.detect.ml.egress.evaluate import evaluate
+    from garrison.measure.ml_eval.egress_eval import evaluate
 
     root = _corpus(corpus, "zeek-stratosphere")
     with tempfile.TemporaryDirectory(prefix="garrison-egress-") as tmp:

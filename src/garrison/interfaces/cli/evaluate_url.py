@@ -1,6 +1,6 @@
 """``garrison eval url``: the phishing-URL model on a random split and on a split by
 registered domain, with the artefact ablation and the char n-gram floor (see
-``garrison.detect.ml.url.eval``). ``--card`` writes the summary into a model card trained
+``garrison.measure.ml_eval.url_eval``). ``--card`` writes the summary into a model card trained
 on the same data with the same parameters."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def eval_url(
 ) -> None:
     """Random and domain-disjoint splits, artefact ablation, char n-gram floor."""
     from garrison.detect.ml.url.data import load_urls
-    from garrison.detect.ml.url.eval import EvalConfig, evaluate, summary
+    from garrison.measure.ml_eval.url_eval import EvalConfig, evaluate, summary
 
     dataset = load_urls(_data_dir(data))
     started = time.perf_counter()

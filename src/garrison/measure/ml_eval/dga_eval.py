@@ -39,7 +39,6 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from garrison.detect.ml.dga.data import Dataset, Names, synthetic
 from garrison.detect.ml.dga.model import DgaModel
-from garrison.detect.ml.dga.separability import closest_generator, generator_groups
 from garrison.detect.ml.dga.train import (
     TrainParams,
     WordList,
@@ -48,6 +47,7 @@ from garrison.detect.ml.dga.train import (
     sample_training,
     threshold_at_fpr,
 )
+from garrison.measure.ml_eval.dga_separability import closest_generator, generator_groups
 
 DICTIONARY_FAMILIES = ("matsnu", "rovnix")
 Progress = Callable[[str], None]

@@ -284,7 +284,7 @@ def evaluate(corpus: Path, demo_dir: Path | None = None) -> dict[str, Any]:
 
 
 def main(corpus: str, demo_dir: str | None = None) -> None:
-    """Print the evaluation as JSON (``python -m garrison.detect.ml.egress.evaluate``)."""
+    """Print the evaluation as JSON (``python -m garrison.measure.ml_eval.egress_eval``)."""
     report = evaluate(Path(corpus), Path(demo_dir) if demo_dir else None)
     print(json.dumps(report, indent=1, default=str))
 
