@@ -27,6 +27,7 @@ give (the operating point is fixed; the sweep shows how sensitive it is).
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections import Counter
 from dataclasses import replace
@@ -252,6 +253,15 @@ def evaluate(corpus: Path, demo_dir: Path | None = None) -> dict[str, Any]:
     if demo_dir is not None:
         report["demo"] = evaluate_demo(demo_dir, config)
     return report
+
+
+def evaluate_with_demo(corpus: Path, demo: bool = True) -> dict[str, Any]:
+    """``garrison eval egress``: ``evaluate``, with the demo generated in a temporary folder
+    (removed afterwards) when ``demo`` is true."""
+    if not demo:
+        return evaluate(corpus, None)
+    with tempfile.TemporaryDirectory(prefix="garrison-egress-") as tmp:
+        return evaluate(corpus, Path(tmp) / "demo")
 
 
 def main(corpus: str, demo_dir: str | None = None) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -122,3 +123,17 @@ def evaluate(
             corpus, feats, with_html, folds, progress
         )
     return report
+
+
+def evaluate_corpus(
+    corpus_root: Path, folds: int = 5, ablations: bool = True, progress: Progress | None = None
+) -> dict[str, Any]:
+    """``garrison eval email``: the SpamAssassin folder under ``corpus_root``, featurised once
+    with the default parameters, then ``evaluate``."""
+    from garrison.detect.ml.email.model import featurise
+    from garrison.detect.ml.email.train import load_corpus
+
+    params = TrainParams()
+    data = load_corpus(corpus_root / "email-spamassassin")
+    feats = featurise(data.messages, params.hasher())
+    return evaluate(data, feats, params, folds, ablations, progress=progress)
