@@ -1,8 +1,9 @@
 """The stage order is enforced, not just stated: the import-linter contracts in pyproject.toml
 (``[tool.importlinter]``, explained in docs/architecture.md) run here over the source tree.
 
-A second test plants a late-stage import in a copy of the tree and checks that the same
-command then fails naming it, so the first test is known to be able to fail.
+Other tests plant a forbidden import (a later stage, demo, govern past store, a sibling
+cycle) in a copy of the tree and check that the same command then fails naming it, so the
+first test is known to be able to fail.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,38 +88,38 @@ def _copy_tree(tmp_path: Path) -> Path:
     return tree
 
 
-def test_a_late_stage_import_breaks_the_contract(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("module", "planted", "expected"),
+    [
+        (  # a stage importing a later one
+            "store/state.py",
+            "garrison.detect.base",
+            "garrison.store is not allowed to import garrison.detect",
+        ),
+        (  # the generated scenario reached from a detector
+            "detect/base.py",
+            "garrison.demo.labels",
+            "garrison.detect is not allowed to import garrison.demo",
+        ),
+        (  # govern reaching past store
+            "govern/audit/log.py",
+            "garrison.normalize.base",
+            "garrison.govern is not allowed to import garrison.normalize",
+        ),
+        (  # a cycle between sibling modules (mordor already imports windows)
+            "normalize/windows.py",
+            "garrison.normalize.mordor",
+            "No cycles are allowed in garrison.normalize",
+        ),
+    ],
+)
+def test_a_planted_import_breaks_the_contracts(
+    tmp_path: Path, module: str, planted: str, expected: str
+) -> None:
     tree = _copy_tree(tmp_path)
-    target = tree / "src" / "garrison" / "store" / "state.py"
-    target.write_text(
-        target.read_text(encoding="utf-8") + "\nimport garrison.detect.base  # planted\n",
-        encoding="utf-8",
-    )
+    target = tree / "src" / "garrison" / module
+    text = target.read_text(encoding="utf-8")
+    target.write_text(f"{text}\nimport {planted}  # planted\n", encoding="utf-8")
     res = _lint_imports(tree)
     assert res.returncode == 1, res.stdout + res.stderr
-    assert "garrison.store is not allowed to import garrison.detect" in res.stdout, res.stdout
-    assert "garrison.store.state -> garrison.detect.base" in res.stdout, res.stdout
-
-
-def test_a_cycle_between_sibling_modules_breaks_the_contract(tmp_path: Path) -> None:
-    tree = _copy_tree(tmp_path)
-    target = tree / "src" / "garrison" / "normalize" / "windows.py"
-    target.write_text(
-        target.read_text(encoding="utf-8") + "\nimport garrison.normalize.mordor  # planted\n",
-        encoding="utf-8",
-    )
-    res = _lint_imports(tree)
-    assert res.returncode == 1, res.stdout + res.stderr
-    assert "No cycles are allowed in garrison.normalize" in res.stdout, res.stdout
-
-
-def test_demo_is_reachable_only_from_measure_and_interfaces(tmp_path: Path) -> None:
-    tree = _copy_tree(tmp_path)
-    target = tree / "src" / "garrison" / "detect" / "base.py"
-    target.write_text(
-        target.read_text(encoding="utf-8") + "\nimport garrison.demo.labels  # planted\n",
-        encoding="utf-8",
-    )
-    res = _lint_imports(tree)
-    assert res.returncode == 1, res.stdout + res.stderr
-    assert "garrison.detect is not allowed to import garrison.demo" in res.stdout, res.stdout
+    assert expected in res.stdout, res.stdout
