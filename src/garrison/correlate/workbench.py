@@ -57,7 +57,8 @@ class Workbench:
     def open(cls, config: GarrisonConfig) -> Workbench:
         state = StateDB(config.home / "state.db")
         audit = open_audit(config.home, state)
-        return cls(load_triage_config(config.raw), state, config.home / INDEX_FILE, audit)
+        triage = load_triage_config(config.raw, config.path)
+        return cls(triage, state, config.home / INDEX_FILE, audit)
 
     @property
     def index(self) -> SimilarIndex:

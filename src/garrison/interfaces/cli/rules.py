@@ -33,14 +33,14 @@ def check(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every rule afresh.")] = False,
 ) -> None:
     """Load the rules as ``hunt`` would and list every rule that fails, with the reason."""
+    from garrison.detect.options import detector_options
     from garrison.detect.sigma.detector import load_detector
-    from garrison.detect.sigma.noise import SigmaOptions
 
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or directory")
     cfg = load_config(home, config)
-    opts = SigmaOptions.from_mapping(cfg.detectors.options.get("sigma", {}))
+    opts = detector_options(cfg, "sigma")
     if no_cache:
         opts.cache = False
     detector = load_detector(paths, cfg.home, opts)
