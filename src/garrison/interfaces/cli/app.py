@@ -57,7 +57,7 @@ def version() -> None:
 
 
 def main() -> None:
-    """Entry point: run the app and map errors to the exit codes of DESIGN.md."""
+    """Entry point: run the app and map errors to the exit codes of docs/contracts.md."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         code = app(standalone_mode=False)
