@@ -55,4 +55,11 @@ class Detector(ABC):
 
 DetectorFactory = Callable[[DetectorContext], Detector | None]
 
-DETECTORS: Registry[DetectorFactory] = Registry("detector")
+
+def _load_builtin() -> None:
+    """The built-in detectors register themselves when their modules are imported."""
+    import garrison.detect._builtin  # noqa: F401
+
+
+#: Read it (``items``, ``get``, ``in``) and the built-in detectors are imported, once.
+DETECTORS: Registry[DetectorFactory] = Registry("detector", loader=_load_builtin)
