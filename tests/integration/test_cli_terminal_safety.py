@@ -22,15 +22,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from garrison.core.entities import Entity
-from garrison.correlate.service import INDEX_FILE, AlertPipeline
+from garrison.correlate.service import INDEX_FILE
 from garrison.correlate.synthetic import generate
 from garrison.govern.audit import open_audit
 from garrison.interfaces.cli.app import app
 from garrison.store.state import StateDB
-from garrison.triage.config import TriageConfig
-from garrison.triage.service import TriageService
-from garrison.triage.store import FindingStore
-from tests.support import write_kv
+from tests.support import store_alerts, write_kv
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = (
@@ -72,11 +69,7 @@ def _seed_home(home: Path, text: str, n: int = 120) -> None:
         )
         findings.append(f)
     state = StateDB(home / "state.db")
-    cfg = TriageConfig()
-    pipeline = AlertPipeline(
-        cfg, TriageService(cfg, store=FindingStore(state)), state, home / INDEX_FILE
-    )
-    pipeline.process(findings)
+    store_alerts(state, home / INDEX_FILE, findings)
     state.close()
 
 

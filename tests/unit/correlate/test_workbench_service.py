@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from garrison.core.config import GarrisonConfig
 from garrison.core.errors import UsageError
-from garrison.correlate.service import INDEX_FILE, AlertPipeline
+from garrison.correlate.service import INDEX_FILE
 from garrison.correlate.store import INCIDENT_STATUSES
 from garrison.correlate.synthetic import generate
 from garrison.correlate.workbench import Workbench
@@ -17,18 +17,16 @@ from garrison.govern.audit.log import current_actor
 from garrison.interfaces.cli.app import app
 from garrison.store.state import StateDB
 from garrison.triage.config import TriageConfig
-from garrison.triage.service import TriageService
 from garrison.triage.store import FindingStore
+from tests.support import store_alerts
 
 
 @pytest.fixture()
 def seeded(tmp_path):
     state = StateDB(tmp_path / "state.db")
-    cfg = TriageConfig()
-    pipeline = AlertPipeline(
-        cfg, TriageService(cfg, store=FindingStore(state)), state, tmp_path / INDEX_FILE
+    store_alerts(
+        state, tmp_path / INDEX_FILE, generate(400, n_users=20, n_chains=2, seed=4).findings
     )
-    pipeline.process(generate(400, n_users=20, n_chains=2, seed=4).findings)
     return state, tmp_path
 
 
