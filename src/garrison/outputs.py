@@ -1,4 +1,4 @@
-"""Write a ``HuntReport`` into the contract files of DESIGN.md.
+"""Write a ``HuntReport`` into the contract files (docs/contracts.md, ``garrison hunt``).
 
 ``findings.jsonl`` (OCSF 2004), ``incidents.jsonl`` (OCSF 2005), ``quarantine.jsonl`` and
 ``summary.json``. Each file is written under a temporary name and renamed, so a reader never

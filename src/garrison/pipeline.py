@@ -26,6 +26,7 @@ from garrison.core.incidents import Incident
 from garrison.core.timeutil import now_ms
 from garrison.correlate.service import AlertPipeline
 from garrison.detect import DETECTORS, Detector, DetectorContext
+from garrison.detect.options import load_detector_options
 from garrison.ingest.reader import (
     Batch,
     FileProblem,
@@ -38,6 +39,7 @@ from garrison.ingest.reader import (
 from garrison.normalize.base import NORMALIZERS, Normalized
 from garrison.store.lake import EventStore, ParquetEventStore
 from garrison.store.state import StateDB
+from garrison.triage.config import load_triage_config
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +183,8 @@ class HuntService:
         detectors: Sequence[Detector] | None = None,
         assets: Path | None = None,
     ) -> None:
-        check_source_options(config.ingest)
+        #: Every detector's typed options, checked before any work (exit 2 on a mistake).
+        self.detector_options = self.check_config(config)
         self.config = config
         self.store = store
         self.state = state
@@ -189,6 +192,14 @@ class HuntService:
         self.intel_files = list(intel_files)
         self._given_detectors = detectors
         self.alerts = AlertPipeline.build(config, state, assets, self.intel_files)
+
+    @staticmethod
+    def check_config(config: GarrisonConfig) -> dict[str, Any]:
+        """Every table a hunt reads (sources, detectors, triage, correlation), checked by the
+        one options loader; returns the detectors' typed options. Raises ``OptionsError``."""
+        check_source_options(config.ingest, config.path)
+        load_triage_config(config.raw, config.path)
+        return load_detector_options(config)
 
     @classmethod
     def open(
@@ -198,7 +209,9 @@ class HuntService:
         intel_files: Sequence[Path] = (),
         assets: Path | None = None,
     ) -> HuntService:
-        """The embedded deployment: Parquet lake and SQLite state under ``config.home``."""
+        """The embedded deployment: Parquet lake and SQLite state under ``config.home``.
+        The configuration is checked before the home is touched."""
+        cls.check_config(config)
         if config.hunt.bundled_rules:
             from garrison.content import bundled_rules_dir
 
@@ -237,7 +250,7 @@ class HuntService:
                 store=self.store,
                 rules_dirs=self.rules_dirs,
                 intel_files=self.intel_files,
-                options=self.config.detectors.options.get(name, {}),
+                options=self.detector_options.get(name, {}),
             )
             try:
                 detector = factory(ctx)

@@ -1,6 +1,6 @@
 """Errors with a meaning the interfaces can map to exit codes and HTTP statuses.
 
-Exit codes follow DESIGN.md: 0 success, 1 a check the user asked for failed,
+Exit codes follow docs/contracts.md: 0 success, 1 a check the user asked for failed,
 2 bad usage or unusable input.
 """
 

@@ -27,6 +27,10 @@ class Registry(Generic[T]):
         self._items: dict[str, T] = {}
         self._loader = loader
 
+    def load_on_first_read(self, loader: Callable[[], object]) -> None:
+        """Run ``loader`` (which imports the built-in plugins) the first time this is read."""
+        self._loader = loader
+
     def _load(self) -> None:
         loader, self._loader = self._loader, None  # None first: a plugin may read the registry
         if loader is None:

@@ -72,7 +72,7 @@ class Workbench:
         """The workbench on the state under ``config.home``, acting as ``actor``."""
         state = StateDB(config.home / "state.db")
         audit = open_audit(config.home, state)
-        triage = load_triage_config(config.raw)
+        triage = load_triage_config(config.raw, config.path)
         return cls(triage, state, config.home / INDEX_FILE, audit, actor=actor)
 
     @property

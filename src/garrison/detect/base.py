@@ -30,7 +30,9 @@ class DetectorContext:
     store: EventStore
     rules_dirs: list[Path] = field(default_factory=list)
     intel_files: list[Path] = field(default_factory=list)
-    options: dict[str, Any] = field(default_factory=dict)
+    #: The detector's options: its typed options dataclass, checked when the hunt started
+    #: (``garrison.detect.options``), or a plain table that ``options_of`` checks.
+    options: Any = field(default_factory=dict)
     #: Problems found while loading (rule name -> reason); reported in summary.json.
     load_errors: dict[str, str] = field(default_factory=dict)
 
@@ -55,11 +57,4 @@ class Detector(ABC):
 
 DetectorFactory = Callable[[DetectorContext], Detector | None]
 
-
-def _load_builtin() -> None:
-    """The built-in detectors register themselves when their modules are imported."""
-    import garrison.detect._builtin  # noqa: F401
-
-
-#: Read it (``items``, ``get``, ``in``) and the built-in detectors are imported, once.
-DETECTORS: Registry[DetectorFactory] = Registry("detector", loader=_load_builtin)
+DETECTORS: Registry[DetectorFactory] = Registry("detector")

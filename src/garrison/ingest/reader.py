@@ -7,13 +7,15 @@ sniffing, opening, batching and fingerprinting. Formats live in the source modul
 from __future__ import annotations
 
 import hashlib
+import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from garrison.core.errors import InputError
 from garrison.core.events import Quarantined, RawRecord
+from garrison.core.options import OptionsError, load_options, option, table_name
 from garrison.ingest.base import SOURCES, Source, SourceItem
 from garrison.ingest.sniff import detect_format, read_head
 
@@ -90,42 +92,36 @@ class UnknownFormat(Source):
         yield Quarantined(str(path), None, self.reason, "unknown")
 
 
-def check_source_options(options: Mapping[str, Mapping[str, Any]]) -> None:
+@cache
+def source_settings(cls: type[Source]) -> type[Any]:
+    """The ``[ingest.<format>]`` table of a source as an options dataclass: one field per
+    annotated, non-``ClassVar`` class attribute (its value the default), with the allowed
+    values of ``setting_choices``; checked by the one options loader."""
+    hints = typing.get_type_hints(cls)
+    choices: Mapping[str, Any] = getattr(cls, "setting_choices", {})
+    specs = []
+    for name, tp in hints.items():
+        if name.startswith("_") or typing.get_origin(tp) is ClassVar or tp is ClassVar:
+            continue
+        default = getattr(cls, name, None)
+        if default is None or callable(default):
+            continue
+        specs.append((name, tp, option(default, choices=choices.get(name))))
+    return make_dataclass(f"{cls.__name__}Settings", specs, frozen=True, slots=True)
+
+
+def check_source_options(
+    options: Mapping[str, Mapping[str, Any]], file: Path | None = None
+) -> None:
     """Reject ``[ingest.<format>]`` settings that name no source or no setting of it, or
-    have the wrong type, before any file is read (``InputError``, exit 2)."""
+    have the wrong type, before any file is read (``OptionsError``, exit 2)."""
     for fmt, settings in options.items():
+        where = table_name("ingest", fmt)
         if fmt not in SOURCES:
-            raise InputError(
-                f"config [ingest.{fmt}]: no source named {fmt!r} "
-                f"(known: {', '.join(SOURCES.names())})"
+            raise OptionsError(
+                where, "", f"no source named {fmt!r} (known: {', '.join(SOURCES.names())})", file
             )
-        cls = SOURCES.get(fmt)
-        for key, value in settings.items():
-            default = getattr(cls, key, None)
-            if (
-                key.startswith("_")
-                or default is None
-                or callable(default)
-                or key in ("format", "priority", "setting_choices")
-            ):
-                raise InputError(f"config [ingest.{fmt}]: {fmt} has no setting {key!r}")
-            expected = float if isinstance(default, float) else type(default)
-            ok = isinstance(value, expected) and not (
-                isinstance(value, bool) and expected is not bool
-            )
-            if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                ok = True
-            if not ok:
-                raise InputError(
-                    f"config [ingest.{fmt}] {key}: expected "
-                    f"{expected.__name__}, got {type(value).__name__}"
-                )
-            choices = getattr(cls, "setting_choices", {}).get(key)
-            if choices and value not in choices:
-                raise InputError(
-                    f"config [ingest.{fmt}] {key}: {value!r} is not one of "
-                    f"{', '.join(map(str, choices))}"
-                )
+        load_options(source_settings(SOURCES.get(fmt)), settings, where=where, file=file)
 
 
 def open_source(

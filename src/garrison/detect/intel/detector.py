@@ -39,6 +39,7 @@ from garrison.core.findings import (
     Evidence,
     Finding,
 )
+from garrison.core.options import option
 from garrison.core.paths import dig
 from garrison.core.timeutil import in_range
 from garrison.detect.base import DETECTORS, Detector, DetectorContext
@@ -46,6 +47,7 @@ from garrison.detect.intel.loader import load_intel_files
 from garrison.detect.intel.match import Hit, Matcher
 from garrison.detect.intel.model import DEFAULT_CONFIDENCE, Indicator, IntelSet
 from garrison.detect.intel.values import url_host
+from garrison.detect.options import DETECTOR_OPTIONS, options_of
 
 DETECTOR_ID = "intel"
 _MAX_EVIDENCE = 20
@@ -68,19 +70,13 @@ _THREAT_TYPES = frozenset({"malware", "threat-actor", "intrusion-set", "campaign
 _KIND_NAMES = {"ip": "IP", "domain": "domain", "url": "URL", "hash": "hash", "email": "e-mail"}
 
 
+@DETECTOR_OPTIONS.register(DETECTOR_ID)
 @dataclass(slots=True, frozen=True)
 class IntelOptions:
-    """``[detectors.options.intel]``: how many events a finding cites."""
+    """``[detectors.intel]``: how many events a finding cites."""
 
-    max_evidence: int = _MAX_EVIDENCE
-    max_entries: int = _MAX_ENTRIES
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> IntelOptions:
-        return cls(
-            max_evidence=max(1, int(raw.get("max_evidence", _MAX_EVIDENCE))),
-            max_entries=max(1, int(raw.get("max_entries", _MAX_ENTRIES))),
-        )
+    max_evidence: int = option(_MAX_EVIDENCE, min=1)
+    max_entries: int = option(_MAX_ENTRIES, min=1)
 
 
 @dataclass(slots=True)
@@ -334,4 +330,4 @@ def build(ctx: DetectorContext) -> IntelDetector | None:
     if not ctx.intel_files:
         return None
     intel = load_intel_files(ctx.intel_files)
-    return IntelDetector(intel, IntelOptions.from_dict(dict(ctx.options or {})))
+    return IntelDetector(intel, options_of(ctx, IntelOptions))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from garrison.core.config import GarrisonConfig
 from garrison.core.errors import UsageError
+from garrison.detect.options import detector_options
 from garrison.detect.sigma.detector import SigmaDetector, load_detector
-from garrison.detect.sigma.noise import SigmaOptions
 
 
 def check_rules(config: GarrisonConfig, paths: Sequence[Path], cache: bool = True) -> SigmaDetector:
@@ -21,7 +21,7 @@ def check_rules(config: GarrisonConfig, paths: Sequence[Path], cache: bool = Tru
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or directory")
-    opts = SigmaOptions.from_mapping(config.detectors.options.get("sigma", {}))
+    opts = detector_options(config, "sigma")
     if not cache:
         opts.cache = False
     return load_detector(list(paths), config.home, opts)

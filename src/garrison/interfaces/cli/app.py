@@ -167,7 +167,7 @@ class _VisibleWriter:
 
 
 def main() -> None:
-    """Entry point: run the app and map errors to the exit codes of DESIGN.md."""
+    """Entry point: run the app and map errors to the exit codes of docs/contracts.md."""
     from garrison.core.errors import GarrisonError
     from garrison.interfaces.cli.common import err_console, show
 

@@ -1,4 +1,4 @@
-"""``garrison hunt``: the main job, per the Contracts in DESIGN.md."""
+"""``garrison hunt``: the main job, per its contract in docs/contracts.md."""
 
 from __future__ import annotations
 
