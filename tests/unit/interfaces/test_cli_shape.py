@@ -133,3 +133,13 @@ def test_one_command_imports_its_own_module_only(tmp_path):
     assert "garrison.interfaces.cli.audit" in loaded
     assert "garrison.interfaces.cli.hunt" not in loaded
     assert not any(m.startswith(("garrison.detect", "sklearn")) for m in loaded)
+
+
+def test_a_mistyped_command_still_gets_a_suggestion():
+    from typer.testing import CliRunner
+
+    from garrison.interfaces.cli.app import app
+
+    result = CliRunner().invoke(app, ["incidnts"])
+    assert result.exit_code == 2
+    assert "Did you mean 'incidents'" in result.output

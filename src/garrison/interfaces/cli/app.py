@@ -9,6 +9,7 @@ and imports a command's module only when that command runs (or shows its own hel
 
 from __future__ import annotations
 
+import difflib
 import functools
 import importlib
 import logging
@@ -126,6 +127,20 @@ class LazyGroup(TyperGroup):
         command = load_command(cmd_name)
         self.add_command(command, cmd_name)
         return command
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """As typer's, with its "Did you mean" suggestion drawn from the whole table (typer
+        draws it from the commands already loaded)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except typer.TyperException as exc:
+            message = getattr(exc, "message", None)
+            if args and isinstance(message, str) and "Did you mean" not in message:
+                matches = difflib.get_close_matches(args[0], self.list_commands(ctx))
+                if matches:
+                    names = ", ".join(f"{m!r}" for m in matches)
+                    exc.message = f"{message.rstrip('.')}. Did you mean {names}?"
+            raise
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self._listing = True
