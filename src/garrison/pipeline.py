@@ -145,6 +145,31 @@ def build_events(batch: Batch, ingested_at: int) -> tuple[list[Event], list[Quar
     return events, rejected
 
 
+#: The engines ``hunt --engine`` names; only the embedded one is in this build.
+ENGINES = ("embedded", "spark")
+
+
+@dataclass(slots=True)
+class HuntRequest:
+    """What one hunt asks for on top of ``garrison.toml``: an interface's flags or fields.
+
+    Rules folders and intel files add to those of ``[hunt]``; an asset inventory replaces
+    the configured one. ``HuntService.for_request`` does the merging, so the CLI, the demo
+    and the API hunt with the same inputs for the same request."""
+
+    rules: Sequence[Path] = ()
+    intel: Sequence[Path] = ()
+    assets: Path | None = None
+    engine: str = "embedded"
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise UsageError(f"--engine must be 'embedded' or 'spark', not {engine!r}")
+    if engine != "embedded":
+        raise UsageError("the spark engine is not available in this build; use --engine embedded")
+
+
 class HuntService:
     """Runs a hunt over files with the configured detectors; returns a ``HuntReport``."""
 
@@ -196,6 +221,20 @@ class HuntService:
         return cls(
             config, store, state, rules_dirs=rules_dirs, intel_files=intel_files, assets=assets
         )
+
+    @classmethod
+    def for_request(cls, config: GarrisonConfig, request: HuntRequest) -> HuntService:
+        """The embedded service for ``request`` merged over the configuration; a missing
+        rules folder or an unknown engine is a usage error before any work."""
+        _check_engine(request.engine)
+        rules_dirs = [Path(p) for p in config.hunt.rules] + list(request.rules)
+        for folder in rules_dirs:
+            if not folder.exists():
+                raise UsageError(f"--rules {folder}: no such file or directory")
+        intel_files = [Path(p) for p in config.hunt.intel] + list(request.intel)
+        configured = Path(config.hunt.assets) if config.hunt.assets else None
+        assets = request.assets or configured
+        return cls.open(config, rules_dirs=rules_dirs, intel_files=intel_files, assets=assets)
 
     def build_detectors(self, report: HuntReport) -> list[Detector]:
         if self._given_detectors is not None:
