@@ -33,6 +33,9 @@ class HuntConfig:
     progress_min_files: int = 3
     #: Load Garrison's own Sigma rules (garrison/content/sigma) besides any --rules folders.
     bundled_rules: bool = True
+    #: Seconds a hunt waits for another hunt writing to the same home before giving up
+    #: (exit 2); negative waits without limit, 0 does not wait.
+    lock_wait: float = 3600.0
 
 
 @dataclass(slots=True)
@@ -73,6 +76,8 @@ def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
 def _check_types(section: str, data: dict[str, Any], types: dict[str, type]) -> None:
     for key, value in data.items():
         expected = types.get(key)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            continue  # an integer number of seconds is a float setting too
         if expected is not None and (
             not isinstance(value, expected) or (isinstance(value, bool) and expected is int)
         ):
@@ -115,6 +120,7 @@ def load_config(
             "assets": str,
             "progress_min_files": int,
             "bundled_rules": bool,
+            "lock_wait": float,
         },
     )
     if not isinstance(det_data.get("disabled", []), list):

@@ -13,6 +13,7 @@ from rich.table import Table
 from garrison.core.config import load_config
 from garrison.core.errors import UsageError
 from garrison.core.incidents import Incident
+from garrison.core.preflight import check_hunt_paths
 from garrison.core.timeutil import iso
 from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
 from garrison.outputs import write_outputs
@@ -42,9 +43,11 @@ def hunt(
         if not folder.exists():
             raise UsageError(f"--rules {folder}: no such file or directory")
     assets_file = assets or (Path(cfg.hunt.assets) if cfg.hunt.assets else None)
+    checked = check_hunt_paths(paths, out, cfg.home)  # exit 2 before any work
     service = HuntService.open(
         cfg, rules_dirs=rules_dirs, intel_files=intel_files, assets=assets_file
     )
+    service.exclude.update(checked.exclude)
     report = _run_with_progress(service, paths, quiet)
     summary = write_outputs(report, out)
     for problem in report.files_failed:
