@@ -170,9 +170,7 @@ def test_file_size_limit_in_the_lake_ends_cleanly_and_recovers(tmp_path: Path, h
     assert _lake_is_consistent(home) == 40_000
 
 
-def test_file_size_limit_on_the_results_keeps_the_previous_ones(
-    tmp_path: Path, home: Path
-) -> None:
+def test_file_size_limit_on_the_results_keeps_the_previous_ones(tmp_path: Path, home: Path) -> None:
     out = tmp_path / "out"
     small = write_kv(tmp_path / "small.log", ["t=1000 user=a", "broken"])
     assert hunt(str(small), "--out", str(out), home=home).returncode == 0
