@@ -47,11 +47,31 @@ def _lines(tag: str, n: int, t0: int) -> list[str]:
     return [f"t={t0 + i} user={tag}{i % 7} host=h{i % 5} n={tag}-{i}" for i in range(n)]
 
 
+def _auth_log(path: Path, tag: int) -> Path:
+    """sshd failures and a sudo root shell from one source: findings, grouped in incidents."""
+    lines = [
+        f"Mar  3 1{tag}:0{i // 6}:{i * 4:02d} srv{tag} sshd[{1000 + i}]: Failed password for "
+        f"user{i % 8} from 203.0.113.{tag + 1} port {40000 + i} ssh2"
+        for i in range(12)
+    ]
+    lines.append(
+        f"Mar  3 1{tag}:05:00 srv{tag} sudo:    bob : TTY=pts/0 ; PWD=/home/bob ; USER=root ; "
+        "COMMAND=/bin/bash"
+    )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def _finish(proc: subprocess.Popen[str], timeout: float = 600) -> str:
     _, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     return err
+
+
+def _finding_uids(out: Path) -> set[str]:
+    rows = (out / "findings.jsonl").read_text().splitlines()
+    return {json.loads(row)["finding_info"]["uid"] for row in rows}
 
 
 def _summary(out: Path) -> dict[str, int]:
@@ -62,15 +82,14 @@ def _summary(out: Path) -> dict[str, int]:
 def test_racing_hunts_store_every_event_exactly_once(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    (home / "garrison.toml").write_text(
-        "[hunt]\nbatch_size = 1000\nflush_events = 2000\nbundled_rules = false\n"
-    )
+    (home / "garrison.toml").write_text("[hunt]\nbatch_size = 1000\nflush_events = 2000\n")
     big = write_kv(tmp_path / "big.log", _lines("big", BIG, 1_600_000_000_000))
     smalls = [
         write_kv(tmp_path / f"small{k}.log", _lines(f"s{k}", SMALL, 1_600_100_000_000 + k * 10**9))
         for k in range(N_SMALL)
     ]
     pair = write_kv(tmp_path / "pair.log", _lines("pair", SMALL, 1_600_900_000_000))
+    auth = [_auth_log(tmp_path / f"auth{k}.log", k) for k in range(N_SMALL + 1)]
 
     runs = [(_start(home, tmp_path / "out-big", big), tmp_path / "out-big")]
     deadline = time.monotonic() + 120
@@ -78,21 +97,32 @@ def test_racing_hunts_store_every_event_exactly_once(tmp_path: Path) -> None:
         assert runs[0][0].poll() is None, runs[0][0].communicate()[1]
         assert time.monotonic() < deadline, "the large hunt made no progress"
         time.sleep(0.01)
-    inputs = [*smalls, pair, pair]
+    inputs = [*zip(smalls, auth, strict=False), (pair, auth[-1]), (pair, auth[-1])]
     for k, data in enumerate(inputs):
         out = tmp_path / f"out-{k}"
-        runs.append((_start(home, out, data), out))
+        runs.append((_start(home, out, *data), out))
     errors = [_finish(proc) for proc, _ in runs]
     summaries = [_summary(out) for _, out in runs]
 
-    expected = BIG + N_SMALL * SMALL + SMALL
-    assert [s["events_stored"] for s in summaries] == [BIG] + [SMALL] * (N_SMALL + 2)
+    expected = BIG + (N_SMALL + 1) * (SMALL + 13)
+    assert [s["events_stored"] for s in summaries] == [BIG] + [SMALL + 13] * (N_SMALL + 2)
     assert sum(s["events_new"] for s in summaries) == expected
-    assert sorted(s["events_new"] for s in summaries[-2:]) == [0, SMALL]  # the same input
+    assert sorted(s["events_new"] for s in summaries[-2:]) == [0, SMALL + 13]  # same input
+    # every finding belongs to one incident, the same input gave the same findings
+    assert all(s["findings"] > 0 for s in summaries[1:])
+    state = StateDB(home / "state.db")
+    assert (
+        state.query(
+            "SELECT finding_uid FROM incident_findings GROUP BY finding_uid "
+            "HAVING count(DISTINCT incident_uid) > 1"
+        )
+        == []
+    )
+    assert _finding_uids(runs[-1][1]) == _finding_uids(runs[-2][1])
     # the runs queued behind the large one said so
     assert any("in use by" in err and "waiting" in err for err in errors[1:])
 
-    store = ParquetEventStore(home / "lake", StateDB(home / "state.db"), writer=False)
+    store = ParquetEventStore(home / "lake", state, writer=False)
     rows = store.sql("SELECT count(*), count(DISTINCT uid), count(DISTINCT fields) FROM events")
     assert rows == [(expected, expected, expected)]
     assert store.count() == expected
@@ -100,7 +130,7 @@ def test_racing_hunts_store_every_event_exactly_once(tmp_path: Path) -> None:
     on_disk = sorted((home / "lake").glob("source=*/day=*/*"))
     assert on_disk == sorted(store.files()), "a lake file no committed batch refers to"
 
-    again = _start(home, tmp_path / "out-again", big, *smalls, pair)
+    again = _start(home, tmp_path / "out-again", big, *smalls, pair, *auth)
     _finish(again)
     assert _summary(tmp_path / "out-again")["events_new"] == 0
     assert store.sql("SELECT count(*) FROM events") == [(expected,)]
