@@ -11,6 +11,7 @@ left as they are for the caller.
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from garrison.core.errors import StorageError
 
 # primary SQLite result codes (the low byte of an extended code)
 _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 10, 11, 13, 14, 26
+_NOT_A_FOLDER = (errno.EEXIST, errno.ENOTDIR)
 
 
 def _storage_error(path: str, exc: sqlite3.Error) -> StorageError | None:
@@ -51,9 +53,10 @@ class StateDB:
                 try:
                     Path(self.path).parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
+                    parent = Path(self.path).parent
+                    why = "not a folder" if exc.errno in _NOT_A_FOLDER else exc.strerror or exc
                     raise StorageError(
-                        f"cannot use the state database {self.path}: "
-                        f"{exc.strerror or exc} ({Path(self.path).parent})"
+                        f"cannot use the state database {self.path}: {parent}: {why}"
                     ) from exc
             self._conn = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
