@@ -23,6 +23,7 @@ from garrison.core.events import Event, Provenance, Quarantined, RawRecord
 from garrison.core.findings import Finding
 from garrison.core.gctune import allocation_heavy
 from garrison.core.incidents import Incident
+from garrison.core.preflight import input_exclusions
 from garrison.core.timeutil import now_ms
 from garrison.correlate.service import AlertPipeline
 from garrison.detect import DETECTORS, Detector, DetectorContext
@@ -191,6 +192,8 @@ class HuntService:
         self.rules_dirs = list(rules_dirs)
         self.intel_files = list(intel_files)
         self._given_detectors = detectors
+        #: folders never read as input (the home; the CLI adds --out): see core.preflight
+        self.exclude = input_exclusions(config.home)
         self.alerts = AlertPipeline.build(config, state, assets, self.intel_files)
 
     @staticmethod
@@ -217,7 +220,9 @@ class HuntService:
 
             rules_dirs = [bundled_rules_dir(), *rules_dirs]
         state = StateDB(config.home / "state.db")
-        store = ParquetEventStore(config.home / "lake", state, config.hunt.flush_events)
+        store = ParquetEventStore(
+            config.home / "lake", state, config.hunt.flush_events, lock_wait=config.hunt.lock_wait
+        )
         return cls(
             config, store, state, rules_dirs=rules_dirs, intel_files=intel_files, assets=assets
         )
@@ -269,7 +274,7 @@ class HuntService:
     def _run(self, paths: list[str], progress: ProgressHook | None) -> HuntReport:
         started = time.perf_counter()
         report = HuntReport()
-        files, problems = expand_inputs(paths)
+        files, problems = expand_inputs(paths, self.exclude)
         report.files_failed.extend(problems)
         detectors = self.build_detectors(report)
         seen_batches: set[str] = set()

@@ -7,6 +7,7 @@ sniffing, opening, batching and fingerprinting. Formats live in the source modul
 from __future__ import annotations
 
 import hashlib
+import os
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, make_dataclass
@@ -49,18 +50,28 @@ class Batch:
         return len(self.records) + len(self.quarantined)
 
 
-def expand_inputs(paths: list[str]) -> tuple[list[InputFile], list[FileProblem]]:
+def expand_inputs(
+    paths: list[str], exclude: Mapping[Path, str] | None = None
+) -> tuple[list[InputFile], list[FileProblem]]:
     """Files under the given paths, folders walked recursively in a stable order.
 
     Inside folders, FIFOs, sockets and devices are reported (reading a FIFO would block the
     run), broken links are reported, and links to folders are not followed (no loops).
+    ``exclude`` maps resolved folders to a reason: a walked folder holding one (``--out``,
+    the home) skips it and reports it once with the reason.
     """
     files: list[InputFile] = []
     problems: list[FileProblem] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
+            skip = excluded_within(path, exclude or {})
+            if skip.get(str(path)):
+                problems.append(FileProblem(given, skip[str(path)]))
+                continue
             for child in sorted(path.rglob("*")):
+                if skip and _skipped(child, skip, problems):
+                    continue
                 if child.is_file():
                     files.append(InputFile(child, str(child)))
                 elif child.is_symlink() and not child.exists():
@@ -74,6 +85,33 @@ def expand_inputs(paths: list[str]) -> tuple[list[InputFile], list[FileProblem]]
         else:
             problems.append(FileProblem(given, "no such file or directory"))
     return files, problems
+
+
+def excluded_within(folder: Path, exclude: Mapping[Path, str]) -> dict[str, str]:
+    """The excluded folders at or under ``folder``, spelled as its walk yields them."""
+    if not exclude:
+        return {}
+    try:
+        base = folder.resolve()
+    except OSError:
+        return {}
+    return {
+        str(folder / target.relative_to(base)): reason
+        for target, reason in exclude.items()
+        if target == base or base in target.parents
+    }
+
+
+def _skipped(child: Path, skip: dict[str, str], problems: list[FileProblem]) -> bool:
+    """Whether ``child`` lies in an excluded folder; the folder itself is reported once."""
+    text = str(child)
+    for prefix, reason in skip.items():
+        if text == prefix:
+            problems.append(FileProblem(prefix, reason))
+            return True
+        if text.startswith(prefix + os.sep):
+            return True
+    return False
 
 
 class UnknownFormat(Source):
