@@ -102,7 +102,6 @@ def _detectors(data: dict[str, Any], file: Path) -> DetectorsConfig:
     disabled = check_option(data.get("disabled", []), list[str], "detectors", "disabled", file)
     options: dict[str, dict[str, Any]] = {}
     for key, value in data.items():
-<<<<<<< HEAD
         if key == "disabled":
             continue
         if not isinstance(value, dict):
@@ -112,17 +111,6 @@ def _detectors(data: dict[str, Any], file: Path) -> DetectorsConfig:
                 f"expected a table of the detector's options "
                 f'([detectors."{key}"]), got {type(value).__name__}',
                 file,
-=======
-        expected = types.get(key)
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            continue  # an integer number of seconds is a float setting too
-        if expected is not None and (
-            not isinstance(value, expected) or (isinstance(value, bool) and expected is int)
-        ):
-            raise InputError(
-                f"config [{section}] {key}: expected {expected.__name__}, "
-                f"got {type(value).__name__}"
->>>>>>> store
             )
         options[key] = value
     return DetectorsConfig(disabled=list(disabled), options=options)
@@ -146,7 +134,6 @@ def load_config(
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"config file {path} is not valid TOML: {exc}") from exc
-<<<<<<< HEAD
     for name in data:
         if name not in TABLES:
             raise OptionsError(
@@ -155,39 +142,6 @@ def load_config(
     hunt = load_options(HuntConfig, _table(data, "hunt", path), where="hunt", file=path)
     detectors = _detectors(_table(data, "detectors", path), path)
     ingest = _table(data, "ingest", path)
-=======
-    hunt_data = _section(data, "hunt")
-    det_data = _section(data, "detectors")
-    known_hunt = set(HuntConfig.__slots__)
-    unknown = set(hunt_data) - known_hunt
-    if unknown:
-        raise InputError(f"config [hunt]: unknown keys {sorted(unknown)}")
-    _check_types(
-        "hunt",
-        hunt_data,
-        {
-            "batch_size": int,
-            "flush_events": int,
-            "rules": list,
-            "intel": list,
-            "assets": str,
-            "progress_min_files": int,
-            "bundled_rules": bool,
-            "lock_wait": float,
-        },
-    )
-    if not isinstance(det_data.get("disabled", []), list):
-        raise InputError("config [detectors]: disabled must be a list")
-    try:
-        hunt = HuntConfig(**hunt_data)
-        detectors = DetectorsConfig(
-            disabled=list(det_data.get("disabled", [])),
-            options={k: v for k, v in det_data.items() if k != "disabled" and isinstance(v, dict)},
-        )
-    except TypeError as exc:
-        raise InputError(f"config: {exc}") from exc
-    ingest = _section(data, "ingest")
->>>>>>> store
     for name, table in ingest.items():
         if not isinstance(table, dict):
             raise OptionsError(table_name("ingest", name), "", "must be a table", path)
