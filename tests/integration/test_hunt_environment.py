@@ -94,14 +94,15 @@ def test_home_that_is_a_file_is_refused(tmp_path: Path) -> None:
     fake_home.write_text("not a folder")
     res = hunt(str(data), "--out", str(tmp_path / "out"), home=fake_home)
     one_error_line(res, "--home", "not a folder")
-    assert not (tmp_path / "out" / "summary.json").exists()
+    assert not (tmp_path / "out").exists()  # a refused hunt creates nothing
 
 
 def test_out_where_nothing_can_be_written_is_refused(tmp_path: Path, home: Path) -> None:
     data = write_kv(tmp_path / "a.log", ["t=1000 user=a"])
     one_error_line(hunt(str(data), "--out", "/proc/self", home=home), "--out", "cannot write")
-    under_file = data / "results"
-    one_error_line(hunt(str(data), "--out", str(under_file), home=home), "--out")
+    under_file = data / "results" / "today"
+    res = hunt(str(data), "--out", str(under_file), home=home)
+    one_error_line(res, "--out", "not a folder", f"{data} is a file")
     assert not (home / "state.db").exists()
 
 

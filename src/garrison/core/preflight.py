@@ -2,11 +2,12 @@
 
 A hunt writes into ``--out`` and ``--home`` only at the end or deep inside a stage, so a
 folder that is a file, is read-only or is ``/proc/self`` would otherwise surface as a
-traceback after minutes of work. ``check_hunt_paths`` creates both folders, proves it can
-write a file in each, and refuses the combinations that would lose data: ``--out`` equal
-to an input folder (the results would be read back as events on the next run) and an
-input that is one of the result files this hunt would overwrite. Each refusal is a
-one-line ``UsageError`` (exit 2).
+traceback after minutes of work. ``check_hunt_paths`` proves it can write a file in each
+(for a folder still to be created: in its nearest existing parent; nothing is created),
+and refuses the combinations that would lose data: ``--out`` equal to an input folder
+(the results would be read back as events on the next run) and an input that is one of
+the result files this hunt would overwrite. Each refusal is a one-line ``UsageError``
+(exit 2).
 
 It also names the folders the input walk must leave out, with the reason shown to the
 user: ``--out`` and the home, when they sit inside a hunted folder.
@@ -56,15 +57,20 @@ def check_hunt_paths(inputs: Sequence[str], out: Path, home: Path) -> HuntPaths:
 
 
 def usable_folder(path: Path, flag: str) -> Path:
-    """``path`` as a folder this process can write in (created if missing), resolved."""
+    """``path`` resolved, when it is a folder this process can write in or one it can
+    create (its nearest existing ancestor is a folder it can write in). Nothing is left
+    behind: a refused hunt creates no folder."""
     try:
-        if path.exists() and not path.is_dir():
-            raise UsageError(f"{flag} {path}: not a folder")
-        path.mkdir(parents=True, exist_ok=True)
+        existing = path
+        while not existing.exists() and existing.parent != existing:
+            existing = existing.parent
+        if not existing.is_dir():
+            where = "" if existing == path else f" ({existing} is a file)"
+            raise UsageError(f"{flag} {path}: not a folder{where}")
     except OSError as exc:
-        raise UsageError(f"{flag} {path}: cannot create it ({exc.strerror or exc})") from exc
+        raise UsageError(f"{flag} {path}: cannot use it ({exc.strerror or exc})") from exc
     try:
-        fd, probe = tempfile.mkstemp(prefix=".garrison-probe-", dir=path)
+        fd, probe = tempfile.mkstemp(prefix=".garrison-probe-", dir=existing)
         os.close(fd)
         Path(probe).unlink()
     except OSError as exc:
