@@ -10,7 +10,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from garrison.core.incidents import Incident
-from garrison.core.preflight import check_hunt_paths
 from garrison.core.timeutil import iso
 from garrison.interfaces.cli.common import (
     ConfigOption,
@@ -36,11 +35,10 @@ def hunt(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Ingest, detect, triage and correlate; write findings, incidents, quarantine, summary."""
-    cfg = config_for(home, config)
-    checked = check_hunt_paths(paths, out, cfg.home)  # exit 2 before any work
-    request = HuntRequest(rules=rules or [], intel=intel or [], assets=assets, engine=engine)
-    service = HuntService.for_request(cfg, request)
-    service.exclude.update(checked.exclude)
+    request = HuntRequest(
+        rules=rules or [], intel=intel or [], assets=assets, engine=engine, inputs=paths, out=out
+    )
+    service = HuntService.for_request(config_for(home, config), request)
     report = _run_with_progress(service, paths, quiet)
     summary = write_outputs(report, out)
     for problem in report.files_failed:
