@@ -320,13 +320,20 @@ class _RawInflate:
     def __init__(self, fh: IO[bytes], method: int) -> None:
         self.fh = fh
         self.inflate = zlib.decompressobj(-15) if method == 8 else None
-        self.consumed = 0
+        self.taken = 0
+
+    @property
+    def consumed(self) -> int:
+        """Compressed bytes the output so far came from (not the ones still waiting)."""
+        if self.inflate is None:
+            return self.taken
+        return self.taken - len(self.inflate.unconsumed_tail) - len(self.inflate.unused_data)
 
     def read(self, size: int = -1) -> bytes:
         size = _BLOCK if size is None or size < 0 else size
         if self.inflate is None:
             data = self.fh.read(size)
-            self.consumed += len(data)
+            self.taken += len(data)
             return data
         out = b""
         while not out:
@@ -338,6 +345,6 @@ class _RawInflate:
             raw = self.fh.read(1 << 16)
             if not raw:
                 raise EOFError("compressed data ends early (archive truncated)")
-            self.consumed += len(raw)
+            self.taken += len(raw)
             out = self.inflate.decompress(raw, size)
         return out
