@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.rule import SigmaRule
 
+from garrison.core import safeyaml
 from garrison.detect.sigma.cache import RuleCache, content_key
 from garrison.detect.sigma.convert import (
     ConversionError,
@@ -30,12 +30,7 @@ log = logging.getLogger(__name__)
 
 RULE_SUFFIXES = (".yml", ".yaml")
 #: Rule files larger than this are refused (a rule is a few KB; this bounds hostile input).
-MAX_RULE_BYTES = 4 * 1024 * 1024
-
-try:
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
+MAX_RULE_BYTES = safeyaml.MAX_BYTES
 
 
 @dataclass(slots=True)
@@ -85,12 +80,10 @@ def parse_rule_text(data: bytes) -> tuple[list[dict[str, Any]], list[list[str]]]
     """IR documents of one rule file and ``[title, reason]`` pairs for what failed."""
     errors: list[list[str]] = []
     try:
-        text = data.decode("utf-8-sig")
-        raw_docs = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        return [], [["", f"not valid YAML: {_one_line(exc)}"]]
-    except RecursionError:
-        return [], [["", "not valid YAML: nesting too deep"]]
+        # depth, size and alias limits checked before anything is composed (safeyaml)
+        raw_docs = safeyaml.load_all(data, max_bytes=MAX_RULE_BYTES)
+    except safeyaml.YamlError as exc:
+        return [], [["", str(exc)]]
     if not raw_docs:
         return [], [["", "no rule in file"]]
     if not all(isinstance(d, dict) for d in raw_docs):
