@@ -54,6 +54,7 @@ def hunt(
             soft_wrap=True,
         )
     _print_intel(report)
+    _print_rule_problems(report)
     _print_summary(report, summary, out)
     if report.files_read == 0 and report.files_failed:
         raise typer.Exit(2)
@@ -77,6 +78,31 @@ def _print_intel(report: HuntReport) -> None:
             f"[yellow]intel file not read[/] {escape(str(path))}: {escape(str(reason))}",
             highlight=False,
             soft_wrap=True,
+        )
+
+
+def _print_rule_problems(report: HuntReport) -> None:
+    """Rules that did not load, counted; duplicate ids and replaced bundled rules named
+    (they change which rule a finding comes from)."""
+    sigma = report.detector_stats.get("sigma") or {}
+    for label, note in (sigma.get("rules_overridden_detail") or {}).items():
+        err_console.print(
+            f"[yellow]rule replaced[/] {escape(str(label))}: {escape(str(note))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for label, reason in report.rules_failed.items():
+        if reason.startswith("duplicate rule id"):
+            err_console.print(
+                f"[red]rule not loaded[/] {escape(label)}: {escape(reason)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    if report.rules_failed:
+        err_console.print(
+            f"{len(report.rules_failed):,} rule(s) failed to load "
+            "(reasons under rules_failed_detail in summary.json)",
+            highlight=False,
         )
 
 
