@@ -87,7 +87,7 @@ def check_structure(text: str, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_
             elif isinstance(event, yaml.AliasEvent):
                 if event.anchor in open_anchors:
                     raise YamlError(f"YAML with a recursive alias *{event.anchor}")
-                size = sizes.get(event.anchor, 1)
+                size = sizes.get(event.anchor or "", 1)
             else:
                 continue
             if stack:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from typing import Any
@@ -22,7 +23,9 @@ def _deep_texts(n: int) -> dict[str, str]:
         "flow sequences": "a: " + "[" * n + "]" * n + "\n",
         "flow mappings": "a: " + "{b: " * n + "1" + "}" * n + "\n",
         "compact block sequences": "- " * n + "x\n",
-        "indented block mappings": "".join(" " * i + "k:\n" for i in range(200)) + " " * 200 + "v\n",
+        "indented block mappings": "".join(" " * i + "k:\n" for i in range(200))
+        + " " * 200
+        + "v\n",
     }
 
 
@@ -78,7 +81,7 @@ def test_recursive_documents_are_refused() -> None:
 
 
 def test_python_tags_stay_refused() -> None:
-    with pytest.raises(YamlError, match="not valid YAML.*constructor"):
+    with pytest.raises(YamlError, match=r"not valid YAML.*constructor"):
         safeyaml.load("a: !!python/object/apply:os.system ['id']")
 
 
@@ -137,7 +140,5 @@ def test_ordinary_documents_load_as_pyyaml_loads_them(doc: Any) -> None:
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(alphabet="[]{}-:, \n'\"&*!|>#ax", max_size=200))
 def test_hostile_text_never_escapes_as_another_error(text: str) -> None:
-    try:
+    with contextlib.suppress(YamlError):  # any other exception fails the test
         safeyaml.load_all(text)
-    except YamlError:
-        pass

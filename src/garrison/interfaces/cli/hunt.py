@@ -70,7 +70,8 @@ def _print_intel(report: HuntReport) -> None:
     failed = stats.get("files_failed") or {}
     line = (
         f"intel: {loaded:,} indicators from {len(stats.get('files', []))} files"
-        f", {stats.get('unusable_total', 0):,} unusable (see summary.json)"
+        f", {stats.get('unusable_total', 0):,} unusable"
+        f", {stats.get('suppressed_total', 0):,} refused by warning lists (see summary.json)"
     )
     err_console.print(escape(line), highlight=False, soft_wrap=True)
     for path, reason in failed.items():
