@@ -26,9 +26,10 @@ What is refused, and by which list:
   a URL with a path on such a host is specific and kept.
 
 The MISP lists come from the PyPI package ``pymispwarninglists``, which ships them as data;
-its list files are read directly (loading the package's 119 lists costs seconds and GBs of
-nothing we use). ``skip`` names lists not to apply (an organisation that lists its own
-RFC 1918 hosts on purpose sets ``[detectors.options.intel] warninglists_skip = ["rfc1918"]``).
+only the list files named above are read (the package's loader reads all 119, two of them
+with a million entries each). ``skip`` names lists not to apply: an organisation that lists
+its own RFC 1918 hosts on purpose sets ``warninglists_skip = ["rfc1918"]`` under
+``[detectors.intel]`` in garrison.toml.
 """
 
 from __future__ import annotations
