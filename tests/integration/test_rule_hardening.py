@@ -145,30 +145,26 @@ def test_catastrophic_regex_rule_runs_in_linear_time(tmp_path: Path) -> None:
     assert {f.title for f in report.findings} == {"Whoami Execution"}
 
 
+def _cli_hunt(tmp_path: Path, rules: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """``garrison hunt`` in a child process (a crash there cannot take the tests down)."""
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-c", RUNNER, "hunt", str(_events(tmp_path / "ev.jsonl"))]
+    res = subprocess.run(
+        [*cmd, "--out", str(out), "--rules", str(rules)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"GARRISON_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "COLUMNS": "300"},
+    )
+    assert res.returncode == 0, res.stderr
+    return res, out
+
+
 def test_deep_rule_fails_alone_and_the_cli_hunt_completes(tmp_path: Path) -> None:
     """Before: exit 139 inside the YAML loader, no output files at all."""
     deep = "title: Deep\ndetection:\n  sel:\n    x: " + "[" * 50_000 + "]" * 50_000 + "\n"
     rules = _folder(tmp_path / "rules", {"deep.yml": deep, "whoami.yml": WHOAMI})
-    events = _events(tmp_path / "ev.jsonl")
-    out = tmp_path / "out"
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            RUNNER,
-            "hunt",
-            str(events),
-            "--out",
-            str(out),
-            "--rules",
-            str(rules),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"GARRISON_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"},
-    )
-    assert res.returncode == 0, res.stderr
+    res, out = _cli_hunt(tmp_path, rules)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["rules_failed_detail"] == {
         "rules/deep.yml": "YAML nested deeper than 64 levels (refused before parsing)"
@@ -180,25 +176,6 @@ def test_deep_rule_fails_alone_and_the_cli_hunt_completes(tmp_path: Path) -> Non
 
 def test_duplicate_ids_are_named_on_the_terminal(tmp_path: Path) -> None:
     rules = _folder(tmp_path / "rules", {"a.yml": WHOAMI, "b.yml": SHADOW})
-    events = _events(tmp_path / "ev.jsonl")
-    out = tmp_path / "out"
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            RUNNER,
-            "hunt",
-            str(events),
-            "--out",
-            str(out),
-            "--rules",
-            str(rules),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"GARRISON_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "COLUMNS": "300"},
-    )
-    assert res.returncode == 0, res.stderr
+    res, _ = _cli_hunt(tmp_path, rules)
     line = next(x for x in res.stderr.splitlines() if "rule not loaded" in x)
     assert "rules/b.yml" in line and "already loaded from rules/a.yml" in line
