@@ -115,8 +115,8 @@ class _Translator:
 
     def _brace(self) -> None:
         m = _REPEAT.match(self.p, self.i)
-        if m and m.group() not in ("{}", "{,}"):
-            # Python reads {,n} as {0,n}; RE2 would read it as literal text
+        if m and m.group() != "{}":
+            # Python reads {,n} as {0,n} and {,} as {0,}; RE2 would read them as text
             self.out.append(m.group().replace("{,", "{0,"))
             self.after_quantifier = True
             self.i = m.end()
