@@ -193,3 +193,13 @@ def test_a_shared_host_never_matches_but_its_customers_do(
     hits = match({"query": {"hostname": mine}}, {})
     assert [h.value for h in hits] == [f"evil-{customer}.{shared}"]
     assert intel.report.suppressed["public-suffix-list"] == 1
+
+
+def test_triage_intel_context_applies_the_same_lists(tmp_path: Path) -> None:
+    """Triage raises a finding's risk when an entity is listed: 8.8.8.8 must not be."""
+    from garrison.triage.enrich.intel import load_intel
+
+    ctx = load_intel([_feed(tmp_path, ["8.8.8.8", "cloudfront.net", "203.0.113.9"])])
+    assert ctx.lookup("8.8.8.8") is None and ctx.lookup("cloudfront.net") is None
+    assert ctx.lookup("203.0.113.9") is not None
+    assert any("public-dns-v4" in p for p in ctx.problems)
