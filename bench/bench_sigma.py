@@ -7,7 +7,8 @@ Events: the 277 EVTX attack samples (../shared/corpus/evtx-attack-samples) throu
 ingest path (EVTX source + Windows normalizer). Rules: SigmaHQ's Windows rules (product
 windows, or the antivirus category) from rules, rules-emerging-threats, rules-threat-hunting.
 
-The baseline does what Zircolite does: pySigma's SQLite backend turns every rule into SQL,
+The baseline does what Zircolite does: pySigma's SQLite backend (``pip install -e '.[bench]'``;
+``--no-baseline`` runs without it) turns every rule into SQL,
 events are flattened into one in-memory SQLite table (TEXT COLLATE NOCASE columns, a REGEXP
 function), and every rule's SQL runs over the table. It is timed with rule conversion
 included (as Zircolite reports) and without.

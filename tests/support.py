@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from garrison.core.errors import RecordError
 from garrison.core.events import Event, Quarantined, RawRecord
@@ -90,3 +91,15 @@ class WordDetector(Detector):
             for ev in events
             if "evil" in str(ev.fields.get("cmd", ""))
         ]
+
+
+def store_alerts(state: Any, index_path: Path, findings: Sequence[Finding]) -> Any:
+    """Triage and correlate ``findings`` into ``state`` as a hunt would (default config)."""
+    from garrison.correlate.service import AlertPipeline
+    from garrison.triage.config import TriageConfig
+    from garrison.triage.service import TriageService
+    from garrison.triage.store import FindingStore
+
+    cfg = TriageConfig()
+    pipeline = AlertPipeline(cfg, TriageService(cfg, store=FindingStore(state)), state, index_path)
+    return pipeline.process(findings)

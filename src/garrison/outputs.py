@@ -1,28 +1,36 @@
-"""Write a ``HuntReport`` into the contract files of DESIGN.md.
+"""Write a ``HuntReport`` into the contract files (docs/contracts.md, ``garrison hunt``).
 
 ``findings.jsonl`` (OCSF 2004), ``incidents.jsonl`` (OCSF 2005), ``quarantine.jsonl`` and
-``summary.json``. Each file is written under a temporary name and renamed, so a reader never
-sees half a file.
+``summary.json``. All four are written under temporary names first and renamed only when
+all are complete, so a reader never sees half a file nor a new file beside an old one; when
+a write fails (a full disk) the temporary files are removed, the previous results stay as
+they were, and the run ends with a ``StorageError``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from garrison.core.errors import storage_error
+from garrison.core.preflight import RESULT_FILES
 from garrison.pipeline import HuntReport
 
 
+def _tmp_of(path: Path) -> Path:
+    return path.with_suffix(path.suffix + ".tmp")
+
+
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
+    """Write ``rows`` into the temporary twin of ``path`` (renamed later)."""
+    with _tmp_of(path).open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False, default=str))
             fh.write("\n")
-    tmp.replace(path)
 
 
 def summary_of(report: HuntReport) -> dict[str, Any]:
@@ -49,13 +57,21 @@ def summary_of(report: HuntReport) -> dict[str, Any]:
 
 
 def write_outputs(report: HuntReport, out_dir: Path) -> dict[str, Any]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    ordered = sorted(report.findings, key=lambda f: (-f.risk_score, f.time))
-    _write_jsonl(out_dir / "findings.jsonl", (f.to_ocsf() for f in ordered))
-    _write_jsonl(out_dir / "incidents.jsonl", (i.to_ocsf() for i in report.incidents))
-    _write_jsonl(out_dir / "quarantine.jsonl", (q.to_json() for q in report.quarantine))
     summary = summary_of(report)
-    tmp = out_dir / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(out_dir / "summary.json")
+    paths = [out_dir / name for name in RESULT_FILES]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        ordered = sorted(report.findings, key=lambda f: (-f.risk_score, f.time))
+        _write_jsonl(paths[0], (f.to_ocsf() for f in ordered))
+        _write_jsonl(paths[1], (i.to_ocsf() for i in report.incidents))
+        _write_jsonl(paths[2], (q.to_json() for q in report.quarantine))
+        text = json.dumps(summary, indent=2, ensure_ascii=False)
+        _tmp_of(paths[3]).write_text(text, encoding="utf-8")
+        for path in paths:
+            _tmp_of(path).replace(path)
+    except OSError as exc:
+        for path in paths:
+            with suppress(OSError):
+                _tmp_of(path).unlink(missing_ok=True)
+        raise storage_error(exc, f"the results in {out_dir}") from exc
     return summary

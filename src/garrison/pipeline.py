@@ -23,9 +23,11 @@ from garrison.core.events import Event, Provenance, Quarantined, RawRecord
 from garrison.core.findings import Finding
 from garrison.core.gctune import allocation_heavy
 from garrison.core.incidents import Incident
+from garrison.core.preflight import input_exclusions
 from garrison.core.timeutil import now_ms
 from garrison.correlate.service import AlertPipeline
 from garrison.detect import DETECTORS, Detector, DetectorContext
+from garrison.detect.options import load_detector_options
 from garrison.ingest.reader import (
     Batch,
     FileProblem,
@@ -38,6 +40,7 @@ from garrison.ingest.reader import (
 from garrison.normalize.base import NORMALIZERS, Normalized
 from garrison.store.lake import EventStore, ParquetEventStore
 from garrison.store.state import StateDB
+from garrison.triage.config import load_triage_config
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +146,31 @@ def build_events(batch: Batch, ingested_at: int) -> tuple[list[Event], list[Quar
     return events, rejected
 
 
+#: The engines ``hunt --engine`` names; only the embedded one is in this build.
+ENGINES = ("embedded", "spark")
+
+
+@dataclass(slots=True)
+class HuntRequest:
+    """What one hunt asks for on top of ``garrison.toml``: an interface's flags or fields.
+
+    Rules folders and intel files add to those of ``[hunt]``; an asset inventory replaces
+    the configured one. ``HuntService.for_request`` does the merging, so the CLI, the demo
+    and the API hunt with the same inputs for the same request."""
+
+    rules: Sequence[Path] = ()
+    intel: Sequence[Path] = ()
+    assets: Path | None = None
+    engine: str = "embedded"
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise UsageError(f"--engine must be 'embedded' or 'spark', not {engine!r}")
+    if engine != "embedded":
+        raise UsageError("the spark engine is not available in this build; use --engine embedded")
+
+
 class HuntService:
     """Runs a hunt over files with the configured detectors; returns a ``HuntReport``."""
 
@@ -156,14 +184,25 @@ class HuntService:
         detectors: Sequence[Detector] | None = None,
         assets: Path | None = None,
     ) -> None:
-        check_source_options(config.ingest)
+        #: Every detector's typed options, checked before any work (exit 2 on a mistake).
+        self.detector_options = self.check_config(config)
         self.config = config
         self.store = store
         self.state = state
         self.rules_dirs = list(rules_dirs)
         self.intel_files = list(intel_files)
         self._given_detectors = detectors
+        #: folders never read as input (the home; the CLI adds --out): see core.preflight
+        self.exclude = input_exclusions(config.home)
         self.alerts = AlertPipeline.build(config, state, assets, self.intel_files)
+
+    @staticmethod
+    def check_config(config: GarrisonConfig) -> dict[str, Any]:
+        """Every table a hunt reads (sources, detectors, triage, correlation), checked by the
+        one options loader; returns the detectors' typed options. Raises ``OptionsError``."""
+        check_source_options(config.ingest, config.path)
+        load_triage_config(config.raw, config.path)
+        return load_detector_options(config)
 
     @classmethod
     def open(
@@ -173,16 +212,34 @@ class HuntService:
         intel_files: Sequence[Path] = (),
         assets: Path | None = None,
     ) -> HuntService:
-        """The embedded deployment: Parquet lake and SQLite state under ``config.home``."""
+        """The embedded deployment: Parquet lake and SQLite state under ``config.home``.
+        The configuration is checked before the home is touched."""
+        cls.check_config(config)
         if config.hunt.bundled_rules:
             from garrison.content import bundled_rules_dir
 
             rules_dirs = [bundled_rules_dir(), *rules_dirs]
         state = StateDB(config.home / "state.db")
-        store = ParquetEventStore(config.home / "lake", state, config.hunt.flush_events)
+        store = ParquetEventStore(
+            config.home / "lake", state, config.hunt.flush_events, lock_wait=config.hunt.lock_wait
+        )
         return cls(
             config, store, state, rules_dirs=rules_dirs, intel_files=intel_files, assets=assets
         )
+
+    @classmethod
+    def for_request(cls, config: GarrisonConfig, request: HuntRequest) -> HuntService:
+        """The embedded service for ``request`` merged over the configuration; a missing
+        rules folder or an unknown engine is a usage error before any work."""
+        _check_engine(request.engine)
+        rules_dirs = [Path(p) for p in config.hunt.rules] + list(request.rules)
+        for folder in rules_dirs:
+            if not folder.exists():
+                raise UsageError(f"--rules {folder}: no such file or directory")
+        intel_files = [Path(p) for p in config.hunt.intel] + list(request.intel)
+        configured = Path(config.hunt.assets) if config.hunt.assets else None
+        assets = request.assets or configured
+        return cls.open(config, rules_dirs=rules_dirs, intel_files=intel_files, assets=assets)
 
     def build_detectors(self, report: HuntReport) -> list[Detector]:
         if self._given_detectors is not None:
@@ -198,7 +255,7 @@ class HuntService:
                 store=self.store,
                 rules_dirs=self.rules_dirs,
                 intel_files=self.intel_files,
-                options=self.config.detectors.options.get(name, {}),
+                options=self.detector_options.get(name, {}),
             )
             try:
                 detector = factory(ctx)
@@ -217,7 +274,7 @@ class HuntService:
     def _run(self, paths: list[str], progress: ProgressHook | None) -> HuntReport:
         started = time.perf_counter()
         report = HuntReport()
-        files, problems = expand_inputs(paths)
+        files, problems = expand_inputs(paths, self.exclude)
         report.files_failed.extend(problems)
         detectors = self.build_detectors(report)
         seen_batches: set[str] = set()

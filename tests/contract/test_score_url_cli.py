@@ -1,4 +1,4 @@
-"""``garrison score url FILE`` against the DESIGN.md contract, with the shipped model:
+"""``garrison score url FILE`` against its contract (docs/contracts.md), with the shipped model:
 one JSON object per input line, in order, ``{"input", "score", "verdict",
 "explanation"}``, verdict malicious / benign (invalid with a reason and a null score for
 lines that are no URL), score a probability; ``-`` reads standard input."""

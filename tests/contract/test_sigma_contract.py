@@ -1,4 +1,4 @@
-"""The sigma detector through the real pipeline: DESIGN.md contracts for findings/summary."""
+"""The sigma detector through the real pipeline: docs/contracts.md for findings/summary."""
 
 from __future__ import annotations
 

@@ -21,7 +21,8 @@ from garrison.core.events import Quarantined, RawRecord
 from garrison.ingest.evtx import EvtxSource
 from garrison.ingest.mordor import MordorSource
 from garrison.ingest.sniff import detect_format
-from garrison.normalize.windows import normalize_evtx, normalize_mordor
+from garrison.normalize.mordor import normalize_mordor
+from garrison.normalize.windows import normalize_evtx
 
 pytestmark = pytest.mark.corpus
 

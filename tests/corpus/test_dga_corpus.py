@@ -18,10 +18,10 @@ from garrison.core.config import GarrisonConfig
 from garrison.detect.ml.dga.build import heldout_lists
 from garrison.detect.ml.dga.data import load_dataset
 from garrison.detect.ml.dga.detector import DgaDetector
-from garrison.detect.ml.dga.eval import EvalConfig, evaluate
 from garrison.detect.ml.dga.model import load_model, read_card, shipped_model_path
 from garrison.detect.ml.dga.train import TrainParams
 from garrison.detect.ml.tunnel import DnsTunnelDetector
+from garrison.measure.ml_eval.dga_eval import EvalConfig, evaluate
 from garrison.pipeline import HuntService
 from garrison.store import MemoryEventStore, StateDB
 
@@ -56,7 +56,7 @@ def lofo(corpus: Path) -> dict:
 def test_same_generator_families_are_grouped(corpus: Path):
     """zeus and new_goz are one generator in this corpus: leave-family-out must hold them
     out together (measured, not listed by hand)."""
-    from garrison.detect.ml.dga.separability import generator_groups
+    from garrison.measure.ml_eval.dga_separability import generator_groups
 
     data = load_dataset(corpus / "dga", limit=1500, seed=0)
     groups, matrix = generator_groups({k: v.labels for k, v in data.families.items()})

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from garrison.detect.ml.egress.evaluate import evaluate
+from garrison.measure.ml_eval.egress_eval import evaluate
 
 pytestmark = pytest.mark.corpus
 

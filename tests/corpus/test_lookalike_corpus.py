@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from garrison.detect.ml.lookalike.evaluate import evaluate
+from garrison.measure.ml_eval.lookalike_eval import evaluate
 
 pytestmark = [pytest.mark.corpus]
 

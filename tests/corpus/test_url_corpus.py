@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from garrison.detect.ml.url.data import UrlSet, group_split, load_urls
-from garrison.detect.ml.url.eval import EvalConfig, _run, _splits, rewrite
 from garrison.detect.ml.url.model import card_path, load_model, shipped_model_path
 from garrison.detect.ml.url.train import TrainParams, metrics
+from garrison.measure.ml_eval.url_eval import EvalConfig, _run, _splits, rewrite
 
 pytestmark = pytest.mark.corpus
 

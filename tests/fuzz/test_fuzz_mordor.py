@@ -27,7 +27,8 @@ from garrison.core.errors import RecordError
 from garrison.core.events import Quarantined, RawRecord
 from garrison.ingest.mordor import MordorSource
 from garrison.normalize.base import Normalized
-from garrison.normalize.windows import normalize_mordor, normalize_windows_dict
+from garrison.normalize.mordor import normalize_mordor
+from garrison.normalize.windows import normalize_windows_dict
 
 CASES = int(os.environ.get("GARRISON_FUZZ_CASES", "10000"))
 SETTINGS = settings(

@@ -1,10 +1,12 @@
 """Errors with a meaning the interfaces can map to exit codes and HTTP statuses.
 
-Exit codes follow DESIGN.md: 0 success, 1 a check the user asked for failed,
+Exit codes follow docs/contracts.md: 0 success, 1 a check the user asked for failed,
 2 bad usage or unusable input.
 """
 
 from __future__ import annotations
+
+import os
 
 
 class GarrisonError(Exception):
@@ -29,3 +31,24 @@ class CheckFailed(GarrisonError):
 
 class RecordError(ValueError):
     """One record could not be parsed or normalized; it goes to quarantine with this reason."""
+
+
+class StorageError(GarrisonError):
+    """The machine's storage stopped the work: a full disk, a file system refusing writes,
+    a state database that is not one (corrupt, or another kind of file). Raised after
+    what was half-written has been removed, so the message is the whole story."""
+
+
+_DISK_FULL = {28, 27, 122}  # ENOSPC, EFBIG (a file size limit), EDQUOT
+
+
+def storage_error(exc: OSError, what: str) -> StorageError:
+    """A ``StorageError`` for an ``OSError`` met while writing ``what``: disk-full errors
+    say so and what to do, others quote the system's reason."""
+    if exc.errno in _DISK_FULL:
+        reason = os.strerror(exc.errno)
+        return StorageError(
+            f"disk full while writing {what} ({reason}); nothing half-written was kept: "
+            "free some space and run again"
+        )
+    return StorageError(f"could not write {what}: {exc.strerror or exc}")

@@ -5,6 +5,10 @@
 ... def one() -> int: return 1
 >>> reg.get("one")()
 1
+
+A registry may be given a ``loader`` that imports the built-in plugins: it runs once, the
+first time the registry is read (not when something registers), so importing a package does
+not import every plugin it ships (``garrison --help`` and the analyst commands stay fast).
 """
 
 from __future__ import annotations
@@ -18,9 +22,24 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, loader: Callable[[], object] | None = None) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
+        self._loader = loader
+
+    def load_on_first_read(self, loader: Callable[[], object]) -> None:
+        """Run ``loader`` (which imports the built-in plugins) the first time this is read."""
+        self._loader = loader
+
+    def _load(self) -> None:
+        loader, self._loader = self._loader, None  # None first: a plugin may read the registry
+        if loader is None:
+            return
+        try:
+            loader()
+        except BaseException:
+            self._loader = loader  # a failed import is raised again on the next read
+            raise
 
     def register(self, name: str) -> Callable[[T], T]:
         def add(item: T) -> T:
@@ -32,6 +51,7 @@ class Registry(Generic[T]):
         return add
 
     def get(self, name: str) -> T:
+        self._load()
         try:
             return self._items[name]
         except KeyError:
@@ -39,13 +59,17 @@ class Registry(Generic[T]):
             raise UsageError(f"unknown {self.kind} {name!r} (known: {known})") from None
 
     def names(self) -> list[str]:
+        self._load()
         return sorted(self._items)
 
     def items(self) -> Iterator[tuple[str, T]]:
+        self._load()
         return iter(sorted(self._items.items()))
 
     def __contains__(self, name: object) -> bool:
+        self._load()
         return name in self._items
 
     def __len__(self) -> int:
+        self._load()
         return len(self._items)

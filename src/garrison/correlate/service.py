@@ -104,7 +104,7 @@ class AlertPipeline:
         intel_files: Sequence[Path] = (),
     ) -> AlertPipeline:
         """From ``garrison.toml`` ([triage], [correlate]) and the hunt's --assets / --intel."""
-        cfg = load_triage_config(config.raw)
+        cfg = load_triage_config(config.raw, config.path)
         store = FindingStore(state) if state is not None else None
         triage = TriageService.build(cfg, store, assets, intel_files)
         index_path = None

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
@@ -20,9 +21,22 @@ import numpy as np
 import numpy.typing as npt
 
 from garrison.core.entities import Entity, EntityKind
+from garrison.core.errors import UsageError
 from garrison.core.incidents import Incident
 from garrison.core.timeutil import now_ms
 from garrison.store.state import StateDB
+
+#: What ``IncidentStore.list`` filters on: a workflow status, ``open`` or ``all``.
+INCIDENT_STATUSES = (
+    "open",
+    "new",
+    "acknowledged",
+    "resolved",
+    "closed",
+    "suppressed",
+    "merged",
+    "all",
+)
 
 DDL = """
 CREATE TABLE IF NOT EXISTS incidents (
@@ -385,3 +399,21 @@ class IncidentStore:
             if rows:
                 out[i] = rows[0]
         return out
+
+    def list(self, status: str = "open", limit: int = 20) -> builtins.list[dict[str, Any]]:
+        """Stored incidents, highest risk first, at most ``limit`` (at least 1): the typed
+        query interfaces use. ``status`` is a stored status, ``open`` (new or acknowledged)
+        or ``all`` (everything but incidents merged into another)."""
+        if status not in INCIDENT_STATUSES:
+            raise UsageError(
+                f"incident status must be one of {', '.join(INCIDENT_STATUSES)}, not {status!r}"
+            )
+        params: tuple[object, ...] = ()
+        if status == "all":
+            where = "WHERE status != 'merged'"
+        elif status == "open":
+            where = "WHERE status IN ('new', 'acknowledged')"
+        else:
+            where, params = "WHERE status = ?", (status,)
+        order = "ORDER BY risk_score DESC, first_time LIMIT ?"
+        return self.rows(f"{where} {order}", (*params, max(1, limit)))

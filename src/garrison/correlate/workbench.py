@@ -9,6 +9,12 @@ and rebuilds the incidents they were in.
 
 Every decision is a privileged action: each writes one entry to the home's audit log
 (``garrison.govern.audit``), which a caller may pass in (tests give the in-memory twin).
+The entry's actor is the identity the caller authenticated and passed as ``actor`` (the CLI
+passes the operating-system account, an API the signed-in user); ``analyst`` is the name the
+analyst gave for the record and is kept beside it, never trusted as the identity.
+
+Interfaces read through the typed queries here (``list_findings``, ``list_incidents``,
+``allow_entries``), never with SQL of their own.
 """
 
 from __future__ import annotations
@@ -34,7 +40,12 @@ from garrison.triage.marks import DISPOSITIONS, set_disposition, triage_block
 from garrison.triage.rules import RuleError, SuppressionRule
 from garrison.triage.scoring import score_finding
 from garrison.triage.service import active, config_rules
-from garrison.triage.store import FindingStore
+from garrison.triage.store import AllowEntry, FindingStore
+
+
+def _actor(self: Workbench, *_args: Any, **_kwargs: Any) -> str | None:
+    """The audit entry's actor: the identity the workbench was opened for."""
+    return self.actor
 
 
 class Workbench:
@@ -44,20 +55,25 @@ class Workbench:
         state: StateDB,
         index_path: Path | None = None,
         audit: AuditLog | None = None,
+        actor: str | None = None,
     ) -> None:
         self.cfg = cfg
         self.state = state
         self.audit = audit if audit is not None else audit_for_state(state)
+        #: Who acts, as authenticated by the caller; None: the operating-system account.
+        self.actor = actor
         self.findings = FindingStore(state)
         self.incidents = IncidentStore(state)
         self._index_path = index_path
         self._index: SimilarIndex | None = None
 
     @classmethod
-    def open(cls, config: GarrisonConfig) -> Workbench:
+    def open(cls, config: GarrisonConfig, actor: str | None = None) -> Workbench:
+        """The workbench on the state under ``config.home``, acting as ``actor``."""
         state = StateDB(config.home / "state.db")
         audit = open_audit(config.home, state)
-        return cls(load_triage_config(config.raw), state, config.home / INDEX_FILE, audit)
+        triage = load_triage_config(config.raw, config.path)
+        return cls(triage, state, config.home / INDEX_FILE, audit, actor=actor)
 
     @property
     def index(self) -> SimilarIndex:
@@ -86,9 +102,22 @@ class Workbench:
             raise UsageError(f"incident {prefix!r} not found")
         return inc
 
+    def list_findings(self, status: str = "active", limit: int = 20) -> list[dict[str, Any]]:
+        """Stored findings, highest risk first (``FindingStore.list``)."""
+        return self.findings.list(status=status, limit=limit)
+
+    def list_incidents(self, status: str = "open", limit: int = 20) -> list[dict[str, Any]]:
+        """Stored incidents, highest risk first (``IncidentStore.list``)."""
+        return self.incidents.list(status=status, limit=limit)
+
+    def allow_entries(self) -> list[AllowEntry]:
+        """The stored allowlist entries (those of garrison.toml apply at every hunt too)."""
+        return self.findings.allow_entries()
+
     # -- verdicts and workflow --------------------------------------------------------------
     @audited(
         "finding.disposition",
+        actor=_actor,
         target=lambda self, prefix, *a, **k: prefix,
         details=lambda self, prefix, disposition, note="", analyst="": {
             "verdict": disposition,
@@ -115,6 +144,7 @@ class Workbench:
 
     @audited(
         "incident.disposition",
+        actor=_actor,
         target=lambda self, prefix, *a, **k: prefix,
         details=lambda self, prefix, disposition, note="", analyst="", resolve=False: {
             "verdict": disposition,
@@ -142,6 +172,7 @@ class Workbench:
 
     @audited(
         "incident.status",
+        actor=_actor,
         target=lambda self, prefix, *a, **k: prefix,
         details=lambda self, prefix, status, analyst="", note="": {
             "status": status,
@@ -171,6 +202,7 @@ class Workbench:
     # -- merge / split / refresh ------------------------------------------------------------
     @audited(
         "incident.merge",
+        actor=_actor,
         target=lambda self, target, *a, **k: target,
         details=lambda self, target, others, analyst="": {
             "others": list(others),
@@ -201,6 +233,7 @@ class Workbench:
 
     @audited(
         "incident.split",
+        actor=_actor,
         target=lambda self, prefix, *a, **k: prefix,
         details=lambda self, prefix, finding_prefixes, analyst="": {
             "findings": list(finding_prefixes),
@@ -278,6 +311,7 @@ class Workbench:
     # -- allowlist and tuning ---------------------------------------------------------------
     @audited(
         "allowlist.add",
+        actor=_actor,
         target=lambda self, kind, value, *a, **k: f"{kind}:{value}",
         details=lambda self, kind, value, analytic="", reason="", analyst="": {
             "analytic": analytic,
@@ -307,6 +341,7 @@ class Workbench:
 
     @audited(
         "allowlist.remove",
+        actor=_actor,
         target=lambda self, entry, *a, **k: f"#{entry}",
         details=lambda self, entry, *a, **k: {
             "rule": next(

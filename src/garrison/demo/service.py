@@ -211,7 +211,7 @@ def write_home_config(home: Path, public_domain: str) -> Path:
 def run_demo(options: DemoOptions) -> DemoResult:
     """Generate, hunt with ``HuntService``, write the outputs and the evaluation."""
     from garrison.outputs import write_outputs
-    from garrison.pipeline import HuntService
+    from garrison.pipeline import HuntRequest, HuntService
 
     for folder in options.rules:
         if not folder.exists():
@@ -226,13 +226,8 @@ def run_demo(options: DemoOptions) -> DemoResult:
             write_home_config(home, public_domain)
     cfg = load_config(home, options.config)
     protect_organisation(cfg, public_domain)
-    rules = [Path(p) for p in cfg.hunt.rules] + list(options.rules)
-    service = HuntService.open(
-        cfg,
-        rules_dirs=rules,
-        intel_files=[Path(p) for p in cfg.hunt.intel],
-        assets=options.assets_path,
-    )
+    request = HuntRequest(rules=options.rules, assets=options.assets_path)
+    service = HuntService.for_request(cfg, request)
     report = service.run([str(options.logs_dir)])
     summary = write_outputs(report, options.results_dir)
     evaluation = _score(options, generated, summary)

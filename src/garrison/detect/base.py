@@ -30,7 +30,9 @@ class DetectorContext:
     store: EventStore
     rules_dirs: list[Path] = field(default_factory=list)
     intel_files: list[Path] = field(default_factory=list)
-    options: dict[str, Any] = field(default_factory=dict)
+    #: The detector's options: its typed options dataclass, checked when the hunt started
+    #: (``garrison.detect.options``), or a plain table that ``options_of`` checks.
+    options: Any = field(default_factory=dict)
     #: Problems found while loading (rule name -> reason); reported in summary.json.
     load_errors: dict[str, str] = field(default_factory=dict)
 

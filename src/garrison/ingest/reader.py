@@ -7,13 +7,16 @@ sniffing, opening, batching and fingerprinting. Formats live in the source modul
 from __future__ import annotations
 
 import hashlib
+import os
+import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from garrison.core.errors import InputError
 from garrison.core.events import Quarantined, RawRecord
+from garrison.core.options import OptionsError, load_options, option, table_name
 from garrison.ingest.base import SOURCES, Source, SourceItem
 from garrison.ingest.sniff import detect_format, read_head
 
@@ -47,18 +50,28 @@ class Batch:
         return len(self.records) + len(self.quarantined)
 
 
-def expand_inputs(paths: list[str]) -> tuple[list[InputFile], list[FileProblem]]:
+def expand_inputs(
+    paths: list[str], exclude: Mapping[Path, str] | None = None
+) -> tuple[list[InputFile], list[FileProblem]]:
     """Files under the given paths, folders walked recursively in a stable order.
 
     Inside folders, FIFOs, sockets and devices are reported (reading a FIFO would block the
     run), broken links are reported, and links to folders are not followed (no loops).
+    ``exclude`` maps resolved folders to a reason: a walked folder holding one (``--out``,
+    the home) skips it and reports it once with the reason.
     """
     files: list[InputFile] = []
     problems: list[FileProblem] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
+            skip = excluded_within(path, exclude or {})
+            if skip.get(str(path)):
+                problems.append(FileProblem(given, skip[str(path)]))
+                continue
             for child in sorted(path.rglob("*")):
+                if skip and _skipped(child, skip, problems):
+                    continue
                 if child.is_file():
                     files.append(InputFile(child, str(child)))
                 elif child.is_symlink() and not child.exists():
@@ -72,6 +85,33 @@ def expand_inputs(paths: list[str]) -> tuple[list[InputFile], list[FileProblem]]
         else:
             problems.append(FileProblem(given, "no such file or directory"))
     return files, problems
+
+
+def excluded_within(folder: Path, exclude: Mapping[Path, str]) -> dict[str, str]:
+    """The excluded folders at or under ``folder``, spelled as its walk yields them."""
+    if not exclude:
+        return {}
+    try:
+        base = folder.resolve()
+    except OSError:
+        return {}
+    return {
+        str(folder / target.relative_to(base)): reason
+        for target, reason in exclude.items()
+        if target == base or base in target.parents
+    }
+
+
+def _skipped(child: Path, skip: dict[str, str], problems: list[FileProblem]) -> bool:
+    """Whether ``child`` lies in an excluded folder; the folder itself is reported once."""
+    text = str(child)
+    for prefix, reason in skip.items():
+        if text == prefix:
+            problems.append(FileProblem(prefix, reason))
+            return True
+        if text.startswith(prefix + os.sep):
+            return True
+    return False
 
 
 class UnknownFormat(Source):
@@ -90,42 +130,36 @@ class UnknownFormat(Source):
         yield Quarantined(str(path), None, self.reason, "unknown")
 
 
-def check_source_options(options: Mapping[str, Mapping[str, Any]]) -> None:
+@cache
+def source_settings(cls: type[Source]) -> type[Any]:
+    """The ``[ingest.<format>]`` table of a source as an options dataclass: one field per
+    annotated, non-``ClassVar`` class attribute (its value the default), with the allowed
+    values of ``setting_choices``; checked by the one options loader."""
+    hints = typing.get_type_hints(cls)
+    choices: Mapping[str, Any] = getattr(cls, "setting_choices", {})
+    specs = []
+    for name, tp in hints.items():
+        if name.startswith("_") or typing.get_origin(tp) is ClassVar or tp is ClassVar:
+            continue
+        default = getattr(cls, name, None)
+        if default is None or callable(default):
+            continue
+        specs.append((name, tp, option(default, choices=choices.get(name))))
+    return make_dataclass(f"{cls.__name__}Settings", specs, frozen=True, slots=True)
+
+
+def check_source_options(
+    options: Mapping[str, Mapping[str, Any]], file: Path | None = None
+) -> None:
     """Reject ``[ingest.<format>]`` settings that name no source or no setting of it, or
-    have the wrong type, before any file is read (``InputError``, exit 2)."""
+    have the wrong type, before any file is read (``OptionsError``, exit 2)."""
     for fmt, settings in options.items():
+        where = table_name("ingest", fmt)
         if fmt not in SOURCES:
-            raise InputError(
-                f"config [ingest.{fmt}]: no source named {fmt!r} "
-                f"(known: {', '.join(SOURCES.names())})"
+            raise OptionsError(
+                where, "", f"no source named {fmt!r} (known: {', '.join(SOURCES.names())})", file
             )
-        cls = SOURCES.get(fmt)
-        for key, value in settings.items():
-            default = getattr(cls, key, None)
-            if (
-                key.startswith("_")
-                or default is None
-                or callable(default)
-                or key in ("format", "priority", "setting_choices")
-            ):
-                raise InputError(f"config [ingest.{fmt}]: {fmt} has no setting {key!r}")
-            expected = float if isinstance(default, float) else type(default)
-            ok = isinstance(value, expected) and not (
-                isinstance(value, bool) and expected is not bool
-            )
-            if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                ok = True
-            if not ok:
-                raise InputError(
-                    f"config [ingest.{fmt}] {key}: expected "
-                    f"{expected.__name__}, got {type(value).__name__}"
-                )
-            choices = getattr(cls, "setting_choices", {}).get(key)
-            if choices and value not in choices:
-                raise InputError(
-                    f"config [ingest.{fmt}] {key}: {value!r} is not one of "
-                    f"{', '.join(map(str, choices))}"
-                )
+        load_options(source_settings(SOURCES.get(fmt)), settings, where=where, file=file)
 
 
 def open_source(

@@ -1,4 +1,4 @@
-"""Windows records -> the flat ``fields`` view (see COMMON.md): ``WinFlat``, the shared
+"""Windows records -> the flat ``fields`` view (docs/architecture.md): ``WinFlat``, the shared
 value helpers, and the EVTX JSON flattening (``_windows_flat`` does the flat exports).
 
 EVTX JSON as the ``evtx`` parser writes it: ``Event.System`` (attributes under
@@ -147,9 +147,10 @@ def put_field(out: dict[str, Any], name: str, value: Any) -> None:
 def from_evtx(data: Any) -> WinFlat:
     """Flatten one record of ``evtx`` JSON (``{"Event": {"System": ..., "EventData": ...}}``).
 
-    EventData/UserData items are written over the System values (COMMON.md: event data wins
-    on a name clash); the EventID and time used for mapping are always the System ones. The
-    payload kept for OCSF Base Events is the EventData (or UserData) object as parsed.
+    EventData/UserData items are written over the System values (docs/architecture.md:
+    event data wins on a name clash); the EventID and time used for mapping are always the
+    System ones. The payload kept for OCSF Base Events is the EventData (or UserData) object
+    as parsed.
     """
     event = data.get("Event") if type(data) is dict else None
     if type(event) is not dict:

@@ -5,11 +5,12 @@ flavours. NXLog via Logstash: ``EventTime`` is local time, ``@timestamp`` the UT
 time, ``host`` the collector (not the event's machine), and NXLog's own ``EventType``
 (INFO, AUDIT_SUCCESS), ``Severity``, ``Category``, ``AccountName`` ... sit among the data.
 The flatter export has ``TimeCreated`` (the exporter's local time), ``Hostname``,
-``Message``, ``SourceName``. Both are mapped to the COMMON.md names (``Hostname`` ->
-``Computer``, ``SourceName`` -> ``Provider_Name``, ``RecordNumber`` -> ``EventRecordID`` ...),
-channel case canonicalised, NXLog transport metadata kept out of ``fields``, Sysmon's
-registry ``EventType`` restored where NXLog overwrote it. A dict holding EVTX JSON
-(``Event.System``) goes through the EVTX flattening; Winlogbeat's ``winlog.*`` is mapped too.
+``Message``, ``SourceName``. Both are mapped to the flat names of docs/architecture.md
+(``Hostname`` -> ``Computer``, ``SourceName`` -> ``Provider_Name``, ``RecordNumber`` ->
+``EventRecordID`` ...), channel case canonicalised, NXLog transport metadata kept out of
+``fields``, Sysmon's registry ``EventType`` restored where NXLog overwrote it. A dict holding
+EVTX JSON (``Event.System``) goes through the EVTX flattening; Winlogbeat's ``winlog.*`` is mapped
+too.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """Windows events -> ``Normalized``: EVTX records, Mordor/OTRF lines, Windows-shaped JSON.
 
-``fields`` follows the flat convention of COMMON.md (System values under their own names,
-``Provider_Name``, ``Execution_ProcessID``, ``Security_UserID``; every EventData item by its
-name; UserData leaves; unnamed ``<Data>`` joined as ``Data``; names with spaces also stored
-without them). The OCSF object comes from one mapping shared by every input shape
-(``_windows_ocsf``): Authentication, Process, Network, DNS and File System Activity for the
-Security and Sysmon events listed in ``_windows_map.yaml``, Base Event for everything else.
+``fields`` follows the flat Windows convention (docs/architecture.md, "Event fields": System
+values under their own names, ``Provider_Name``, ``Execution_ProcessID``,
+``Security_UserID``; every EventData item by its name; UserData leaves; unnamed ``<Data>``
+joined as ``Data``; names with spaces also stored without them). The OCSF object comes from
+one mapping shared by every input shape (``_windows_ocsf``): Authentication, Process,
+Network, DNS and File System Activity for the Security and Sysmon events listed in
+``_windows_map.yaml``, Base Event for everything else.
 
 Flat exports (Mordor/OTRF) are mapped to the same names: ``Hostname`` -> ``Computer``,
 ``SourceName``/``ProviderName`` -> ``Provider_Name``, channel case canonicalised, NXLog
@@ -27,7 +28,7 @@ from garrison.normalize._windows_ocsf import build_ocsf
 from garrison.normalize.base import NORMALIZERS, Normalized
 
 #: Keys that make a JSON object a Windows event (OTRF/flat, Winlogbeat, EVTX JSON).
-_WINDOWS_KEYS = frozenset({"EventID", "winlog", "Event"})
+WINDOWS_KEYS = frozenset({"EventID", "winlog", "Event"})
 
 
 def _normalized(flat: WinFlat) -> Normalized:
@@ -55,22 +56,15 @@ def normalize_evtx(record: RawRecord) -> Normalized:
     return Normalized(class_uid, flat.time, ocsf, flat.fields)
 
 
-@NORMALIZERS.register("mordor")
-def normalize_mordor(record: RawRecord) -> Normalized:
-    """A Mordor/OTRF line: ``normalize_windows_dict``, plus the capture's clock correction
-    (``meta["clock_offset_ms"]``, learnt by the Mordor source from Sysmon ``UtcTime``) for
-    records whose only time is the exporter's local ``TimeCreated``.
+def normalize_windows_line(record: RawRecord) -> Normalized:
+    """A Windows-shaped Mordor/OTRF line: ``normalize_windows_dict``, plus the capture's clock
+    correction (``meta["clock_offset_ms"]``, learnt by the Mordor source from Sysmon
+    ``UtcTime``) for records whose only time is the exporter's local ``TimeCreated``.
 
-    A line that is not Windows-shaped at all (no ``EventID``, ``winlog`` or ``Event``: a zip
-    of other JSON logs) goes to the generic JSON-lines normalizer instead of quarantine.
+    The ``mordor`` format's normalizer (``normalize.mordor``) calls this for Windows lines and
+    the JSON-lines normalizer for the others.
     """
-    data = record.data
-    if isinstance(data, dict) and not _WINDOWS_KEYS.intersection(data):
-        from garrison.normalize.jsonl import normalize_jsonl
-
-        result: Normalized = normalize_jsonl(record)
-        return result
-    flat = from_flat(data)
+    flat = from_flat(record.data)
     offset = record.meta.get(CLOCK_OFFSET_META) if record.meta else None
     if type(offset) is int and offset and flat.time_source == "TimeCreated":
         flat.time += offset

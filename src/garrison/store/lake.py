@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import weakref
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Sequence
@@ -24,8 +25,10 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from garrison.core.errors import storage_error
 from garrison.core.events import Event
 from garrison.core.timeutil import day_of, now_ms
+from garrison.store.lock import WriterLock
 from garrison.store.state import StateDB
 
 EVENT_SCHEMA = pa.schema(
@@ -144,16 +147,6 @@ def _text_array(values: list[str | None]) -> pa.Array:
         return pa.array([None if v is None else _safe_text(v) for v in values], pa.string())
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class EventStore(ABC):
     """Where normalized events live. ``write_batch`` must be idempotent per fingerprint."""
 
@@ -172,6 +165,10 @@ class EventStore(ABC):
     def flush(self) -> None:  # noqa: B027  - optional hook, nothing to do by default
         """Make every batch written so far durable and visible (stores that buffer)."""
 
+    def close(self) -> None:
+        """Flush, then free what the store holds (a writer's lock); idempotent."""
+        self.flush()
+
     @abstractmethod
     def sql(self, query: str) -> list[tuple[Any, ...]]:
         """Run DuckDB SQL with the stored events visible as the view ``events``."""
@@ -188,8 +185,15 @@ class ParquetEventStore(EventStore):
     10x the parse cost on the EVTX samples). A group's file name is the hash of its batch
     fingerprints, and its batches are committed to the catalog in one transaction after
     the files are in place, so a crash loses only uncommitted batches, which the next run
-    ingests again. One writer per home: files no committed batch refers to are removed
-    when the store opens.
+    ingests again.
+
+    One writer at a time: a writing store holds the lake's ``WriterLock`` from opening to
+    ``close`` (or process exit), so a second hunt on the same home waits for the first
+    (up to ``lock_wait`` seconds, ``None`` for as long as it takes) instead of deleting
+    its uncommitted files or storing its batches again. Holding the lock is also what
+    makes it safe to remove, when the store opens, the files no committed batch refers to:
+    only a dead writer can have left them. ``writer=False`` opens the lake for queries
+    only: no lock, nothing removed, ``write_batch`` refused.
     """
 
     def __init__(
@@ -198,26 +202,47 @@ class ParquetEventStore(EventStore):
         state: StateDB,
         flush_events: int = 50_000,
         flush_bytes: int = 64 * 1024 * 1024,
+        *,
+        writer: bool = True,
+        lock_wait: float | None = None,
     ) -> None:
         self.root = root
         self.state = state
         self.flush_events = max(1, flush_events)
         self.flush_bytes = max(1, flush_bytes)
+        self.writer = writer
         self._buffered_bytes = 0
-        self.root.mkdir(parents=True, exist_ok=True)
-        state.ensure(_BATCHES_DDL)
         self._pending: dict[str, tuple[str, str, int]] = {}
         self._tables: dict[tuple[str, str], list[pa.Table]] = defaultdict(list)
         self._buffered = 0
+        self._lock = WriterLock(root)
+        if not writer:
+            state.ensure(_BATCHES_DDL)
+            return
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise storage_error(exc, f"the event lake {root}") from exc
+        self._lock.acquire(lock_wait)
+        self._release = weakref.finalize(self, self._lock.release)
+        state.ensure(_BATCHES_DDL)
         self._remove_orphans()
 
+    def close(self) -> None:
+        """Write what is buffered, then let the next writer in (the lock is also freed when
+        the store is garbage-collected or the process ends)."""
+        try:
+            self.flush()
+        finally:
+            if self.writer:
+                self._release()
+
     def _remove_orphans(self) -> None:
-        """Delete what a writer that died left behind: temporary files of dead processes,
-        and complete files whose batches it never committed (invisible, never queried)."""
+        """Delete what a writer that died left behind: its temporary files and the complete
+        files whose batches it never committed (invisible, never queried). Called with the
+        writer lock held, so no live writer can own any of them."""
         for tmp in self.root.glob("source=*/day=*/*.tmp*"):
-            pid = tmp.suffix.removeprefix(".tmp")
-            if pid.isdigit() and not _pid_alive(int(pid)):
-                tmp.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
         referenced = {str(p) for p in self.files()}
         for path in self.root.glob("source=*/day=*/*.parquet"):
             if str(path) not in referenced:
@@ -232,6 +257,8 @@ class ParquetEventStore(EventStore):
     def write_batch(
         self, fingerprint: str, source_format: str, source_path: str, events: Sequence[Event]
     ) -> int:
+        if not self.writer:
+            raise RuntimeError("this lake was opened for queries only (writer=False)")
         if self.has_batch(fingerprint):
             return 0
         by_day: dict[str, list[Event]] = defaultdict(list)
@@ -253,16 +280,41 @@ class ParquetEventStore(EventStore):
         if not self._pending:
             return
         group = hashlib.sha256("\0".join(sorted(self._pending)).encode()).hexdigest()[:40]
-        files: list[str] = []
+        written: list[Path] = []
+        try:
+            files = [str(rel) for rel in self._write_group(group, written)]
+            self._commit(json.dumps(files))
+        except BaseException as exc:
+            # None of this group's files is committed (its batches were not, or they would
+            # not be pending), so none is kept: a full disk leaves no partial lake file.
+            for path in written:
+                path.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise storage_error(exc, f"the event lake {self.root}") from exc
+            raise
+        self._pending.clear()
+        self._tables.clear()
+        self._buffered = 0
+        self._buffered_bytes = 0
+
+    def _write_group(self, group: str, written: list[Path]) -> list[Path]:
+        """Write each partition's buffered tables as ``<group>.parquet`` (via a temporary
+        name); every path created is appended to ``written`` as soon as it exists."""
+        rels: list[Path] = []
         for (fmt, day), tables in sorted(self._tables.items()):
             rel = Path(f"source={fmt}") / f"day={day}" / f"{group}.parquet"
             final = self.root / rel
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp = final.with_suffix(f".tmp{os.getpid()}")
+            written.append(tmp)
             pq.write_table(pa.concat_tables(tables), tmp, compression="zstd")
+            written.append(final)
             tmp.replace(final)
-            files.append(str(rel))
-        listing = json.dumps(files)
+            rels.append(rel)
+        return rels
+
+    def _commit(self, listing: str) -> None:
+        """Make the pending batches visible, all in one transaction."""
         with self.state.transaction() as conn:
             conn.executemany(
                 "INSERT OR IGNORE INTO lake_batches VALUES (?, ?, ?, ?, ?, ?)",
@@ -271,10 +323,6 @@ class ParquetEventStore(EventStore):
                     for fp, (fmt, path, n) in sorted(self._pending.items())
                 ],
             )
-        self._pending.clear()
-        self._tables.clear()
-        self._buffered = 0
-        self._buffered_bytes = 0
 
     def files(self) -> list[Path]:
         """Files of committed batches (a flush group's files are shared by its batches)."""

@@ -8,12 +8,14 @@ entry added today also silences what was stored yesterday.
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from garrison.core.entities import Entity, EntityKind
+from garrison.core.errors import UsageError
 from garrison.core.findings import Finding
 from garrison.core.timeutil import now_ms
 from garrison.store.state import StateDB
@@ -23,6 +25,9 @@ from garrison.triage.marks import DISPOSITIONS, disposition_of, mark_suppressed,
 from garrison.triage.noise import last_seen
 from garrison.triage.rules import SuppressionRule
 from garrison.triage.scoring import score_finding
+
+#: What ``FindingStore.list`` filters on: a stored status, or ``all``.
+FINDING_STATUSES = ("active", "suppressed", "all")
 
 DDL = """
 CREATE TABLE IF NOT EXISTS triage_findings (
@@ -177,6 +182,17 @@ class FindingStore:
         sql = f"SELECT {cols} FROM triage_findings {where}"
         return [dict(zip(names, r, strict=True)) for r in self.state.query(sql, params)]
 
+    def list(self, status: str = "active", limit: int = 20) -> list[dict[str, Any]]:
+        """Stored findings with ``status`` (``active``, ``suppressed`` or ``all``), highest
+        risk first, at most ``limit`` (at least 1): the typed query interfaces use."""
+        if status not in FINDING_STATUSES:
+            raise UsageError(
+                f"finding status must be one of {', '.join(FINDING_STATUSES)}, not {status!r}"
+            )
+        where, params = ("", ()) if status == "all" else ("WHERE status = ?", (status,))
+        order = "ORDER BY risk_score DESC, time LIMIT ?"
+        return self.rows(f"{where} {order}", (*params, max(1, limit)))
+
     # -- dispositions -----------------------------------------------------------------------
     def add_disposition(
         self, target: str, uid: str, disposition: str, note: str = "", analyst: str = ""
@@ -234,7 +250,7 @@ class FindingStore:
         self.state.execute("DELETE FROM triage_allowlist WHERE id = ?", (entry_id,))
         return bool(before and int(str(before[0][0])))
 
-    def allow_entries(self) -> list[AllowEntry]:
+    def allow_entries(self) -> builtins.list[AllowEntry]:
         out: list[AllowEntry] = []
         rows = self.state.query(
             "SELECT id, analytic, match, reason, created_at FROM triage_allowlist ORDER BY id"
@@ -247,7 +263,7 @@ class FindingStore:
             out.append(AllowEntry(int(str(r[0])), rule, int(str(r[4]))))
         return out
 
-    def reapply(self, rules: Sequence[SuppressionRule]) -> list[str]:
+    def reapply(self, rules: Sequence[SuppressionRule]) -> builtins.list[str]:
         """Mark stored active findings that ``rules`` match as suppressed; returns their uids.
 
         Findings an analyst called a true positive stay active: the analyst's verdict wins.

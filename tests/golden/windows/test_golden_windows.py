@@ -20,7 +20,8 @@ import pytest
 
 from garrison.core.errors import RecordError
 from garrison.core.events import RawRecord
-from garrison.normalize.windows import normalize_evtx, normalize_mordor, normalize_windows_dict
+from garrison.normalize.mordor import normalize_mordor
+from garrison.normalize.windows import normalize_evtx, normalize_windows_dict
 
 HERE = Path(__file__).parent
 CASES = sorted(HERE.glob("*.in.json"))

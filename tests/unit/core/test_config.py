@@ -40,3 +40,30 @@ def test_ingest_tables_are_read(tmp_path):
     (tmp_path / "garrison.toml").write_text("[ingest]\nevtx = 3\n")
     with pytest.raises(InputError, match="must be a table"):
         load_config(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("[hunts]\nbatch_size = 1\n", "[hunts]"),
+        ("[hunt]\nbatch_size = 0\n", "[hunt] batch_size"),
+        ("[hunt]\nrules = ['a', 3]\n", "[hunt] rules"),
+        ("[hunt]\nbundled_rules = 1\n", "[hunt] bundled_rules"),
+        ("[detectors]\ndisabled = 'sigma'\n", "[detectors] disabled"),
+        ("[detectors]\nsigma = 3\n", "[detectors] sigma"),
+    ],
+)
+def test_config_errors_name_table_key_and_file(tmp_path, text, named):
+    path = tmp_path / "garrison.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        load_config(tmp_path)
+    assert named in str(err.value) and str(path) in str(err.value)
+
+
+def test_the_file_read_is_recorded(tmp_path):
+    assert load_config(tmp_path).path is None
+    (tmp_path / "garrison.toml").write_text('[detectors."ml.dga"]\nthreshold = 0.9\n')
+    cfg = load_config(tmp_path)
+    assert cfg.path == tmp_path / "garrison.toml"
+    assert cfg.detectors.options == {"ml.dga": {"threshold": 0.9}}

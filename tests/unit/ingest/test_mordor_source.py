@@ -13,7 +13,7 @@ import pytest
 from garrison.core.events import Quarantined, RawRecord
 from garrison.ingest.mordor import CLOCK_OFFSET_META, MordorSource
 from garrison.ingest.sniff import detect_format
-from garrison.normalize.windows import normalize_mordor
+from garrison.normalize.mordor import normalize_mordor
 
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
 

@@ -116,3 +116,43 @@ def test_source_settings_are_checked_and_applied(tmp_path: Path) -> None:
     evtx.write_bytes(b"ElfFile\x00" + b"\x00" * 4000)
     source = open_source(InputFile(evtx, "x"), {"evtx": {"isolate": "always"}})
     assert source is not None and source.isolate == "always"  # type: ignore[attr-defined]
+
+
+folder_names = st.sampled_from(["a", "b", "out", "home", "x y"])
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    tree=st.lists(st.lists(folder_names, min_size=0, max_size=3), min_size=1, max_size=8),
+    excluded=st.lists(folder_names, min_size=1, max_size=3),
+)
+def test_excluded_folders_are_never_walked_and_reported_once(
+    tmp_path: Path, tree: list[list[str]], excluded: list[str]
+) -> None:
+    import shutil
+
+    root = tmp_path / "walk"
+    shutil.rmtree(root, ignore_errors=True)
+    wanted: set[Path] = set()
+    for k, parts in enumerate(tree):
+        folder = root.joinpath(*parts)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"f{k}.log").write_text("x")
+        wanted.add(folder / f"f{k}.log")
+    target = root.joinpath(*excluded)
+    files, problems = expand_inputs([str(root)], {target.resolve(): "not read: test"})
+    got = {f.path for f in files}
+    assert got == {p for p in wanted if target not in p.parents}
+    reported = [p.display for p in problems if p.reason == "not read: test"]
+    assert reported == ([str(target)] if target.is_dir() else [])
+
+
+def test_an_excluded_folder_named_as_input_is_reported_not_walked(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.log").write_text("x")
+    files, problems = expand_inputs([str(tmp_path / "d")], {(tmp_path / "d").resolve(): "why"})
+    assert files == [] and [(p.display, p.reason) for p in problems] == [
+        (str(tmp_path / "d"), "why")
+    ]

@@ -9,10 +9,10 @@ import pytest
 
 from garrison.core.errors import RecordError
 from garrison.core.events import RawRecord
+from garrison.normalize.mordor import normalize_mordor
 from garrison.normalize.windows import (
     normalize_evtx,
     normalize_evtx_dict,
-    normalize_mordor,
     normalize_windows_dict,
 )
 from tests.unit.normalize.test_windows_samples import (

@@ -47,11 +47,11 @@ def test_config_sections_and_errors():
     assert cfg.noise.exceptions[0].match == {"host": "backup01"}
     assert cfg.correlate.window_ms == 172_800_000 and cfg.correlate.short_window_ms == 3_600_000
     for raw, message in (
-        ({"triage": {"risk": {"threshold": "high"}}}, "expected a number"),
+        ({"triage": {"risk": {"threshold": "high"}}}, "expected float"),
         ({"triage": {"risk": {"half_life": "soon"}}}, "is not a duration"),
         ({"triage": {"exceptions": [{"host": "x"}]}}, "needs an 'analytic'"),
         ({"triage": {"suppress": [{"analytic": "x"}]}}, "needs 'analytic' and 'window'"),
-        ({"correlate": {"windw": "1h"}}, "unknown keys"),
+        ({"correlate": {"windw": "1h"}}, "unknown key"),
         ({"triage": []}, "must be a table"),
     ):
         with pytest.raises(InputError, match=message):

@@ -29,7 +29,6 @@ from typing import Any
 
 from garrison.core.attack import attack_of, attacks_from_tags
 from garrison.core.entities import Entity, EntityKind, normalize_entity
-from garrison.core.errors import InputError
 from garrison.core.events import Event
 from garrison.core.findings import (
     SEVERITY_HIGH,
@@ -40,6 +39,7 @@ from garrison.core.findings import (
     Evidence,
     Finding,
 )
+from garrison.core.options import option
 from garrison.core.paths import dig
 from garrison.core.timeutil import in_range
 from garrison.detect.base import DETECTORS, Detector, DetectorContext
@@ -48,6 +48,7 @@ from garrison.detect.intel.match import Hit, Matcher
 from garrison.detect.intel.model import DEFAULT_CONFIDENCE, Indicator, IntelSet
 from garrison.detect.intel.values import url_host
 from garrison.detect.intel.warninglists import ALL_LISTS
+from garrison.detect.options import DETECTOR_OPTIONS, options_of
 
 DETECTOR_ID = "intel"
 _MAX_EVIDENCE = 20
@@ -70,34 +71,15 @@ _THREAT_TYPES = frozenset({"malware", "threat-actor", "intrusion-set", "campaign
 _KIND_NAMES = {"ip": "IP", "domain": "domain", "url": "URL", "hash": "hash", "email": "e-mail"}
 
 
+@DETECTOR_OPTIONS.register(DETECTOR_ID)
 @dataclass(slots=True, frozen=True)
 class IntelOptions:
-    """``[detectors.options.intel]``: how many events a finding cites."""
+    """``[detectors.intel]``: how many events a finding cites."""
 
-    max_evidence: int = _MAX_EVIDENCE
-    max_entries: int = _MAX_ENTRIES
+    max_evidence: int = option(_MAX_EVIDENCE, min=1)
+    max_entries: int = option(_MAX_ENTRIES, min=1)
     #: Warning lists not applied to the feeds (names in ``warninglists.ALL_LISTS``).
-    warninglists_skip: tuple[str, ...] = ()
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> IntelOptions:
-        return cls(
-            max_evidence=max(1, int(raw.get("max_evidence", _MAX_EVIDENCE))),
-            max_entries=max(1, int(raw.get("max_entries", _MAX_ENTRIES))),
-            warninglists_skip=_list_names(raw.get("warninglists_skip", ())),
-        )
-
-
-def _list_names(raw: Any) -> tuple[str, ...]:
-    """Validated ``warninglists_skip``: a list of known list names (one-line error if not)."""
-    if isinstance(raw, str) or not isinstance(raw, (list, tuple)):
-        raise InputError("intel options: warninglists_skip must be a list of list names")
-    unknown = sorted({str(n) for n in raw} - set(ALL_LISTS))
-    if unknown:
-        raise InputError(
-            f"intel options: unknown warning lists {unknown} (known: {', '.join(ALL_LISTS)})"
-        )
-    return tuple(str(n) for n in raw)
+    warninglists_skip: tuple[str, ...] = option((), choices=ALL_LISTS)
 
 
 @dataclass(slots=True)
@@ -350,6 +332,6 @@ def build(ctx: DetectorContext) -> IntelDetector | None:
     indicators are in the detector's stats (summary.json), not in ``rules_failed``."""
     if not ctx.intel_files:
         return None
-    options = IntelOptions.from_dict(dict(ctx.options or {}))
+    options = options_of(ctx, IntelOptions)
     intel = load_intel_files(ctx.intel_files, options.warninglists_skip)
     return IntelDetector(intel, options)

@@ -26,15 +26,16 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from garrison.core.attack import attack_of
 from garrison.core.entities import Entity, normalize_entity
 from garrison.core.events import Event
 from garrison.core.findings import SEVERITY_HIGH, SEVERITY_MEDIUM, Evidence, Finding
+from garrison.core.options import names_option, option
 from garrison.detect.base import DETECTORS, Detector, DetectorContext
 from garrison.detect.ml.domains import DnsView, dns_view, parse_domain
+from garrison.detect.options import DETECTOR_OPTIONS, options_of
 
 VERSION = "dns_tunnel-heuristic/1"
 _FULL_TYPES = frozenset({"TXT", "NULL", "ANY", "PRIVATE", "KEY"})
@@ -51,32 +52,18 @@ BASELINE_FEATURES = (
 )
 
 
+@DETECTOR_OPTIONS.register("ml.dns_tunnel")
 @dataclass(slots=True, frozen=True)
 class TunnelOptions:
-    threshold: float = 0.55
-    min_queries: int = 10
-    min_unique: int = 10
-    max_unique_tracked: int = 20_000
-    max_findings: int = 200
-    allowlist: tuple[str, ...] = ()
+    """Options (``[detectors."ml.dns_tunnel"]`` in garrison.toml)."""
 
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> TunnelOptions:
-        allow = raw.get("allowlist", ())
-        if isinstance(allow, str):
-            allow = tuple(
-                line.split("#", 1)[0].strip()
-                for line in Path(allow).read_text(encoding="utf-8", errors="replace").splitlines()
-                if line.split("#", 1)[0].strip()
-            )
-        return cls(
-            threshold=float(raw.get("threshold", 0.55)),
-            min_queries=int(raw.get("min_queries", 10)),
-            min_unique=int(raw.get("min_unique", 10)),
-            max_unique_tracked=int(raw.get("max_unique_tracked", 20_000)),
-            max_findings=int(raw.get("max_findings", 200)),
-            allowlist=tuple(str(a).lower().rstrip(".") for a in allow),
-        )
+    threshold: float = option(0.55, min=0, max=1)
+    min_queries: int = option(10, min=0)
+    min_unique: int = option(10, min=0)
+    max_unique_tracked: int = option(20_000, min=0)
+    max_findings: int = option(200, min=0)
+    #: Registered domains never reported: an array, or a file with one per line.
+    allowlist: tuple[str, ...] = names_option()
 
 
 def entropy(text: str) -> float:
@@ -311,4 +298,4 @@ class DnsTunnelDetector(Detector):
 
 @DETECTORS.register("ml.dns_tunnel")
 def _factory(ctx: DetectorContext) -> Detector | None:
-    return DnsTunnelDetector(TunnelOptions.from_dict(ctx.options))
+    return DnsTunnelDetector(options_of(ctx, TunnelOptions))

@@ -67,6 +67,7 @@ class RuleCache:
         if self.root is None:
             return
         path = self._path(key)
+        tmp = ""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -79,5 +80,8 @@ class RuleCache:
                 )
             Path(tmp).replace(path)
         except (OSError, TypeError, ValueError):
-            # a cache that cannot be written only costs speed next time
+            # a cache that cannot be written only costs speed next time (and leaves no
+            # half-written entry: a full disk must not litter the home)
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)
             return

@@ -1,6 +1,6 @@
 """The ``sigma`` detector: loads rules from ``--rules`` folders, matches events, reports findings.
 
-Findings (see DESIGN.md Contracts):
+Findings (see docs/contracts.md):
 - ``analytic_uid`` = the Sigma rule id, ``analytic_name`` = ``title`` = the rule title;
 - ``attacks`` from the rule's ATT&CK tags (offline names and tactics);
 - ``severity_id`` from ``level``: informational 1, low 2, medium 3, high 4, critical 5

@@ -27,24 +27,35 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from garrison.core.errors import InputError
 from garrison.core.events import Event
 from garrison.core.findings import Evidence, Finding
+from garrison.core.options import load_options, option
+from garrison.detect.options import DETECTOR_OPTIONS
 
 GROUP_KEYS = ("host", "source", "user")
 
 
+def _as_lists(placeholders: dict[str, list[str] | str]) -> dict[str, list[str]]:
+    """A placeholder's values: an array, or one value written alone."""
+    return {k: v if isinstance(v, list) else [v] for k, v in placeholders.items()}
+
+
+@DETECTOR_OPTIONS.register("sigma")
 @dataclass(slots=True)
 class SigmaOptions:
+    """``[detectors.sigma]`` (see the module docstring); checked by ``load_options``."""
+
     disabled: list[str] = field(default_factory=list)
     exceptions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    placeholders: dict[str, list[str]] = field(default_factory=dict)
-    group_window_seconds: int = 3600
-    group_by: list[str] = field(default_factory=lambda: ["host", "source"])
-    max_evidences: int = 20
-    suppress: dict[str, int] = field(default_factory=dict)
+    placeholders: dict[str, list[str]] = option(
+        default_factory=dict, accepts=dict[str, list[str] | str], convert=_as_lists
+    )
+    group_window_seconds: int = option(3600, min=0)
+    group_by: list[str] = option(default_factory=lambda: ["host", "source"], choices=GROUP_KEYS)
+    max_evidences: int = option(20, min=0)
+    suppress: dict[str, int] = option(default_factory=dict, min=0)
     #: Matches kept per correlation rule until the end of the run (bounded memory).
-    correlation_max_matches: int = 200_000
+    correlation_max_matches: int = option(200_000, min=0)
     #: Use the cache under HOME/cache/sigma.
     cache: bool = True
     #: Use the native Aho-Corasick matcher when installed.
@@ -55,45 +66,7 @@ class SigmaOptions:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> SigmaOptions:
-        known = set(cls.__slots__)
-        unknown = set(data) - known
-        if unknown:
-            raise InputError(
-                f"sigma options: unknown keys {sorted(unknown)} (known: {sorted(known)})"
-            )
-        opts = cls(**{k: v for k, v in data.items()})
-        opts.validate()
-        return opts
-
-    def validate(self) -> None:
-        if not isinstance(self.disabled, list):
-            raise InputError("sigma options: disabled must be a list of rule ids or titles")
-        self.disabled = [str(x) for x in self.disabled]
-        if not isinstance(self.exceptions, dict) or not all(
-            isinstance(v, list) and all(isinstance(s, dict) for s in v)
-            for v in self.exceptions.values()
-        ):
-            raise InputError(
-                "sigma options: exceptions maps a rule id/title to a list of "
-                "Sigma selections (tables)"
-            )
-        if not isinstance(self.placeholders, dict):
-            raise InputError("sigma options: placeholders maps a name to a list of values")
-        self.placeholders = {
-            str(k): [str(x) for x in (v if isinstance(v, list) else [v])]
-            for k, v in self.placeholders.items()
-        }
-        bad = [g for g in self.group_by if g not in GROUP_KEYS]
-        if bad:
-            raise InputError(f"sigma options: group_by accepts {list(GROUP_KEYS)}, not {bad}")
-        for name in ("group_window_seconds", "max_evidences", "correlation_max_matches"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
-                raise InputError(f"sigma options: {name} must be a non-negative integer")
-        if not isinstance(self.suppress, dict) or not all(
-            isinstance(v, int) and v >= 0 for v in self.suppress.values()
-        ):
-            raise InputError("sigma options: suppress maps a rule id/title to seconds")
+        return load_options(cls, data, where="detectors.sigma")
 
 
 def rule_selected(

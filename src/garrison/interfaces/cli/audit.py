@@ -3,7 +3,8 @@
 ``verify`` exits 0 when the chain is intact and 1 naming the first broken entry (its seq and
 why: mac mismatch, chain break, sequence gap, truncated tail, unknown key, head record).
 ``list`` shows the newest entries; it reads the database only and never creates a key.
-Entry text is attacker-influenced: it is printed escaped, control characters made visible.
+Entry text is attacker-influenced: it is printed through ``common.show`` (the one
+terminal sanitiser), control characters made visible and markup escaped.
 """
 
 from __future__ import annotations
@@ -12,24 +13,23 @@ import json
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from garrison.core.config import resolve_home
 from garrison.core.errors import CheckFailed
 from garrison.core.timeutil import iso
 from garrison.govern.audit import AuditEntry, open_audit
-from garrison.interfaces.cli.common import HomeOption, console, err_console
+from garrison.interfaces.cli.common import (
+    ConfigOption,
+    HomeOption,
+    console,
+    err_console,
+    home_for,
+)
+from garrison.interfaces.cli.common import show as _show
 
 audit_app = typer.Typer(
     name="audit", no_args_is_help=True, add_completion=False, help="The tamper-evident audit log."
 )
-
-
-def _show(text: str, width: int | None = None) -> str:
-    """Printable, markup-escaped text: control characters shown as escapes."""
-    safe = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
-    return escape(safe[:width] if width else safe)
 
 
 def _describe(entry: AuditEntry) -> str:
@@ -40,9 +40,9 @@ def _describe(entry: AuditEntry) -> str:
 
 
 @audit_app.command("verify")
-def verify(home: HomeOption = None) -> None:
+def verify(home: HomeOption = None, config: ConfigOption = None) -> None:
     """Check the whole chain and its head record; exit 1 at the first broken entry."""
-    verdict = open_audit(resolve_home(home)).verify()
+    verdict = open_audit(home_for(home, config)).verify()
     if verdict.ok:
         console.print(verdict.describe(), highlight=False)
         return
@@ -60,9 +60,10 @@ def list_entries(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
     home: HomeOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """The newest audit entries (not verified: run `garrison audit verify` for that)."""
-    entries = open_audit(resolve_home(home)).entries(max(1, limit), action)
+    entries = open_audit(home_for(home, config)).entries(max(1, limit), action)
     if as_json:
         for entry in entries:
             typer.echo(json.dumps(entry.to_json(), ensure_ascii=True))

@@ -9,13 +9,12 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.markup import escape
 from rich.table import Table
 
 from garrison.core.errors import UsageError
 from garrison.demo import service
 from garrison.demo.service import DEFAULT_START, DemoOptions, DemoResult
-from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
+from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console, show
 
 
 def _fmt_delay(seconds: float | None) -> str:
@@ -100,8 +99,8 @@ def _print(result: DemoResult) -> None:
     for stage in ev.stages:
         mark = "[green]yes[/]" if stage.detected else "[red]no[/]"
         table.add_row(
-            stage.name,
-            main_tactic.get(stage.name, ""),
+            show(stage.name),
+            show(main_tactic.get(stage.name, "")),
             f"{stage.records:,}",
             mark,
             str(stage.findings),
@@ -121,7 +120,7 @@ def _print(result: DemoResult) -> None:
         console.print(
             f"top attack incident: risk {top.risk_score} {top.band}, "
             f"{top.attack_findings}/{top.findings} findings on attack records, "
-            f"stages {', '.join(top.stages)}",
+            f"stages {show(', '.join(top.stages))}",
             highlight=False,
         )
     if ev.findings_total == 0:
@@ -130,17 +129,17 @@ def _print(result: DemoResult) -> None:
             "(pass --rules with a Sigma rules folder, or enable detectors)."
         )
     for name, why in result.detector_errors.items():
-        err_console.print(f"[red]detector {escape(name)} failed:[/] {escape(why)}", highlight=False)
+        err_console.print(f"[red]detector {show(name)} failed:[/] {show(why)}", highlight=False)
     res = opts.results_dir
     lines = (
         "",
         "where to look:",
-        f"  data     {opts.logs_dir}/ (auth.log, conn.log, dns.log, events.jsonl)",
-        f"  truth    {opts.labels_path}",
-        f"  results  {res}/incidents.jsonl, findings.jsonl, summary.json",
-        f"  score    {res}/demo-eval.json",
-        f"  rerun    {result.hunt_command}",
-        f"  rescore  garrison demo --out {shlex.quote(str(opts.out))} --score-only",
+        f"  data     {show(opts.logs_dir)}/ (auth.log, conn.log, dns.log, events.jsonl)",
+        f"  truth    {show(opts.labels_path)}",
+        f"  results  {show(res)}/incidents.jsonl, findings.jsonl, summary.json",
+        f"  score    {show(res)}/demo-eval.json",
+        f"  rerun    {show(result.hunt_command)}",
+        f"  rescore  garrison demo --out {show(shlex.quote(str(opts.out)))} --score-only",
     )
     for line in lines:
         console.print(line, highlight=False, soft_wrap=True)

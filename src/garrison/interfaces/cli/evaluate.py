@@ -1,5 +1,8 @@
 """``garrison eval ...``: detector evaluations on labelled data. Others join ``eval_app``.
 
+The evaluations themselves live in ``garrison.measure.ml_eval`` (``<name>_eval.evaluate``);
+these commands parse the options, call them and print.
+
 ``garrison eval dga --data DIR`` retrains the DGA recipe per split (random, leave one
 family out with all / none / all but the closest synthetic generator, leave the dictionary
 families out together), prints the tables and writes the JSON report (``--out``, default
@@ -15,7 +18,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -54,38 +56,21 @@ def eval_dga(
     home: HomeOption = None,
 ) -> None:
     """Random split, leave-family-out and held-out-benign figures for the DGA model."""
-    if not data.is_dir():
-        raise InputError(f"--data {data}: not a folder")
-    from garrison.detect.ml.dga.build import default_holdout, heldout_lists
-    from garrison.detect.ml.dga.data import load_dataset
-    from garrison.detect.ml.dga.eval import EvalConfig, evaluate
+    from garrison.measure.ml_eval.dga_eval import evaluate_folder
+    from garrison.measure.ml_eval.reports import write_report
 
-    dataset = load_dataset(data)
-    cfg = EvalConfig(
-        baseline=baseline,
-        families=tuple(f.strip() for f in families.split(",")) if families else None,
-    )
-    if per_family is not None:
-        cfg = replace(cfg, params=replace(cfg.params, per_family=per_family))
-    unknown = [f for f in cfg.families or () if f not in dataset.families]
-    if unknown:
-        raise InputError(
-            f"unknown families: {', '.join(unknown)} (known: {', '.join(sorted(dataset.families))})"
-        )
-    held = heldout_lists(holdout_benign or default_holdout(data), set())
     started = time.perf_counter()
-    report = evaluate(
-        dataset,
-        held,
-        cfg,
+    report = evaluate_folder(
+        data,
+        holdout_benign,
+        [f.strip() for f in families.split(",")] if families else None,
+        per_family,
+        baseline,
         progress=lambda m: err_console.print(
             f"[{time.perf_counter() - started:6.0f} s] {m}", highlight=False
         ),
     )
-    report["seconds"] = round(time.perf_counter() - started, 1)
-    target = out or resolve_home(home) / "eval" / "dga.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    target = write_report(report, out, home, "dga", final_newline=True)
     _print(report)
     console.print(f"report written to {target} ({report['seconds']} s)", highlight=False)
 
@@ -158,39 +143,6 @@ def _print(report: dict[str, Any]) -> None:
         console.print(_table("Dictionary families held out together", dict_out["families"]))
 
 
-def dns_capture_report(folder: Path, home: Path) -> dict[str, Any]:
-    """Run ``ml.dga`` and ``ml.dns_tunnel`` over one capture folder; summarise findings."""
-    from garrison.core.config import GarrisonConfig
-    from garrison.detect.ml.dga.detector import DgaDetector
-    from garrison.detect.ml.dga.model import load_model
-    from garrison.detect.ml.tunnel import DnsTunnelDetector
-    from garrison.pipeline import HuntService
-    from garrison.store import MemoryEventStore, StateDB
-
-    dga = DgaDetector(load_model())
-    tunnel = DnsTunnelDetector()
-    service = HuntService(
-        GarrisonConfig(home=home), MemoryEventStore(), StateDB.memory(), detectors=[dga, tunnel]
-    )
-    report = service.run([str(folder)])
-    findings = [
-        {
-            "analytic": f.analytic_uid,
-            "title": f.title,
-            "confidence": f.confidence,
-            "entities": [e.key() for e in f.entities][:8],
-        }
-        for f in report.findings
-    ]
-    return {
-        "records_read": report.total().records_read,
-        "dns_names_seen": dga.stats()["names_seen"],
-        "dga": dga.stats(),
-        "tunnel": tunnel.stats(),
-        "findings": findings,
-    }
-
-
 @eval_app.command("dns")
 def eval_dns(
     data: Annotated[
@@ -202,14 +154,13 @@ def eval_dns(
     home: HomeOption = None,
 ) -> None:
     """What the DNS detectors find on each capture (malicious and benign alike)."""
+    from garrison.measure.ml_eval.dns_eval import evaluate
+    from garrison.measure.ml_eval.reports import write_report
+
     if not data.is_dir():
         raise InputError(f"--data {data}: not a folder")
-    state_home = resolve_home(home)
-    captures = sorted(p for p in data.iterdir() if p.is_dir()) or [data]
-    report = {p.name: dns_capture_report(p, state_home) for p in captures}
-    target = out or state_home / "eval" / "dns.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    report = evaluate(data, resolve_home(home))
+    target = write_report(report, out, home, "dns", final_newline=True)
     table = Table(title="DNS detectors per capture")
     for col in ("capture", "records", "names seen", "scored", "DGA-flagged domains", "findings"):
         table.add_column(col)

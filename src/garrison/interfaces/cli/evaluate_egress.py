@@ -1,11 +1,9 @@
 """``garrison eval egress``: ml.egress on every Stratosphere capture (what fires where there is
 no exfiltration, what is found where there is) and on the generated demo scenario (see
-``detect.ml.egress.evaluate``)."""
+``measure.ml_eval.egress_eval``)."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,11 +22,9 @@ def eval_egress(
     home: HomeOption = None,
 ) -> None:
     """Large outbound transfers: findings per capture, false positives, the demo's exfil."""
-    from garrison.detect.ml.egress.evaluate import evaluate
+    from garrison.measure.ml_eval.egress_eval import evaluate_with_demo
 
-    root = _corpus(corpus, "zeek-stratosphere")
-    with tempfile.TemporaryDirectory(prefix="garrison-egress-") as tmp:
-        report = evaluate(root, Path(tmp) / "demo" if demo else None)
+    report = evaluate_with_demo(_corpus(corpus, "zeek-stratosphere"), demo)
     table = Table("capture", "kind", "outbound buckets", "findings", "verdicts")
     for c in report["captures"]:
         verdicts = ", ".join(f"{k} {v}" for k, v in sorted(c["verdicts"].items())) or "-"

@@ -1,6 +1,6 @@
 """``garrison eval email``: nested stratified cross-validation of the email model on the
 SpamAssassin corpus, the hard-ham false-positive rate against the TF-IDF baseline's 10.7 %,
-hard ham never seen in training, and the ablations (see ``detect.ml.email.evaluate``)."""
+hard ham never seen in training, and the ablations (see ``measure.ml_eval.email_eval``)."""
 
 from __future__ import annotations
 
@@ -35,18 +35,10 @@ def eval_email(
     home: HomeOption = None,
 ) -> None:
     """Email model: cross-validated AUC/P/R/F1, hard-ham FPR, ablations."""
-    from garrison.detect.ml.email.evaluate import evaluate
-    from garrison.detect.ml.email.model import featurise
-    from garrison.detect.ml.email.train import TrainParams, load_corpus
+    from garrison.measure.ml_eval.email_eval import evaluate_corpus
 
-    root = _corpus(corpus, "email-spamassassin")
-    params = TrainParams()
-    data = load_corpus(root / "email-spamassassin")
-    feats = featurise(data.messages, params.hasher())
-    report = evaluate(
-        data,
-        feats,
-        params,
+    report = evaluate_corpus(
+        _corpus(corpus, "email-spamassassin"),
         folds,
         ablations,
         progress=lambda m: err_console.print(m, highlight=False),

@@ -1,5 +1,5 @@
 """``garrison eval lookalike``: ml.lookalike's false positives on the benign domain lists and
-precision / recall on the phishing-URL host names (see ``detect.ml.lookalike.evaluate``)."""
+precision / recall on the phishing-URL host names (see ``measure.ml_eval.lookalike_eval``)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def eval_lookalike(
     home: HomeOption = None,
 ) -> None:
     """Lookalike domains: benign-list false positives, phishing-host precision and recall."""
-    from garrison.detect.ml.lookalike.evaluate import evaluate
+    from garrison.measure.ml_eval.lookalike_eval import evaluate
 
     root = _corpus(corpus, "phishing-urls")
     report = evaluate(root, str(brands) if brands else "")

@@ -4,12 +4,12 @@ Each command reads the labelled corpus (``--corpus``, default ``$GARRISON_CORPUS
 ``../shared/corpus``), prints a short table and writes the full JSON report (``--out``,
 default ``HOME/eval/<name>.json``). ``register(app)`` adds the commands to a Typer group
 (the ``garrison eval`` group calls it); ``net_app`` is the same commands on their own.
+The evaluations are ``garrison.measure.ml_eval.<name>_eval.evaluate``; corpus and report
+locations follow ``measure.ml_eval.reports``.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,8 +17,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from garrison.core.config import resolve_home
-from garrison.core.errors import InputError
 from garrison.interfaces.cli.common import HomeOption, console
 
 CorpusOption = Annotated[
@@ -31,17 +29,15 @@ OutOption = Annotated[
 
 
 def _corpus(given: Path | None, needs: str) -> Path:
-    root = given or Path(os.environ.get("GARRISON_CORPUS", "../shared/corpus"))
-    if not (root / needs).exists():
-        raise InputError(f"corpus {root}: {needs} not found (set --corpus)")
-    return root
+    from garrison.measure.ml_eval.reports import corpus_root
+
+    return corpus_root(given, needs)
 
 
 def _write(report: dict[str, Any], out: Path | None, home: Path | None, name: str) -> Path:
-    path = out or resolve_home(home) / "eval" / f"{name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
-    return path
+    from garrison.measure.ml_eval.reports import write_report
+
+    return write_report(report, out, home, name)
 
 
 def eval_beacon(

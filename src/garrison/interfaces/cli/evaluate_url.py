@@ -1,12 +1,10 @@
 """``garrison eval url``: the phishing-URL model on a random split and on a split by
 registered domain, with the artefact ablation and the char n-gram floor (see
-``garrison.detect.ml.url.eval``). ``--card`` writes the summary into a model card trained
+``garrison.measure.ml_eval.url_eval``). ``--card`` writes the summary into a model card trained
 on the same data with the same parameters."""
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,16 +12,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from garrison.core.errors import InputError
 from garrison.interfaces.cli.common import HomeOption, console, err_console
 from garrison.interfaces.cli.evaluate_net import _write
-
-
-def _data_dir(given: Path | None) -> Path:
-    root = given or Path(os.environ.get("GARRISON_CORPUS", "../shared/corpus")) / "phishing-urls"
-    if not root.is_dir():
-        raise InputError(f"--data {root}: not a folder")
-    return root
 
 
 def eval_url(
@@ -47,37 +37,23 @@ def eval_url(
     home: HomeOption = None,
 ) -> None:
     """Random and domain-disjoint splits, artefact ablation, char n-gram floor."""
-    from garrison.detect.ml.url.data import load_urls
-    from garrison.detect.ml.url.eval import EvalConfig, evaluate, summary
+    from garrison.measure.ml_eval.reports import data_folder
+    from garrison.measure.ml_eval.url_eval import EvalConfig, attach_to_card, evaluate_folder
 
-    dataset = load_urls(_data_dir(data))
+    folder = data_folder(data, "phishing-urls")
     started = time.perf_counter()
-    report = evaluate(
-        dataset,
+    report = evaluate_folder(
+        folder,
         EvalConfig(baseline=baseline, ablation=ablation),
         progress=lambda m: err_console.print(
             f"[{time.perf_counter() - started:5.0f} s] {m}", highlight=False
         ),
     )
-    report["seconds"] = round(time.perf_counter() - started, 1)
     _print(report)
     if card is not None:
-        _attach(card, report, summary(report))
+        attach_to_card(card, report)
         console.print(f"evaluation summary written into {card}", highlight=False)
     console.print(f"report: {_write(report, out, home, 'url')}", highlight=False)
-
-
-def _attach(card_file: Path, report: dict[str, Any], brief: dict[str, Any]) -> None:
-    try:
-        card = json.loads(card_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"--card {card_file}: {exc}") from exc
-    if card.get("training_data", {}).get("fingerprint_sha256") != report["dataset_fingerprint"]:
-        raise InputError("--card: the model was trained on other data (fingerprints differ)")
-    if card.get("params") != report["params"]:
-        raise InputError("--card: the model was trained with other parameters")
-    card["evaluation_summary"] = brief
-    card_file.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
 
 def _fmt(value: Any) -> str:

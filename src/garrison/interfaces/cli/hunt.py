@@ -1,4 +1,4 @@
-"""``garrison hunt``: the main job, per the Contracts in DESIGN.md."""
+"""``garrison hunt``: the main job, per its contract in docs/contracts.md."""
 
 from __future__ import annotations
 
@@ -6,17 +6,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from garrison.core.config import load_config
-from garrison.core.errors import UsageError
 from garrison.core.incidents import Incident
+from garrison.core.preflight import check_hunt_paths
 from garrison.core.timeutil import iso
-from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
+from garrison.interfaces.cli.common import (
+    ConfigOption,
+    HomeOption,
+    config_for,
+    console,
+    err_console,
+    show,
+)
 from garrison.outputs import write_outputs
-from garrison.pipeline import HuntReport, HuntService
+from garrison.pipeline import HuntReport, HuntRequest, HuntService
 
 
 def hunt(
@@ -31,25 +36,16 @@ def hunt(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Ingest, detect, triage and correlate; write findings, incidents, quarantine, summary."""
-    if engine not in ("embedded", "spark"):
-        raise UsageError(f"--engine must be 'embedded' or 'spark', not {engine!r}")
-    if engine == "spark":
-        raise UsageError("the spark engine is not available in this build; use --engine embedded")
-    cfg = load_config(home, config)
-    rules_dirs = [Path(p) for p in cfg.hunt.rules] + list(rules or [])
-    intel_files = [Path(p) for p in cfg.hunt.intel] + list(intel or [])
-    for folder in rules_dirs:
-        if not folder.exists():
-            raise UsageError(f"--rules {folder}: no such file or directory")
-    assets_file = assets or (Path(cfg.hunt.assets) if cfg.hunt.assets else None)
-    service = HuntService.open(
-        cfg, rules_dirs=rules_dirs, intel_files=intel_files, assets=assets_file
-    )
+    cfg = config_for(home, config)
+    checked = check_hunt_paths(paths, out, cfg.home)  # exit 2 before any work
+    request = HuntRequest(rules=rules or [], intel=intel or [], assets=assets, engine=engine)
+    service = HuntService.for_request(cfg, request)
+    service.exclude.update(checked.exclude)
     report = _run_with_progress(service, paths, quiet)
     summary = write_outputs(report, out)
     for problem in report.files_failed:
         err_console.print(
-            f"[yellow]skipped[/] {escape(problem.display)}: {escape(problem.reason)}",
+            f"[yellow]skipped[/] {show(problem.display)}: {show(problem.reason)}",
             highlight=False,
             soft_wrap=True,
         )
@@ -73,10 +69,10 @@ def _print_intel(report: HuntReport) -> None:
         f", {stats.get('unusable_total', 0):,} unusable"
         f", {stats.get('suppressed_total', 0):,} refused by warning lists (see summary.json)"
     )
-    err_console.print(escape(line), highlight=False, soft_wrap=True)
+    err_console.print(show(line), highlight=False, soft_wrap=True)
     for path, reason in failed.items():
         err_console.print(
-            f"[yellow]intel file not read[/] {escape(str(path))}: {escape(str(reason))}",
+            f"[yellow]intel file not read[/] {show(path)}: {show(reason)}",
             highlight=False,
             soft_wrap=True,
         )
@@ -88,14 +84,14 @@ def _print_rule_problems(report: HuntReport) -> None:
     sigma = report.detector_stats.get("sigma") or {}
     for label, note in (sigma.get("rules_overridden_detail") or {}).items():
         err_console.print(
-            f"[yellow]rule replaced[/] {escape(str(label))}: {escape(str(note))}",
+            f"[yellow]rule replaced[/] {show(label)}: {show(note)}",
             highlight=False,
             soft_wrap=True,
         )
     for label, reason in report.rules_failed.items():
         if reason.startswith("duplicate rule id"):
             err_console.print(
-                f"[red]rule not loaded[/] {escape(label)}: {escape(reason)}",
+                f"[red]rule not loaded[/] {show(label)}: {show(reason)}",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -121,7 +117,7 @@ def _run_with_progress(service: HuntService, paths: list[str], quiet: bool) -> H
         task = bar.add_task("", total=None)
 
         def tick(name: str, total: int) -> None:
-            bar.update(task, total=total, advance=1, description=Path(name).name[:40])
+            bar.update(task, total=total, advance=1, description=show(Path(name).name, 40))
 
         return service.run(paths, progress=tick)
 
@@ -139,8 +135,8 @@ def _incident_row(rank: int, inc: Incident) -> list[str]:
         f"{inc.risk_score} {band}",
         str(len(inc.finding_uids)),
         iso(inc.first_time)[:16].replace("T", " "),
-        # Titles are attacker-influenced text: escaped for markup, cut to one line.
-        escape(_one_line(inc.title, max(30, console.width - 58))),
+        # Titles are attacker-influenced text: one line, control characters and markup inert.
+        show(_one_line(inc.title, max(30, console.width - 58))),
     ]
 
 
@@ -164,12 +160,12 @@ def _print_summary(report: HuntReport, summary: dict[str, Any], out: Path) -> No
     if report.detector_errors:
         for name, why in report.detector_errors.items():
             err_console.print(
-                f"[red]detector {escape(name)} failed:[/] {escape(why)}",
+                f"[red]detector {show(name)} failed:[/] {show(why)}",
                 highlight=False,
                 soft_wrap=True,
             )
     console.print(
-        f"results in {escape(str(out))}/ "
+        f"results in {show(out)}/ "
         "(findings.jsonl, incidents.jsonl, quarantine.jsonl, summary.json)",
         highlight=False,
     )

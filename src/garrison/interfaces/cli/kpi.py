@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from garrison.core.config import load_config
-from garrison.core.errors import UsageError
-from garrison.interfaces.cli.common import ConfigOption, HomeOption, console
+from garrison.interfaces.cli.common import (
+    ConfigOption,
+    HomeOption,
+    config_for,
+    console,
+    print_json,
+    show,
+)
 
 
 def kpi(
@@ -34,32 +38,16 @@ def kpi(
     config: ConfigOption = None,
 ) -> None:
     """MTTD, MTTA, MTTR, alert-to-incident reduction, FP rate per rule, detector quality."""
-    from garrison.measure.kpi import compute_kpis, from_run, from_state, load_labels
     from garrison.measure.kpi.report import render_tables
-    from garrison.store.state import StateDB
+    from garrison.measure.kpi.service import KpiRequest, compute
 
-    cfg = load_config(home, config)
-    if run is not None:
-        if not run.is_dir():
-            raise UsageError(f"--run {run}: not a folder")
-        data = from_run(run)
-    else:
-        db = cfg.home / "state.db"
-        if not db.is_file():
-            raise UsageError(f"no state at {db}: run a hunt first, or give --run DIR")
-        data = from_state(StateDB(db))
-    truth = load_labels(labels) if labels is not None else None
-    kpis = compute_kpis(data, truth)
-    target = out or cfg.home / "kpi"
-    target.mkdir(parents=True, exist_ok=True)
-    (target / "kpi.json").write_text(json.dumps(kpis, indent=1, default=str), encoding="utf-8")
-    written = []
-    if not no_plots:
-        from garrison.measure.kpi.plots import render
-
-        written = render(kpis, data, truth, target)
+    request = KpiRequest(run=run, labels=labels, out=out, plots=not no_plots)
+    result = compute(config_for(home, config), request)
     if as_json:
-        console.print_json(json.dumps(kpis, default=str))
+        print_json(result.kpis)
         return
-    console.print(render_tables(kpis))
-    console.print(f"kpi.json and {len(written)} plot file(s) in {target}/", highlight=False)
+    console.print(render_tables(result.kpis))
+    console.print(
+        f"kpi.json and {len(result.plots)} plot file(s) in {show(result.folder)}/",
+        highlight=False,
+    )

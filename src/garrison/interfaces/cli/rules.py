@@ -11,9 +11,15 @@ from typing import Annotated
 
 import typer
 
-from garrison.core.config import load_config
-from garrison.core.errors import CheckFailed, UsageError
-from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
+from garrison.core.errors import CheckFailed
+from garrison.interfaces.cli.common import (
+    ConfigOption,
+    HomeOption,
+    config_for,
+    console,
+    err_console,
+    show,
+)
 
 rules_app = typer.Typer(
     name="rules", no_args_is_help=True, add_completion=False, help="Work with Sigma rule folders."
@@ -33,20 +39,14 @@ def check(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every rule afresh.")] = False,
 ) -> None:
     """Load the rules as ``hunt`` would and list every rule that fails, with the reason."""
-    from garrison.detect.sigma.detector import load_detector
-    from garrison.detect.sigma.noise import SigmaOptions
+    from garrison.detect.sigma.check import check_rules
 
-    for path in paths:
-        if not path.exists():
-            raise UsageError(f"{path}: no such file or directory")
-    cfg = load_config(home, config)
-    opts = SigmaOptions.from_mapping(cfg.detectors.options.get("sigma", {}))
-    if no_cache:
-        opts.cache = False
-    detector = load_detector(paths, cfg.home, opts)
+    detector = check_rules(config_for(home, config), paths, cache=not no_cache)
     ruleset = detector.ruleset
     for label, reason in sorted(ruleset.errors.items()):
-        err_console.print(f"[red]FAILED[/] {label}: {reason}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[red]FAILED[/] {show(label)}: {show(reason)}", highlight=False, soft_wrap=True
+        )
     console.print(
         f"{ruleset.loaded} rules loaded ({len(ruleset.correlations)} correlations, "
         f"{ruleset.filters} filters, {ruleset.disabled} disabled), "

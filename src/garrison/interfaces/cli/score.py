@@ -1,4 +1,4 @@
-"""``garrison score DETECTOR FILE``: batch scoring for the text models (Contracts, DESIGN.md).
+"""``garrison score DETECTOR FILE``: batch scoring for the text models (docs/contracts.md).
 
 One input per line in (``-`` reads standard input), one JSON object per line out:
 ``{"input", "score", "verdict", "explanation"}``. ``dga`` is scored here; ``url`` and

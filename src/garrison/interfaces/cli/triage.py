@@ -1,21 +1,31 @@
 """Analyst commands: ``garrison findings|incidents|allowlist ...``.
 
-Thin: each command opens the ``Workbench`` on the state under ``--home`` and prints the result.
-Finding and incident ids may be given as any unambiguous prefix.
+Thin: each command opens the ``Workbench`` on the state under ``--home``, acting as the
+operating-system account, calls it and prints the result. Finding and incident ids may be
+given as any unambiguous prefix. Every stored text (titles, entity values, notes) is
+attacker-influenced: it reaches the terminal through ``show`` only.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from garrison.core.config import load_config
 from garrison.core.timeutil import iso
 from garrison.correlate.workbench import Workbench
-from garrison.interfaces.cli.common import ConfigOption, HomeOption, console
+from garrison.govern.audit.log import current_actor
+from garrison.interfaces.cli.common import (
+    ConfigOption,
+    HomeOption,
+    config_for,
+    console,
+    print_json,
+    show,
+    show_lines,
+)
 
 findings_app = typer.Typer(
     name="findings",
@@ -42,12 +52,9 @@ Analyst = Annotated[str, typer.Option("--analyst", envvar="USER", help="Who deci
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def _bench(home: Any, config: Any) -> Workbench:
-    return Workbench.open(load_config(home, config))
-
-
-def _print_json(obj: Any) -> None:
-    console.print_json(json.dumps(obj, default=str, ensure_ascii=False))
+def _bench(home: Path | None, config: Path | None) -> Workbench:
+    """The service every command calls, acting as the account that runs the CLI."""
+    return Workbench.open(config_for(home, config), actor=current_actor())
 
 
 # -- findings ---------------------------------------------------------------------------------
@@ -60,27 +67,22 @@ def findings_list(
     as_json: AsJson = False,
 ) -> None:
     """Stored findings, highest risk first."""
-    bench = _bench(home, config)
-    params: tuple[object, ...] = () if status == "all" else (status,)
-    where = "" if status == "all" else "WHERE status = ?"
-    rows = bench.findings.rows(
-        f"{where} ORDER BY risk_score DESC, time LIMIT ?", (*params, max(1, limit))
-    )
+    rows = _bench(home, config).list_findings(status=status, limit=limit)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
-    table = Table(title=f"Findings ({status})")
+    table = Table(title=f"Findings ({show(status)})")
     for col in ("uid", "risk", "time (UTC)", "analytic", "count", "incident", "status"):
         table.add_column(col)
     for r in rows:
         table.add_row(
-            r["uid"][:12],
+            show(r["uid"], 12),
             str(r["risk_score"]),
             iso(int(r["time"]))[:19],
-            str(r["title"])[:50],
+            show(r["title"], 50),
             str(r["count"]),
-            str(r["incident_uid"] or "")[:16],
-            f"{r['status']} {r['status_reason']}"[:40],
+            show(r["incident_uid"] or "", 16),
+            show(f"{r['status']} {r['status_reason']}", 40),
         )
     console.print(table)
 
@@ -97,8 +99,8 @@ def findings_disposition(
     """Record an analyst verdict on a finding; it is re-scored and its incident rebuilt."""
     result = _bench(home, config).dispose_finding(uid, verdict, note, analyst)
     console.print(
-        f"finding {result['finding']}: {verdict}, risk now {result['risk_score']}"
-        + (f"; incident {result['incident']} rebuilt" if result["incident"] else ""),
+        f"finding {show(result['finding'])}: {show(verdict)}, risk now {result['risk_score']}"
+        + (f"; incident {show(result['incident'])} rebuilt" if result["incident"] else ""),
         highlight=False,
     )
 
@@ -115,7 +117,7 @@ def findings_tuning(
     stats = [s for s in bench.rule_stats() if s["reviewed"]]
     suggestions = bench.tuning(min_count)
     if as_json:
-        _print_json({"rules": stats, "suggestions": [s.to_json() for s in suggestions]})
+        print_json({"rules": stats, "suggestions": [s.to_json() for s in suggestions]})
         return
     table = Table(title="Rules with verdicts")
     for col in ("rule", "findings", "reviewed", "TP", "BTP", "FP", "precision"):
@@ -123,7 +125,7 @@ def findings_tuning(
     for s in stats:
         prec = "-" if s["precision"] is None else f"{s['precision']:.2f}"
         table.add_row(
-            str(s["analytic_name"] or s["analytic_uid"])[:60],
+            show(s["analytic_name"] or s["analytic_uid"], 60),
             str(s["findings"]),
             str(s["reviewed"]),
             str(s["tp"]),
@@ -136,7 +138,7 @@ def findings_tuning(
         console.print("no tuning suggestions yet")
     for sug in suggestions:
         console.print(
-            f"- {sug.text}" + (f"\n    {sug.command}" if sug.command else ""),
+            f"- {show(sug.text)}" + (f"\n    {show(sug.command)}" if sug.command else ""),
             highlight=False,
             soft_wrap=True,
         )
@@ -152,32 +154,22 @@ def incidents_list(
     as_json: AsJson = False,
 ) -> None:
     """Stored incidents, highest risk first."""
-    bench = _bench(home, config)
-    params: tuple[object, ...] = ()
-    if status == "all":
-        where = "WHERE status != 'merged'"
-    elif status == "open":
-        where = "WHERE status IN ('new', 'acknowledged')"
-    else:
-        where, params = "WHERE status = ?", (status,)
-    rows = bench.incidents.rows(
-        f"{where} ORDER BY risk_score DESC, first_time LIMIT ?", (*params, max(1, limit))
-    )
+    rows = _bench(home, config).list_incidents(status=status, limit=limit)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
-    table = Table(title=f"Incidents ({status})")
+    table = Table(title=f"Incidents ({show(status)})")
     for col in ("uid", "risk", "findings", "first seen (UTC)", "status", "verdict", "title"):
         table.add_column(col)
     for r in rows:
         table.add_row(
-            str(r["uid"])[:16],
-            f"{r['risk_score']} {r['band']}",
+            show(r["uid"], 16),
+            f"{r['risk_score']} {show(r['band'])}",
             str(r["findings"]),
             iso(int(r["first_time"]))[:19],
-            str(r["status"]),
-            str(r["verdict"]),
-            str(r["title"])[:70],
+            show(r["status"]),
+            show(r["verdict"]),
+            show(r["title"], 70),
         )
     console.print(table)
 
@@ -192,23 +184,25 @@ def incidents_show(
     """The incident's story, score parts, top findings, enrichment and similar incidents."""
     inc = _bench(home, config).incident(uid)
     if as_json:
-        _print_json(inc.to_ocsf())
+        print_json(inc.to_ocsf())
         return
+    verdict = f", verdict {show(inc.verdict)}" if inc.verdict else ""
     console.print(
-        f"[bold]{inc.title}[/]\n{inc.uid}  risk {inc.risk_score} ({inc.band}), "
-        f"status {inc.status}{', verdict ' + inc.verdict if inc.verdict else ''}"
+        f"[bold]{show(inc.title)}[/]\n{show(inc.uid)}  risk {inc.risk_score} ({show(inc.band)}), "
+        f"status {show(inc.status)}{verdict}",
+        highlight=False,
     )
     if inc.description:
-        console.print(inc.description, highlight=False)
+        console.print(show_lines(inc.description), highlight=False)
     parts = "".join(
-        f"{' - ' if v < 0 else ' + ' if i else ''}{abs(v):.0f} {k}"
+        f"{' - ' if v < 0 else ' + ' if i else ''}{abs(v):.0f} {show(k)}"
         for i, (k, v) in enumerate(inc.risk_parts.items())
     )
     console.print(f"score = {parts} = {inc.risk_score}", highlight=False, soft_wrap=True)
     factors = inc.explanation.get("factors") or {}
     if factors:
         console.print(
-            "factors: " + ", ".join(f"{k} {v:+.0f}" for k, v in factors.items()),
+            "factors: " + ", ".join(f"{show(k)} {v:+.0f}" for k, v in factors.items()),
             highlight=False,
             soft_wrap=True,
         )
@@ -217,21 +211,22 @@ def incidents_show(
         table.add_column(col)
     for st in inc.stages:
         table.add_row(
-            st["tactic"],
+            show(st["tactic"]),
             iso(int(st["first_time"]))[:19],
-            ", ".join(st["techniques"][:3])[:60],
+            show(", ".join(st["techniques"][:3]), 60),
             str(len(st["findings"])),
         )
     console.print(table)
-    crit = inc.enrichment.get("criticality", "unknown")
+    crit = show(inc.enrichment.get("criticality", "unknown"))
     assets = ", ".join(
-        f"{a.get('name')} ({a.get('criticality')})" for a in inc.enrichment.get("assets", [])[:5]
+        f"{show(a.get('name'))} ({show(a.get('criticality'))})"
+        for a in inc.enrichment.get("assets", [])[:5]
     )
     console.print(f"criticality {crit}" + (f"; assets {assets}" if assets else ""), highlight=False)
     for s in inc.similar:
         console.print(
-            f"similar: {s['uid']} ({s['similarity']:.2f}) {s['title'][:70]} "
-            f"[{s.get('verdict') or s.get('status')}]",
+            f"similar: {show(s['uid'])} ({s['similarity']:.2f}) {show(s['title'], 70)} "
+            f"\\[{show(s.get('verdict') or s.get('status'))}]",
             highlight=False,
         )
 
@@ -246,7 +241,7 @@ def incidents_ack(
 ) -> None:
     """Acknowledge an incident (starts the MTTA clock's end)."""
     done = _bench(home, config).set_status(uid, "acknowledged", analyst, note)
-    console.print(f"{done}: acknowledged", highlight=False)
+    console.print(f"{show(done)}: acknowledged", highlight=False)
 
 
 @incidents_app.command("resolve")
@@ -264,7 +259,8 @@ def incidents_resolve(
         done = bench.dispose_incident(uid, verdict, note, analyst, resolve=True)
     else:
         done = bench.set_status(uid, "resolved", analyst, note)
-    console.print(f"{done}: resolved" + (f" as {verdict}" if verdict else ""), highlight=False)
+    resolved = f"{show(done)}: resolved" + (f" as {show(verdict)}" if verdict else "")
+    console.print(resolved, highlight=False)
 
 
 @incidents_app.command("disposition")
@@ -279,7 +275,9 @@ def incidents_disposition(
 ) -> None:
     """Record an analyst verdict on an incident (applies to its findings without their own)."""
     done = _bench(home, config).dispose_incident(uid, verdict, note, analyst, resolve)
-    console.print(f"{done}: {verdict}" + (", resolved" if resolve else ""), highlight=False)
+    console.print(
+        f"{show(done)}: {show(verdict)}" + (", resolved" if resolve else ""), highlight=False
+    )
 
 
 @incidents_app.command("merge")
@@ -293,7 +291,8 @@ def incidents_merge(
     """Merge incidents; the findings stay pinned to the result on later runs."""
     inc = _bench(home, config).merge(target, others, analyst)
     console.print(
-        f"{inc.uid}: {len(inc.finding_uids)} findings, risk {inc.risk_score} ({inc.band})",
+        f"{show(inc.uid)}: {len(inc.finding_uids)} findings, risk {inc.risk_score} "
+        f"({show(inc.band)})",
         highlight=False,
     )
 
@@ -310,7 +309,8 @@ def incidents_split(
     kept, new = _bench(home, config).split(uid, findings, analyst)
     for inc in (kept, new):
         console.print(
-            f"{inc.uid}: {len(inc.finding_uids)} findings, risk {inc.risk_score} ({inc.band})",
+            f"{show(inc.uid)}: {len(inc.finding_uids)} findings, risk {inc.risk_score} "
+            f"({show(inc.band)})",
             highlight=False,
         )
 
@@ -326,14 +326,14 @@ def incidents_similar(
     """Past incidents most like this one (techniques, tactics, detectors, entity kinds)."""
     rows = _bench(home, config).similar(uid, k)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     if not rows:
         console.print("no other stored incident")
     for r in rows:
         console.print(
-            f"{r['similarity']:.3f}  {r['uid']}  {r['risk_score']}  "
-            f"[{r['verdict'] or r['status']}]  {str(r['title'])[:70]}",
+            f"{r['similarity']:.3f}  {show(r['uid'])}  {r['risk_score']}  "
+            f"\\[{show(r['verdict'] or r['status'])}]  {show(r['title'], 70)}",
             highlight=False,
         )
 
@@ -367,12 +367,13 @@ def allowlist_add(
 @allowlist_app.command("list")
 def allowlist_list(home: HomeOption = None, config: ConfigOption = None) -> None:
     """Stored entries (entries from garrison.toml apply too, at every hunt)."""
-    entries = _bench(home, config).findings.allow_entries()
+    entries = _bench(home, config).allow_entries()
     if not entries:
         console.print("no stored allowlist entries")
     for e in entries:
         console.print(
-            f"#{e.id}  {e.rule.describe()}  (added {iso(e.created_at)[:19]})", highlight=False
+            f"#{e.id}  {show(e.rule.describe())}  (added {iso(e.created_at)[:19]})",
+            highlight=False,
         )
 
 

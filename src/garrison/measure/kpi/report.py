@@ -6,6 +6,9 @@ from typing import Any
 
 from rich.console import Group
 from rich.table import Table
+from rich.text import Text
+
+from garrison.core.text import visible
 
 
 def _fmt(value: Any) -> str:
@@ -81,7 +84,7 @@ def detectors(kpis: dict[str, Any]) -> Table:
     for name, row in kpis["detectors"].items():
         lab = row.get("labels") or {}
         table.add_row(
-            name,
+            Text(visible(name)),
             _fmt(row["findings"]),
             _fmt(row["reviewed"]),
             _fmt(row["precision"]),
@@ -101,7 +104,8 @@ def rules(kpis: dict[str, Any], limit: int = 15) -> Table:
     for row in kpis["rules"][:limit]:
         lab = row.get("labels") or {}
         table.add_row(
-            str(row["analytic_name"] or row["analytic_uid"])[:60],
+            # rule titles come from rule files: shown as plain text, never markup or controls
+            Text(visible(row["analytic_name"] or row["analytic_uid"], 60)),
             _fmt(row["findings"]),
             _fmt(row["tp"]),
             _fmt(row["btp"]),
@@ -130,7 +134,7 @@ def criticality(kpis: dict[str, Any]) -> Table:
         lab = row.get("labels") or {}
         times = resp.get(crit, {})
         table.add_row(
-            crit,
+            Text(visible(crit)),
             _fmt(row["findings"]),
             _fmt(row["incidents"]),
             _fmt(row["high_critical_incidents"]),

@@ -1,1 +1,3 @@
-"""Evaluations of the network and identity ML detectors on the labelled corpus."""
+"""Every detector evaluation on labelled data: ``<name>_eval.evaluate`` returns the report
+that ``garrison eval <name>`` prints and writes to ``HOME/eval/<name>.json``; modules without
+the suffix are shared helpers (see docs/architecture.md, "Evaluations")."""

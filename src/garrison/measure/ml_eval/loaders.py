@@ -10,11 +10,18 @@ says which path was taken.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from garrison.core.events import Event, Provenance
+
+if TYPE_CHECKING:
+    from garrison.ingest.reader import Batch
+
+#: Records per batch, as the hunt reads them (event uids depend on the batching).
+BATCH_SIZE = 5000
 
 _SYSLOG = re.compile(
     r"(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<hms>\d{2}:\d{2}:\d{2}) "
@@ -42,20 +49,36 @@ def events_from_files(paths: Sequence[Path]) -> list[Event]:
 
 
 def _via_pipeline(path: Path) -> list[Event]:
-    try:
-        from garrison.ingest.reader import InputFile, batches, open_source
-        from garrison.pipeline import build_events
-    except ImportError:
-        return []
+    return [event for _, events in file_batches(path) for event in events]
+
+
+def file_batches(path: Path) -> Iterator[tuple[Batch, list[Event]]]:
+    """Each batch ``garrison hunt`` reads from ``path``, with the events it builds from it:
+    the same source detection, parsing, normalizers and event uids (``pipeline.build_events``);
+    quarantined records are left out, nothing is stored. Nothing for an empty file."""
+    from garrison.ingest.reader import InputFile, batches, open_source
+    from garrison.pipeline import build_events
+
     file = InputFile(path, str(path))
     source = open_source(file)
     if source is None:
-        return []
-    events: list[Event] = []
-    for batch in batches(source, file, 5000):
-        built, _ = build_events(batch, 0)
-        events.extend(built)
-    return events
+        return
+    for batch in batches(source, file, BATCH_SIZE):
+        events, _ = build_events(batch, 0)
+        yield batch, events
+
+
+def events_with_meta(path: Path) -> Iterator[tuple[Event, dict[str, Any]]]:
+    """(event, its record's ``meta``) for every event of ``path`` (see ``file_batches``).
+
+    ``meta`` is what a source read beside the record and kept out of the event, such as the
+    Stratosphere ``label`` columns: evaluation truth that never reaches a detector. Records
+    are matched by position (the ``record_id`` findings cite as evidence).
+    """
+    for batch, events in file_batches(path):
+        meta = {rec.position: rec.meta for rec in batch.records}
+        for event in events:
+            yield event, dict(meta.get(event.record_id) or {})
 
 
 def _fallback_syslog(path: Path) -> list[Event]:

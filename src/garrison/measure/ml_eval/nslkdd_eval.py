@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from garrison.detect.ml.flows.nslkdd import CATEGORIES, FlowClassifier, load
+from garrison.measure.ml_eval.nslkdd_model import CATEGORIES, FlowClassifier, load
 
 
 def _threshold_at_fpr(scores_normal: np.ndarray, fpr: float) -> float:

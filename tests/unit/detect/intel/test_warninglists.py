@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from garrison.core.errors import InputError
+from garrison.core.options import OptionsError, load_options
 from garrison.detect.intel.detector import IntelOptions
 from garrison.detect.intel.loader import load_intel_files
 from garrison.detect.intel.match import Matcher
@@ -156,13 +156,10 @@ def test_lists_can_be_skipped_by_name(tmp_path: Path) -> None:
     feed = _feed(tmp_path, ["10.1.2.3", "8.8.8.8"])
     intel = load_intel_files([feed], skip_lists=["rfc1918"])
     assert intel.get("ip", "10.1.2.3") and not intel.get("ip", "8.8.8.8")
-    assert IntelOptions.from_dict({"warninglists_skip": ["rfc1918"]}).warninglists_skip == (
-        "rfc1918",
-    )
-    with pytest.raises(InputError, match="unknown warning lists"):
-        IntelOptions.from_dict({"warninglists_skip": ["nope"]})
-    with pytest.raises(InputError, match="must be a list"):
-        IntelOptions.from_dict({"warninglists_skip": "rfc1918"})
+    opts = load_options(IntelOptions, {"warninglists_skip": ["rfc1918"]}, where="detectors.intel")
+    assert opts.warninglists_skip == ("rfc1918",)
+    with pytest.raises(OptionsError, match="not one of"):
+        load_options(IntelOptions, {"warninglists_skip": ["nope"]}, where="detectors.intel")
     with pytest.raises(ValueError, match="unknown lists"):
         WarningLists(["nope"])
 

@@ -269,18 +269,26 @@ def test_pair_table_bounds() -> None:
 
 
 def test_options_and_unknown_keys() -> None:
+    import pytest
+
+    from garrison.core.options import OptionsError
     from garrison.detect.base import DetectorContext
     from garrison.detect.ml.beacon import build
     from garrison.store import MemoryEventStore, StateDB
 
-    ctx = DetectorContext(
-        home=__import__("pathlib").Path("."),
-        state=StateDB.memory(),
-        store=MemoryEventStore(),
-        options={"threshold": 0.9, "bogus": 1},
-    )
-    det = build(ctx)
-    assert det.config.threshold == 0.9 and det.stats()["ignored_options"] == ["bogus"]
+    def ctx(options: dict) -> DetectorContext:
+        return DetectorContext(
+            home=__import__("pathlib").Path("."),
+            state=StateDB.memory(),
+            store=MemoryEventStore(),
+            options=options,
+        )
+
+    det = build(ctx({"threshold": 0.9}))
+    assert det.config.threshold == 0.9
+    # an unknown key is an error naming it (it used to be listed in stats and ignored)
+    with pytest.raises(OptionsError, match="bogus"):
+        build(ctx({"threshold": 0.9, "bogus": 1}))
 
 
 def test_missing_fields_and_garbage_are_skipped() -> None:

@@ -142,8 +142,12 @@ def test_allowlist_and_threshold_options(model):
 def test_options_from_dict(tmp_path):
     allow = tmp_path / "allow.txt"
     allow.write_text("# ours\nExample.COM.\n\nfoo.net  # lab\n", encoding="utf-8")
-    opts = DgaOptions.from_dict({"allowlist": str(allow), "burst_min": "5"})
+    from garrison.core.options import OptionsError, load_options
+
+    opts = load_options(DgaOptions, {"allowlist": str(allow), "burst_min": 5}, where="t")
     assert opts.allowlist == ("example.com", "foo.net") and opts.burst_min == 5
+    with pytest.raises(OptionsError, match="burst_min"):  # a string is no longer coerced
+        load_options(DgaOptions, {"burst_min": "5"}, where="t")
 
 
 def test_burst_context_lowers_the_reporting_threshold(model):

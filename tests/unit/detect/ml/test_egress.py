@@ -352,7 +352,7 @@ def _zeek(folder: Path, rows: list[tuple[float, str, str, int, int, int]]) -> No
 
 
 def test_evaluation_judges_findings_by_the_captures_truth(tmp_path: Path) -> None:
-    from garrison.detect.ml.egress.evaluate import evaluate_capture
+    from garrison.measure.ml_eval.egress_eval import evaluate_capture
 
     rat = tmp_path / "003-zeek-scenario-malicious"
     _zeek(

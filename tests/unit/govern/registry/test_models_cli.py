@@ -1,4 +1,4 @@
-"""``garrison models list|verify|register``: exit codes 0 / 1 / 2 as DESIGN.md states."""
+"""``garrison models list|verify|register``: exit codes 0 / 1 / 2 as docs/contracts.md states."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,11 +26,13 @@ from garrison.core.attack import attack_of
 from garrison.core.entities import normalize_entity
 from garrison.core.events import Event
 from garrison.core.findings import SEVERITY_LOW, SEVERITY_MEDIUM, Attack, Finding
+from garrison.core.options import option
 from garrison.core.timeutil import iso
 from garrison.detect.base import Detector, DetectorContext
-from garrison.detect.ml.anomaly.estimators import make
+from garrison.detect.ml.anomaly.estimators import ESTIMATORS, make
 from garrison.detect.ml.anomaly.explain import occlusion, robust_z
 from garrison.detect.ml.anomaly.features import FEATURES, HOUR_MS, VectorTable, transform
+from garrison.detect.options import options_of
 
 #: ATT&CK hints when one feature carries the anomaly (shown, not asserted).
 _HINTS = {
@@ -45,7 +47,9 @@ _HINTS = {
 
 @dataclass(slots=True)
 class AnomalyConfig:
-    estimator: str = "iforest"
+    """Options (``[detectors."ml.anomaly"]`` in garrison.toml)."""
+
+    estimator: str = option("iforest", choices=sorted(ESTIMATORS))
     seed: int = 0
     min_vectors: int = 24
     min_z: float = 4.0
@@ -58,11 +62,6 @@ class AnomalyConfig:
     top_features: int = 5
     max_vectors: int = 100_000
 
-    @classmethod
-    def from_options(cls, options: dict[str, Any]) -> tuple[AnomalyConfig, list[str]]:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in options.items() if k in known}), sorted(set(options) - known)
-
 
 class AnomalyDetector(Detector):
     id = "ml.anomaly"
@@ -73,7 +72,6 @@ class AnomalyDetector(Detector):
         make(self.config.estimator)  # fail at start, not at the end, on a bad name
         self.table = VectorTable(self.config.max_vectors)
         self.note = ""
-        self.ignored_options: list[str] = []
         self.scored = 0
         self.invisible = 0
 
@@ -213,7 +211,6 @@ class AnomalyDetector(Detector):
             "evicted": self.table.evicted,
             "skipped_events": self.table.skipped,
             "note": self.note,
-            "ignored_options": self.ignored_options,
         }
 
 
@@ -234,7 +231,4 @@ def _own_median(
 
 
 def build(ctx: DetectorContext) -> AnomalyDetector:
-    config, unknown = AnomalyConfig.from_options(dict(ctx.options or {}))
-    detector = AnomalyDetector(config)
-    detector.ignored_options = unknown
-    return detector
+    return AnomalyDetector(options_of(ctx, AnomalyConfig))

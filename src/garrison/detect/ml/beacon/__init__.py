@@ -3,8 +3,10 @@
 from garrison.detect.base import DETECTORS
 from garrison.detect.ml.beacon.detector import BeaconConfig, BeaconDetector, build
 from garrison.detect.ml.beacon.stats import BeaconScore, Weights, Window, score_pair
+from garrison.detect.options import DETECTOR_OPTIONS
 
 DETECTORS.register("ml.beacon")(build)
+DETECTOR_OPTIONS.register("ml.beacon")(BeaconConfig)
 
 __all__ = [
     "BeaconConfig",

@@ -19,7 +19,7 @@ says how unusual the timing is, not how often such pairs are C2.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from garrison.core.attack import attack_of
@@ -32,6 +32,7 @@ from garrison.core.findings import (
     Evidence,
     Finding,
 )
+from garrison.core.options import option
 from garrison.core.timeutil import iso
 from garrison.detect.base import Detector, DetectorContext
 from garrison.detect.ml.beacon.connections import Connection, connection_of
@@ -40,9 +41,11 @@ from garrison.detect.ml.beacon.state import PairKey, PairState, PairTable
 from garrison.detect.ml.beacon.stats import BeaconScore, Weights, Window, score_pair
 from garrison.detect.ml.beacon.suppress import Suppressor, is_inbound
 from garrison.detect.ml.calibration import Calibration, load_calibration
+from garrison.detect.options import options_of
 
 MODEL_VERSION = "beacon-1.0"
 TLS_PORTS = frozenset({443, 465, 636, 853, 993, 995, 8443})
+WEIGHT_KEYS = ("timing", "size", "histogram", "duration")
 
 
 @dataclass(slots=True)
@@ -68,16 +71,10 @@ class BeaconConfig:
     resolvers: list[str] = field(default_factory=list)
     allow: list[str] = field(default_factory=list)
     service_ports: list[int] | None = None
-    weights: dict[str, float] = field(default_factory=dict)
+    #: Sub-score weights (RITA's four): any of timing, size, histogram, duration.
+    weights: dict[str, float] = option(default_factory=dict, keys=WEIGHT_KEYS, min=0)
     #: Score -> P(C2) calibration: "" the shipped one, "none" raw tail figures, or a path.
     calibration: str = ""
-
-    @classmethod
-    def from_options(cls, options: dict[str, Any]) -> tuple[BeaconConfig, list[str]]:
-        """Known keys are applied, unknown ones returned so the caller can report them."""
-        known = {f.name for f in fields(cls)}
-        config = cls(**{k: v for k, v in options.items() if k in known})
-        return config, sorted(set(options) - known)
 
 
 @dataclass(slots=True)
@@ -113,7 +110,6 @@ class BeaconDetector(Detector):
         self.connections = 0
         self.scored_pairs = 0
         self.popular: dict[str, int] = {}
-        self.ignored_options: list[str] = []
         self.calibration: Calibration | None
         self.calibration, self.calibration_note = load_calibration(
             "beacon", str(self.config.calibration)
@@ -308,7 +304,6 @@ class BeaconDetector(Detector):
             "pairs_trimmed": self.table.trimmed,
             "suppressed": dict(self.suppressor.counts),
             "popular_destinations": len(self.popular),
-            "ignored_options": self.ignored_options,
         }
 
 
@@ -349,7 +344,4 @@ def _summary(conn: Connection) -> tuple[tuple[str, str], ...]:
 
 
 def build(ctx: DetectorContext) -> BeaconDetector:
-    config, unknown = BeaconConfig.from_options(dict(ctx.options or {}))
-    detector = BeaconDetector(config)
-    detector.ignored_options = unknown
-    return detector
+    return BeaconDetector(options_of(ctx, BeaconConfig))

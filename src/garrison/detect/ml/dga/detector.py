@@ -40,50 +40,33 @@ from garrison.core.findings import (
     Evidence,
     Finding,
 )
+from garrison.core.options import names_option, option
 from garrison.detect.base import DETECTORS, Detector, DetectorContext
 from garrison.detect.ml.dga.model import DgaModel, load_model
 from garrison.detect.ml.domains import DnsView, ParsedDomain, named_domain, parse_domain
+from garrison.detect.options import DETECTOR_OPTIONS, options_of
 
 TECHNIQUE = "T1568.002"
 TACTIC = "command-and-control"
 
 
+@DETECTOR_OPTIONS.register("ml.dga")
 @dataclass(slots=True, frozen=True)
 class DgaOptions:
-    """Detector options (``[detectors.options."ml.dga"]`` in garrison.toml)."""
+    """Detector options (``[detectors."ml.dga"]`` in garrison.toml)."""
 
     model: str = ""
     #: Override the model's threshold (probability); 0 keeps the model card's.
-    threshold: float = 0.0
+    threshold: float = option(0.0, min=0, max=1)
     #: Threshold for a host that also had an NXDOMAIN burst: in that context a name the
     #: model finds more likely generated than not (p >= 0.5) is worth reporting.
-    burst_threshold: float = 0.5
-    burst_window_s: int = 300
-    burst_min: int = 20
-    max_domains_per_finding: int = 25
-    max_evidences_per_domain: int = 3
-    allowlist: tuple[str, ...] = ()
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> DgaOptions:
-        allow = raw.get("allowlist", ())
-        if isinstance(allow, str):
-            allow = tuple(_read_allowlist(Path(allow)))
-        return cls(
-            model=str(raw.get("model", "")),
-            threshold=float(raw.get("threshold", 0.0)),
-            burst_threshold=float(raw.get("burst_threshold", 0.5)),
-            burst_window_s=int(raw.get("burst_window_s", 300)),
-            burst_min=int(raw.get("burst_min", 20)),
-            max_domains_per_finding=int(raw.get("max_domains_per_finding", 25)),
-            max_evidences_per_domain=int(raw.get("max_evidences_per_domain", 3)),
-            allowlist=tuple(str(a).lower().rstrip(".") for a in allow),
-        )
-
-
-def _read_allowlist(path: Path) -> list[str]:
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    return [ln.split("#", 1)[0].strip() for ln in lines if ln.split("#", 1)[0].strip()]
+    burst_threshold: float = option(0.5, min=0, max=1)
+    burst_window_s: int = option(300, min=0)
+    burst_min: int = option(20, min=0)
+    max_domains_per_finding: int = option(25, min=0)
+    max_evidences_per_domain: int = option(3, min=0)
+    #: Registered domains never reported: an array, or a file with one per line.
+    allowlist: tuple[str, ...] = names_option()
 
 
 @dataclass(slots=True)
@@ -380,6 +363,6 @@ def _public(burst: dict[str, Any] | None) -> dict[str, Any] | None:
 
 @DETECTORS.register("ml.dga")
 def _factory(ctx: DetectorContext) -> Detector | None:
-    options = DgaOptions.from_dict(ctx.options)
+    options = options_of(ctx, DgaOptions)
     model = load_model(Path(options.model) if options.model else None, ctx.home)
     return DgaDetector(model, options)

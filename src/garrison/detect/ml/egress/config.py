@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
 
 
 @dataclass(slots=True)
@@ -26,9 +25,3 @@ class EgressConfig:
     max_evidence: int = 10
     max_findings: int = 100
     retention_days: int = 90
-
-    @classmethod
-    def from_options(cls, options: dict[str, Any]) -> tuple[EgressConfig, list[str]]:
-        known = {f.name for f in fields(cls)}
-        config = cls(**{k: v for k, v in options.items() if k in known})
-        return config, sorted(set(options) - known)

@@ -59,6 +59,7 @@ from garrison.detect.ml.egress.report import (
     build_finding,
 )
 from garrison.detect.ml.egress.transfers import Transfer, transfer_of
+from garrison.detect.options import options_of
 from garrison.store.state import StateDB
 
 __all__ = ["EgressConfig", "EgressDetector", "build"]
@@ -81,7 +82,6 @@ class EgressDetector(Detector):
         self.seq = 0
         self.counts: dict[str, int] = {}
         self.prune_floor = 0
-        self.ignored_options: list[str] = []
 
     # -- streaming -----------------------------------------------------------------------
     def observe(self, events: Sequence[Event]) -> list[Finding]:
@@ -263,7 +263,6 @@ class EgressDetector(Detector):
             "destinations": len(self.destinations),
             "prune_floor_bytes": self.prune_floor,
             "batches_learnt": len(self.batches_new),
-            "ignored_options": self.ignored_options,
         }
 
 
@@ -318,7 +317,4 @@ def _allowed(dst: str, networks: tuple[Network, ...]) -> bool:
 
 
 def build(ctx: DetectorContext) -> EgressDetector:
-    config, unknown = EgressConfig.from_options(dict(ctx.options or {}))
-    detector = EgressDetector(config, ctx.state)
-    detector.ignored_options = unknown
-    return detector
+    return EgressDetector(options_of(ctx, EgressConfig), ctx.state)

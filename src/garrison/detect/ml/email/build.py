@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from garrison.detect.ml.artifacts import library_versions
-from garrison.detect.ml.email.evaluate import metrics
+from garrison.detect.ml.email.metrics import metrics
 from garrison.detect.ml.email.model import TRUSTED_TYPES, card_path
 from garrison.detect.ml.email.structure import SIGNS, STRUCTURAL
 from garrison.detect.ml.email.train import TrainParams, load_corpus, train

@@ -37,6 +37,7 @@ from garrison.core.attack import attack_of
 from garrison.core.entities import Entity, entities_of, normalize_entity
 from garrison.core.events import Event
 from garrison.core.findings import SEVERITY_HIGH, SEVERITY_MEDIUM, Evidence, Finding
+from garrison.core.options import names_or_file, option
 from garrison.core.paths import dig
 from garrison.detect.base import DETECTORS, Detector, DetectorContext
 from garrison.detect.ml.domains import ParsedDomain, named_domain, parse_domain
@@ -48,6 +49,7 @@ from garrison.detect.ml.lookalike.match import (
     load_brands,
     org_protected,
 )
+from garrison.detect.options import DETECTOR_OPTIONS, options_of
 
 MODEL_VERSION = "lookalike-1.0"
 #: Confidence (0-100) per transformation: organisation, brand. A heuristic scale.
@@ -76,42 +78,26 @@ _ADDRESS = re.compile(r"[0-9a-fA-F:.]{3,45}")
 _OK_RCODES = frozenset({"", "NOERROR", "0", "NOERROR(0)"})
 
 
+def _domains(value: str | list[str]) -> tuple[str, ...]:
+    """An array of domains, a file of them (one per line) or one domain written alone."""
+    if isinstance(value, str) and not Path(value).is_file():
+        value = [value]
+    return names_or_file(value)
+
+
+@DETECTOR_OPTIONS.register("ml.lookalike")
 @dataclass(slots=True, frozen=True)
 class LookalikeOptions:
     """Options (``[detectors."ml.lookalike"]`` in garrison.toml)."""
 
-    protected_domains: tuple[str, ...] = ()
-    owned_domains: tuple[str, ...] = ()
+    protected_domains: tuple[str, ...] = option((), accepts=list[str] | str, convert=_domains)
+    owned_domains: tuple[str, ...] = option((), accepts=list[str] | str, convert=_domains)
     learn_internal_domains: bool = True
-    learn_min_hosts: int = 3
+    learn_min_hosts: int = option(3, min=0)
     brands: str = ""
-    max_domains: int = 100_000
-    max_evidence: int = 10
-    max_named: int = 20
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> LookalikeOptions:
-        return cls(
-            protected_domains=_domains(raw.get("protected_domains", ())),
-            owned_domains=_domains(raw.get("owned_domains", ())),
-            learn_internal_domains=bool(raw.get("learn_internal_domains", True)),
-            learn_min_hosts=int(raw.get("learn_min_hosts", 3)),
-            brands=str(raw.get("brands", "")),
-            max_domains=int(raw.get("max_domains", 100_000)),
-            max_evidence=int(raw.get("max_evidence", 10)),
-            max_named=int(raw.get("max_named", 20)),
-        )
-
-
-def _domains(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        path = Path(value)
-        if path.is_file():
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-            value = [ln.split("#", 1)[0].strip() for ln in lines]
-        else:
-            value = [value]
-    return tuple(str(v).strip().lower().rstrip(".") for v in value or () if str(v).strip())
+    max_domains: int = option(100_000, min=0)
+    max_evidence: int = option(10, min=0)
+    max_named: int = option(20, min=0)
 
 
 @dataclass(slots=True)
@@ -406,4 +392,4 @@ def _finding(seen: _Seen, match: Match) -> Finding:
 
 @DETECTORS.register("ml.lookalike")
 def build(ctx: DetectorContext) -> LookalikeDetector:
-    return LookalikeDetector(LookalikeOptions.from_dict(dict(ctx.options or {})))
+    return LookalikeDetector(options_of(ctx, LookalikeOptions))

@@ -11,7 +11,7 @@ estimate over the user's history (first-seen), and the unusual-hour confidence i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from scipy.stats import poisson
@@ -88,12 +88,6 @@ class UebaConfig:
     max_findings_per_analytic: int = 200
     #: Tail confidence -> P(malicious): "" the shipped calibration, "none", or a path.
     calibration: str = ""
-
-    @classmethod
-    def from_options(cls, options: dict[str, Any]) -> tuple[UebaConfig, list[str]]:
-        known = {f.name for f in fields(cls)}
-        config = cls(**{k: v for k, v in options.items() if k in known})
-        return config, sorted(set(options) - known)
 
     def group_of(self, event: AuthEvent) -> str:
         return self.peer_groups.get(event.user) or event.domain or "default"

@@ -39,6 +39,7 @@ from garrison.detect.ml.ueba.volume import (
     fanout,
     success_after_failures,
 )
+from garrison.detect.options import options_of
 from garrison.store.state import StateDB
 
 _NAMES = {
@@ -62,7 +63,6 @@ class UebaDetector(Detector):
         self.baseline = Baseline(state)
         self.events: list[AuthEvent] = []
         self.dropped = 0
-        self.ignored_options: list[str] = []
         self.counts: dict[str, int] = {}
         self.novelty_stats: dict[str, int] = {}
         self.calibration: Calibration | None
@@ -148,7 +148,6 @@ class UebaDetector(Detector):
             "baseline_users": len(self.baseline.users),
             "baseline_span_hours": round(self.baseline.span_ms() / HOUR_MS, 1),
             **self.novelty_stats,
-            "ignored_options": self.ignored_options,
         }
 
 
@@ -241,7 +240,4 @@ def _summary(e: AuthEvent) -> tuple[tuple[str, str], ...]:
 
 
 def build(ctx: DetectorContext) -> UebaDetector:
-    config, unknown = UebaConfig.from_options(dict(ctx.options or {}))
-    detector = UebaDetector(config, ctx.state)
-    detector.ignored_options = unknown
-    return detector
+    return UebaDetector(options_of(ctx, UebaConfig), ctx.state)

@@ -27,10 +27,12 @@ from garrison.core.attack import attack_of
 from garrison.core.entities import Entity, normalize_entity
 from garrison.core.events import Event
 from garrison.core.findings import SEVERITY_HIGH, SEVERITY_MEDIUM, Evidence, Finding
+from garrison.core.options import names_option, option
 from garrison.core.paths import dig
 from garrison.detect.base import DETECTORS, Detector, DetectorContext
 from garrison.detect.ml.url.model import UrlModel, load_model
 from garrison.detect.ml.url.parse import ParsedUrl, parse_url
+from garrison.detect.options import DETECTOR_OPTIONS, options_of
 
 ATTACKS = (("T1566.002", "initial-access"), ("T1204.001", "execution"))
 _URL_PATHS = ("http_request.url.url_string", "url.url_string")
@@ -39,29 +41,18 @@ _CLIENT_PATHS = ("src_endpoint.ip", "client.ip")
 _CLIENT_FIELDS = ("id.orig_h", "src_ip", "client_ip", "source.ip")
 
 
+@DETECTOR_OPTIONS.register("ml.url")
 @dataclass(slots=True, frozen=True)
 class UrlOptions:
-    """Detector options (``[detectors.options."ml.url"]`` in garrison.toml)."""
+    """Detector options (``[detectors."ml.url"]`` in garrison.toml)."""
 
     model: str = ""
-    threshold: float = 0.0
-    max_findings: int = 200
-    max_evidences_per_url: int = 5
-    allowlist: tuple[str, ...] = ()
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> UrlOptions:
-        allow = raw.get("allowlist", ())
-        if isinstance(allow, str):
-            lines = Path(allow).read_text(encoding="utf-8", errors="replace").splitlines()
-            allow = [ln.split("#", 1)[0].strip() for ln in lines]
-        return cls(
-            model=str(raw.get("model", "")),
-            threshold=float(raw.get("threshold", 0.0)),
-            max_findings=int(raw.get("max_findings", 200)),
-            max_evidences_per_url=int(raw.get("max_evidences_per_url", 5)),
-            allowlist=tuple(str(a).lower().strip().rstrip(".") for a in allow if str(a).strip()),
-        )
+    #: Override the model's threshold (probability); 0 keeps the model card's.
+    threshold: float = option(0.0, min=0, max=1)
+    max_findings: int = option(200, min=0)
+    max_evidences_per_url: int = option(5, min=0)
+    #: Domains never reported: an array, or a file with one per line.
+    allowlist: tuple[str, ...] = names_option()
 
 
 def _text(value: Any) -> str:
@@ -251,6 +242,6 @@ class UrlDetector(Detector):
 
 @DETECTORS.register("ml.url")
 def _factory(ctx: DetectorContext) -> Detector | None:
-    options = UrlOptions.from_dict(ctx.options)
+    options = options_of(ctx, UrlOptions)
     model = load_model(Path(options.model) if options.model else None, ctx.home)
     return UrlDetector(model, options)

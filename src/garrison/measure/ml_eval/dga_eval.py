@@ -18,7 +18,7 @@ What "never saw" means here, checked rather than assumed:
   in test while ``google.com`` trains would be a duplicate, not a test. Held-out benign
   lists are filtered the same way.
 - A "family" is a generator: families a char n-gram model cannot tell apart (measured, see
-  ``separability``; here ``zeus`` and ``new_goz``) are held out together.
+  ``dga_separability``; here ``zeus`` and ``new_goz``) are held out together.
 - The synthetic generators were chosen by people who had seen the families, so every
   leave-family-out run is repeated without any synthetic names and without the one
   generator closest to the held-out family ("leave-generator-out").
@@ -27,8 +27,9 @@ What "never saw" means here, checked rather than assumed:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,6 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from garrison.detect.ml.dga.data import Dataset, Names, synthetic
 from garrison.detect.ml.dga.model import DgaModel
-from garrison.detect.ml.dga.separability import closest_generator, generator_groups
 from garrison.detect.ml.dga.train import (
     TrainParams,
     WordList,
@@ -48,6 +48,7 @@ from garrison.detect.ml.dga.train import (
     sample_training,
     threshold_at_fpr,
 )
+from garrison.measure.ml_eval.dga_separability import closest_generator, generator_groups
 
 DICTIONARY_FAMILIES = ("matsnu", "rovnix")
 Progress = Callable[[str], None]
@@ -390,3 +391,36 @@ def _summary(lofo: dict[str, Any]) -> dict[str, Any]:
     if base:
         out["baseline_mean_auc"] = round(float(np.mean(base)), 4)
     return out
+
+
+def evaluate_folder(
+    data: Path,
+    holdout_benign: Sequence[Path] | None = None,
+    families: Sequence[str] | None = None,
+    per_family: int | None = None,
+    baseline: bool = True,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """``garrison eval dga``: load the dataset folder, check the requested families, and run
+    ``evaluate`` with the held-out benign lists (default: those beside the corpus folder).
+    The report's ``seconds`` is the wall time of the whole run."""
+    from garrison.core.errors import InputError
+    from garrison.detect.ml.dga.build import default_holdout, heldout_lists
+    from garrison.detect.ml.dga.data import load_dataset
+
+    if not data.is_dir():
+        raise InputError(f"--data {data}: not a folder")
+    dataset = load_dataset(data)
+    cfg = EvalConfig(baseline=baseline, families=tuple(families) if families else None)
+    if per_family is not None:
+        cfg = replace(cfg, params=replace(cfg.params, per_family=per_family))
+    unknown = [f for f in cfg.families or () if f not in dataset.families]
+    if unknown:
+        raise InputError(
+            f"unknown families: {', '.join(unknown)} (known: {', '.join(sorted(dataset.families))})"
+        )
+    held = heldout_lists(holdout_benign or default_holdout(data), set())
+    started = time.perf_counter()
+    report = evaluate(dataset, held, cfg, progress=progress)
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    return report

@@ -1,8 +1,8 @@
 """Ingestion cost of the EVTX source (+ the Windows normalizer) against the bare parser.
 
-For ``bench/ingest``: ``measure(paths)`` times passes over the same files, each repeated
-``repeat`` times (the best run counts, after one warm-up pass that also starts the parser
-worker), on one thread:
+``measure(paths)`` (or ``python bench/evtx_bench.py FILE.evtx...``, which prints JSON) times
+passes over the same files, each repeated ``repeat`` times (the best run counts, after one
+warm-up pass that also starts the parser worker), on one thread:
 
 - ``bare``: ``PyEvtxParser(path, number_of_threads=1).records_json()`` + ``json.loads``
   (``bare_orjson``: the same with ``orjson.loads``, which the source uses);
@@ -108,5 +108,12 @@ def measure(paths: Sequence[Path], repeat: int = 5) -> dict[str, Any]:
         }
     bare = result["bare"]["seconds"]
     for name in runs:
-        result[name]["cost_vs_bare"] = round(result[name]["seconds"] / bare, 2)
+        seconds = result[name]["seconds"]
+        result[name]["cost_vs_bare"] = round(seconds / bare, 2) if bare else None
     return result
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(json.dumps(measure([Path(a) for a in sys.argv[1:]]), indent=2))

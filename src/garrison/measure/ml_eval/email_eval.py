@@ -14,64 +14,26 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from garrison.detect.ml.email.metrics import HARD, metrics
 from garrison.detect.ml.email.model import Features
 from garrison.detect.ml.email.train import Corpus, TrainParams, fit
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 Progress = Callable[[str], None]
-HARD = "hard-ham"
 
 
 def _probs(fitted: Any, feats: Features, params: TrainParams) -> F64:
     logit = feats.matrix(params.blocks) @ fitted.weights + fitted.bias
     a, b = fitted.platt
     return np.asarray(1.0 / (1.0 + np.exp(-(a * logit + b))), dtype=np.float64)
-
-
-def metrics(y: I64, prob: F64, flagged: NDArray[np.bool_], groups: list[str]) -> dict[str, Any]:
-    tp = int((flagged & (y == 1)).sum())
-    fp = int((flagged & (y == 0)).sum())
-    fn = int((~flagged & (y == 1)).sum())
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    g = np.asarray(groups)
-    per_group = {}
-    for name in sorted(set(groups)):
-        sel = g == name
-        per_group[name] = {
-            "n": int(sel.sum()),
-            "flagged_rate": round(float(flagged[sel].mean()), 4),
-        }
-    out: dict[str, Any] = {
-        "n": len(y),
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
-        "fpr": round(fp / max(int((y == 0).sum()), 1), 4),
-        "auc": round(float(roc_auc_score(y, prob)), 4) if len(set(y.tolist())) == 2 else None,
-        "brier_equal_priors": _brier(y, prob),
-        "per_group": per_group,
-    }
-    hard = np.array([HARD in name for name in groups])
-    if hard.any():
-        out["hard_ham_fpr"] = round(float(flagged[hard & (y == 0)].mean()), 4)
-        out["hard_ham_false_positives"] = int(flagged[hard & (y == 0)].sum())
-    return out
-
-
-def _brier(y: I64, prob: F64) -> float:
-    """Brier score with each class weighing half (the probabilities are at equal priors)."""
-    err = (prob - y) ** 2
-    return round(0.5 * float(err[y == 1].mean()) + 0.5 * float(err[y == 0].mean()), 4)
 
 
 def cross_validate(
@@ -161,3 +123,17 @@ def evaluate(
             corpus, feats, with_html, folds, progress
         )
     return report
+
+
+def evaluate_corpus(
+    corpus_root: Path, folds: int = 5, ablations: bool = True, progress: Progress | None = None
+) -> dict[str, Any]:
+    """``garrison eval email``: the SpamAssassin folder under ``corpus_root``, featurised once
+    with the default parameters, then ``evaluate``."""
+    from garrison.detect.ml.email.model import featurise
+    from garrison.detect.ml.email.train import load_corpus
+
+    params = TrainParams()
+    data = load_corpus(corpus_root / "email-spamassassin")
+    feats = featurise(data.messages, params.hasher())
+    return evaluate(data, feats, params, folds, ablations, progress=progress)

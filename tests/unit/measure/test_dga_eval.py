@@ -17,14 +17,14 @@ import pytest
 from garrison.detect.ml.dga.build import heldout_lists
 from garrison.detect.ml.dga.data import Names, synthetic, to_names
 from garrison.detect.ml.dga.encoding import encode
-from garrison.detect.ml.dga.eval import EvalConfig, _mode_params, split_by_label
 from garrison.detect.ml.dga.features import CHAR_FEATURES, CharModel
-from garrison.detect.ml.dga.separability import (
+from garrison.detect.ml.dga.train import TrainParams, cut_to_benign_lengths
+from garrison.measure.ml_eval.dga_eval import EvalConfig, _mode_params, split_by_label
+from garrison.measure.ml_eval.dga_separability import (
     closest_generator,
     generator_groups,
     separability,
 )
-from garrison.detect.ml.dga.train import TrainParams, cut_to_benign_lengths
 
 WORDS = [
     "cloud",

@@ -1,8 +1,8 @@
 """Throughput of the line formats: our source + normalizer against bare parsing.
 
-The bench (``bench/``) and anyone curious call ``measure_files(paths)``: it sniffs each file,
-times (1) ``Source.read`` + the format's normalizer over every record and (2) the cheapest
-honest baseline for that format — ``csv.reader`` (tab, ``#`` lines skipped) for Zeek TSV,
+``measure_files(paths)`` (or ``python bench/linebench.py FILE...``, which prints JSON) sniffs
+each file, times (1) ``Source.read`` + the format's normalizer over every record and (2) the
+cheapest honest baseline for that format — ``csv.reader`` (tab, ``#`` lines skipped) for Zeek TSV,
 ``json.loads`` per line for Zeek JSON and JSON lines, ``str.split`` of the header for syslog,
 ``csv.reader`` for CSV — and reports records/s, MB/s and the ratio. ``duckdb_zeek_seconds``
 times DuckDB's ``read_csv`` over a Zeek TSV file for a columnar comparison.
@@ -143,3 +143,15 @@ def duckdb_zeek_seconds(path: Path) -> tuple[int, float]:
     row = con.execute(query, [str(path)]).fetchone()
     con.close()
     return int(row[0]) if row else 0, time.perf_counter() - start
+
+
+def main(argv: list[str]) -> None:
+    """Print per-format throughput for the files named on the command line as JSON."""
+    results = measure_files(Path(a) for a in argv)
+    print(json.dumps({fmt: t.to_json() for fmt, t in results.items()}, indent=2))
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

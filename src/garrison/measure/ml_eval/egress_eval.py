@@ -1,7 +1,8 @@
 """Evaluating ``ml.egress`` on the Stratosphere Zeek captures and on the demo scenario.
 
-Logs go through the real Zeek source and normalizer (the OCSF the hunt builds); ground
-truth never reaches the detector: the Stratosphere ``label`` columns stay in the records'
+Logs go through the hunt's own source, normalizer and event building
+(``loaders.events_with_meta``, the loader every evaluation uses); ground truth never reaches
+the detector: the Stratosphere ``label`` columns stay in the records'
 ``meta``, the demo's truth is its ``labels.json``.
 
 Truth about exfiltration, per capture:
@@ -26,21 +27,17 @@ give (the operating point is fixed; the sweep shows how sensitive it is).
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import garrison.ingest._builtin
-import garrison.normalize.builtin  # noqa: F401  (registers the normalizers)
-from garrison.core.errors import RecordError
-from garrison.core.events import Event, Provenance, RawRecord
+from garrison.core.events import Event
 from garrison.core.findings import Finding
 from garrison.detect.ml.egress.detector import EgressConfig, EgressDetector
-from garrison.ingest.reader import InputFile, batches, open_source
-from garrison.normalize.base import NORMALIZERS
+from garrison.measure.ml_eval.loaders import events_with_meta
 
 CAPTURES = "zeek-stratosphere"
 SWEEP_MB = (5, 10, 20, 50, 100)
@@ -74,31 +71,6 @@ TRUTH: dict[str, tuple[str, str, str, int | None, bool]] = {
 }
 
 
-def read_events(path: Path) -> Iterator[tuple[Event, dict[str, Any]]]:
-    """(event, record meta) for every record of a log, through the hunt's own source and
-    normalizer; records that do not map are skipped (the hunt would quarantine them)."""
-    file = InputFile(path, str(path))
-    source = open_source(file)
-    if source is None:
-        return
-    try:
-        normalizer = NORMALIZERS.get(source.format)
-    except Exception:
-        return
-    for batch in batches(source, file, 5000):
-        for index, rec in enumerate(batch.records):
-            if not isinstance(rec, RawRecord):
-                continue
-            try:
-                norm = normalizer(rec)
-            except (RecordError, ValueError, TypeError):
-                continue
-            prov = Provenance(str(path), source.format, rec.position, batch.fingerprint, 0)
-            uid = f"{batch.fingerprint[:20]}{index:012x}"
-            event = Event(uid, norm.class_uid, norm.time, norm.ocsf, norm.fields, rec.text, prov)
-            yield event, dict(rec.meta or {})
-
-
 def _conn_logs(folder: Path) -> list[Path]:
     """The capture's conn logs, the labelled copy when there is one."""
     found: dict[Path, Path] = {}
@@ -128,7 +100,7 @@ def evaluate_capture(folder: Path, config: EgressConfig | None = None) -> dict[s
     labels: dict[tuple[str, int], str] = {}
     started = time.perf_counter()
     for path in _conn_logs(folder):
-        for event, meta in read_events(path):
+        for event, meta in events_with_meta(path):
             events.append(event)
             found = meta.get("labels") or {}
             if found:
@@ -218,7 +190,7 @@ def evaluate_demo(out: Path, config: EgressConfig | None = None) -> dict[str, An
         for line in stage["records"].get("logs/zeek/conn.log", []):
             malicious[int(line)] = str(stage["name"])
     path = out / "data" / "logs" / "zeek" / "conn.log"
-    events = [e for e, _ in read_events(path)]
+    events = [e for e, _ in events_with_meta(path)]
     findings, stats = _run(events, config)
     rows: list[dict[str, Any]] = []
     fp = 0
@@ -283,8 +255,17 @@ def evaluate(corpus: Path, demo_dir: Path | None = None) -> dict[str, Any]:
     return report
 
 
+def evaluate_with_demo(corpus: Path, demo: bool = True) -> dict[str, Any]:
+    """``garrison eval egress``: ``evaluate``, with the demo generated in a temporary folder
+    (removed afterwards) when ``demo`` is true."""
+    if not demo:
+        return evaluate(corpus, None)
+    with tempfile.TemporaryDirectory(prefix="garrison-egress-") as tmp:
+        return evaluate(corpus, Path(tmp) / "demo")
+
+
 def main(corpus: str, demo_dir: str | None = None) -> None:
-    """Print the evaluation as JSON (``python -m garrison.detect.ml.egress.evaluate``)."""
+    """Print the evaluation as JSON (``python -m garrison.measure.ml_eval.egress_eval``)."""
     report = evaluate(Path(corpus), Path(demo_dir) if demo_dir else None)
     print(json.dumps(report, indent=1, default=str))
 

@@ -18,9 +18,11 @@ corpus README's baseline) and on the normalized URL the model reads.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,7 +30,8 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from garrison.detect.ml.url.data import UrlSet, group_split, random_split
+from garrison.core.errors import InputError
+from garrison.detect.ml.url.data import UrlSet, group_split, load_urls, random_split
 from garrison.detect.ml.url.parse import ParsedUrl, parse_url
 from garrison.detect.ml.url.train import TrainParams, fit_model, metrics
 
@@ -189,3 +192,29 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
                     row[variant]["rewritten"] = m["rewritten"]
         out[name] = row
     return out
+
+
+def evaluate_folder(
+    data: Path, cfg: EvalConfig, progress: Progress | None = None
+) -> dict[str, Any]:
+    """``garrison eval url``: load the URL folder and evaluate; ``seconds`` is the wall time."""
+    dataset = load_urls(data)
+    started = time.perf_counter()
+    report = evaluate(dataset, cfg, progress=progress)
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    return report
+
+
+def attach_to_card(card_file: Path, report: dict[str, Any]) -> None:
+    """Write the report's ``summary`` into a model card trained on the same data with the
+    same parameters (``InputError`` otherwise: a card must describe its own model)."""
+    try:
+        card = json.loads(card_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"--card {card_file}: {exc}") from exc
+    if card.get("training_data", {}).get("fingerprint_sha256") != report["dataset_fingerprint"]:
+        raise InputError("--card: the model was trained on other data (fingerprints differ)")
+    if card.get("params") != report["params"]:
+        raise InputError("--card: the model was trained with other parameters")
+    card["evaluation_summary"] = summary(report)
+    card_file.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")

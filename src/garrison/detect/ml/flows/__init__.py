@@ -1,1 +1,0 @@
-"""Flow classification on KDD-style connection records (evaluated on NSL-KDD)."""
