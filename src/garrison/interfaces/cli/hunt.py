@@ -48,6 +48,7 @@ def hunt(
             soft_wrap=True,
         )
     _print_intel(report)
+    _print_rule_problems(report)
     _print_summary(report, summary, out)
     if report.files_read == 0 and report.files_failed:
         raise typer.Exit(2)
@@ -63,7 +64,8 @@ def _print_intel(report: HuntReport) -> None:
     failed = stats.get("files_failed") or {}
     line = (
         f"intel: {loaded:,} indicators from {len(stats.get('files', []))} files"
-        f", {stats.get('unusable_total', 0):,} unusable (see summary.json)"
+        f", {stats.get('unusable_total', 0):,} unusable"
+        f", {stats.get('suppressed_total', 0):,} refused by warning lists (see summary.json)"
     )
     err_console.print(show(line), highlight=False, soft_wrap=True)
     for path, reason in failed.items():
@@ -71,6 +73,31 @@ def _print_intel(report: HuntReport) -> None:
             f"[yellow]intel file not read[/] {show(path)}: {show(reason)}",
             highlight=False,
             soft_wrap=True,
+        )
+
+
+def _print_rule_problems(report: HuntReport) -> None:
+    """Rules that did not load, counted; duplicate ids and replaced bundled rules named
+    (they change which rule a finding comes from)."""
+    sigma = report.detector_stats.get("sigma") or {}
+    for label, note in (sigma.get("rules_overridden_detail") or {}).items():
+        err_console.print(
+            f"[yellow]rule replaced[/] {show(label)}: {show(note)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for label, reason in report.rules_failed.items():
+        if reason.startswith("duplicate rule id"):
+            err_console.print(
+                f"[red]rule not loaded[/] {show(label)}: {show(reason)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    if report.rules_failed:
+        err_console.print(
+            f"{len(report.rules_failed):,} rule(s) failed to load "
+            "(reasons under rules_failed_detail in summary.json)",
+            highlight=False,
         )
 
 

@@ -50,8 +50,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from garrison.core import safeyaml
 from garrison.detect.ml.domains import ParsedDomain, parse_domain
 from garrison.detect.ml.lookalike.confusables import mixed_script, skeleton
 
@@ -352,7 +351,7 @@ def bundled_brands_path() -> Path:
 def load_brands(path: str = "") -> BrandList:
     """Brands from the bundled YAML (or ``path``): one ``Protected`` per brand label."""
     source = Path(path) if path else bundled_brands_path()
-    data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    data = safeyaml.load(source.read_text(encoding="utf-8")) or {}
     brands: list[Protected] = []
     for item in data.get("brands", []):
         labels = [str(x).lower() for x in item.get("labels", [])]
