@@ -1,9 +1,26 @@
 """Detection in layers: Sigma rules, threat intelligence, ML detectors.
 
-Importing this package registers every built-in detector (see ``_builtin``).
+``DETECTORS`` is the registry of every built-in detector; asking for it imports them all
+(see ``_builtin``). Importing a submodule (``garrison.detect.ml.dga.model`` for
+``garrison score dga``) imports that submodule alone, not every detector.
 """
 
-from garrison.detect import _builtin  # noqa: F401  (registers the detectors)
-from garrison.detect.base import DETECTORS, Detector, DetectorContext
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from garrison.detect.base import DETECTORS, Detector, DetectorContext
 
 __all__ = ["DETECTORS", "Detector", "DetectorContext"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from garrison.detect import (
+        _builtin,  # noqa: F401  (registers the detectors)
+        base,
+    )
+
+    return getattr(base, name)

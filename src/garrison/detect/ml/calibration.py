@@ -389,3 +389,16 @@ def assess(records: Sequence[Labelled], recipe: Recipe, name: str) -> dict[str, 
             k: in_sample.get(k) for k in ("brier", "log_loss", "expected_calibration_error")
         },
     }
+
+
+def training_summary(name: str, path: Path, calibration: Calibration) -> list[str]:
+    """What ``garrison models train NAME-calibration`` prints about the file it wrote."""
+    fitted = calibration.meta["fitted_on"]
+    quality = calibration.meta["evaluation"]
+    loco = quality["leave_one_capture_out"]
+    return [
+        f"{name}: {fitted['records']} labelled records, {fitted['positives']} positives; "
+        f"slope {calibration.slope:.3f}, intercept {calibration.intercept:.3f}; "
+        f"leave-one-capture-out Brier {loco['brier']} (no-skill "
+        f"{quality['leave_one_capture_out_no_skill_brier']}) -> {path}"
+    ]

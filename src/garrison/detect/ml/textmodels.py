@@ -1,0 +1,10 @@
+"""The built-in text models, registered in ``TEXT_MODELS`` (one line per model).
+
+Each adapter module is light; a model's numerical code is imported when it is used.
+"""
+
+# ruff: noqa: F401
+from garrison.detect.ml.dga import textmodel as _dga
+from garrison.detect.ml.email import textmodel as _email
+from garrison.detect.ml.text import TEXT_MODELS as TEXT_MODELS
+from garrison.detect.ml.url import textmodel as _url
