@@ -82,8 +82,7 @@ def _check_skops(path: Path, data: bytes, trusted: Sequence[str]) -> None:
     unexpected = sorted(set(untrusted) - set(trusted))
     if unexpected:
         raise UnsafeModel(
-            f"{path}: holds types outside the model's allowlist: {', '.join(unexpected)}; "
-            f"{REFUSED}"
+            f"{path}: holds types outside the model's allowlist: {', '.join(unexpected)}; {REFUSED}"
         )
 
 
