@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, runtime_checkable
 
 from garrison.core.errors import UsageError
 from garrison.core.plugins import Registry
@@ -71,6 +71,7 @@ class Trained:
     summary: list[str] = field(default_factory=list)
 
 
+@runtime_checkable
 class TextModel(Protocol):
     """What every text model offers (see the module docstring)."""
 
