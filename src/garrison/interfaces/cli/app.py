@@ -14,9 +14,10 @@ from garrison.interfaces.cli.common import err_console
 from garrison.interfaces.cli.demo import demo
 from garrison.interfaces.cli.evaluate import eval_app
 from garrison.interfaces.cli.evaluate_egress import register as register_egress_eval
+from garrison.interfaces.cli.evaluate_email import register as register_email_eval
 from garrison.interfaces.cli.evaluate_lookalike import register as register_lookalike_eval
 from garrison.interfaces.cli.evaluate_net import register as register_net_evals
-from garrison.interfaces.cli.evaluate_optional import register_optional_evals
+from garrison.interfaces.cli.evaluate_url import register as register_url_eval
 from garrison.interfaces.cli.hunt import hunt
 from garrison.interfaces.cli.kpi import kpi
 from garrison.interfaces.cli.models import models_app
@@ -44,7 +45,8 @@ app.add_typer(audit_app)
 register_net_evals(eval_app)
 register_lookalike_eval(eval_app)
 register_egress_eval(eval_app)
-register_optional_evals(eval_app, ("url", "email"))
+register_url_eval(eval_app)
+register_email_eval(eval_app)
 app.add_typer(eval_app)
 
 
