@@ -24,15 +24,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Protocol, runtime_checkable
+from typing import IO, Any, Protocol, TypeVar, runtime_checkable
 
 from garrison.core.errors import UsageError
 from garrison.core.plugins import Registry
 
 Progress = Callable[[str], None]
+P = TypeVar("P")
 Result = dict[str, Any]
 CARD = ".card.json"
 #: The card's ``format`` of an artefact holding plain arrays only (url, email).
@@ -50,6 +51,10 @@ class TrainRequest:
     holdout_benign: tuple[Path, ...] = ()
     eval_report: Path | None = None
     per_family: int | None = None
+
+    def seeded(self, params: P) -> P:
+        """``params`` (a model's frozen TrainParams) with this request's seed, if given."""
+        return params if self.seed is None else replace(params, seed=self.seed)  # type: ignore[type-var]
 
     def refuse_unused(self, model: str) -> None:
         given = {
@@ -185,12 +190,34 @@ def run_version(recipe_version: str, when: datetime | None = None) -> str:
 # --- what the three models share -------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """A text model's numerical code, imported by ``ScoredTextModel.parts`` on first use:
+    its loader, its line scorer and its allowlist. ``explains_all``: the scorer takes
+    ``explain_all`` (attributions for every line, not only malicious verdicts)."""
+
+    load: Callable[[Path | None, Path | None], Any]
+    score_lines: Callable[..., list[Result]]
+    trusted_types: Sequence[str]
+    explains_all: bool = True
+
+
 class ScoredTextModel:
-    """``explain`` and ``card`` in terms of ``score_batch`` and the artefact's path, for
-    the text models to inherit."""
+    """The protocol in terms of ``parts()`` (and ``train``), for the text models to inherit:
+    an adapter names its parts and its training; loading, scoring, explaining and the card
+    are the same for all."""
 
     name = ""
-    shipped_file = ""
+    batch = 0
+
+    def parts(self) -> Parts:
+        raise NotImplementedError
+
+    def trusted_types(self) -> list[str]:
+        return list(self.parts().trusted_types)
+
+    def load(self, path: Path | None = None, home: Path | None = None) -> Any:
+        return self.parts().load(path, home)
 
     def score_batch(
         self,
@@ -199,23 +226,18 @@ class ScoredTextModel:
         explain: bool = True,
         threshold: float | None = None,
     ) -> list[Result]:
-        raise NotImplementedError
+        return self.parts().score_lines(lines, model, explain=explain, threshold=threshold)
 
     def explain(self, model: Any, lines: Sequence[str | bytes]) -> list[Result]:
         """Every line's explanation, whatever its verdict (invalid lines: the reason)."""
-        return [r["explanation"] for r in self.score_batch_all(model, lines)]
-
-    def score_batch_all(self, model: Any, lines: Sequence[str | bytes]) -> list[Result]:
-        """Score with explanations for every line (not only malicious verdicts)."""
-        return self.score_batch(model, lines, explain=True)
-
-    def shipped_path(self) -> Path:
-        from garrison.detect.ml.artifacts import shipped_model_path
-
-        return shipped_model_path(self.shipped_file or f"{self.name}.skops")
+        parts = self.parts()
+        extra = {"explain_all": True} if parts.explains_all else {}
+        return [r["explanation"] for r in parts.score_lines(lines, model, explain=True, **extra)]
 
     def card(self, path: Path | None = None) -> dict[str, Any]:
-        return read_card(path or self.shipped_path())
+        from garrison.detect.ml.artifacts import shipped_model_path
+
+        return read_card(path or shipped_model_path(f"{self.name}.skops"))
 
 
 def text_model(name: str) -> TextModel:

@@ -1,6 +1,7 @@
 """The built-in text models, registered in ``TEXT_MODELS`` (one line per model).
 
-Each adapter module is light; a model's numerical code is imported when it is used.
+Each adapter module is light (its model's numerical code is imported by ``parts()`` and
+``train`` when they run), so importing this module costs no scientific library.
 """
 
 # ruff: noqa: F401

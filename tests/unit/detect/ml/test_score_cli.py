@@ -12,26 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import typer
-from typer.testing import CliRunner
 
 import garrison
-from garrison.core.errors import GarrisonError
 from garrison.govern.registry.manifest import shipped_folder
-from garrison.interfaces.cli.models import models_app
-from garrison.interfaces.cli.score import score
-
-
-def _invoke(args: list[str], stdin: str | None = None) -> tuple[int, str]:
-    app = typer.Typer()
-    app.command()(score)
-    app.add_typer(models_app)
-    result = CliRunner().invoke(app, args, input=stdin)
-    if isinstance(result.exception, GarrisonError):
-        return result.exception.exit_code, str(result.exception)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout
+from tests.models_cli import invoke
 
 
 def _home_dga(home: Path) -> Path:
@@ -45,28 +29,28 @@ def _home_dga(home: Path) -> Path:
 def test_home_model_loads_only_once_registered_in_that_home(home: Path, tmp_path: Path):
     path = _home_dga(home)
     args = ["score", "dga", "-", "--model", str(path), "--home", str(home)]
-    code, message = _invoke(args, "example.com\n")
+    code, message = invoke(args, "example.com\n")
     assert code == 2 and "matches no signed entry" in message
     assert (
-        _invoke(["models", "register", "dga", "--dir", str(path.parent), "--home", str(home)])[0]
+        invoke(["models", "register", "dga", "--dir", str(path.parent), "--home", str(home)])[0]
         == 0
     )
-    code, out = _invoke(args, "example.com\n")
+    code, out = invoke(args, "example.com\n")
     assert code == 0 and json.loads(out)["verdict"] == "benign"
     other = tmp_path / "other-home"
     other.mkdir()
-    code, message = _invoke([*args[:-1], str(other)], "example.com\n")
+    code, message = invoke([*args[:-1], str(other)], "example.com\n")
     assert code == 2, "another home's registry does not vouch for this file"
 
 
 def test_config_model_option_is_the_default_model(home: Path, tmp_path: Path):
     config = tmp_path / "garrison.toml"
     config.write_text(f'[detectors."ml.dga"]\nmodel = "{tmp_path / "nope.skops"}"\n')
-    code, message = _invoke(["score", "dga", "-", "--config", str(config)], "example.com\n")
+    code, message = invoke(["score", "dga", "-", "--config", str(config)], "example.com\n")
     assert code == 2 and "nope.skops" in message
     # --model wins over the option
     args = ["score", "dga", "-", "--config", str(config)]
-    code, out = _invoke([*args, "--model", str(shipped_folder() / "dga.skops")], "example.com\n")
+    code, out = invoke([*args, "--model", str(shipped_folder() / "dga.skops")], "example.com\n")
     assert code == 0 and json.loads(out)["input"] == "example.com"
 
 
@@ -76,12 +60,12 @@ def test_every_model_takes_home_and_config(model: str, home: Path, tmp_path: Pat
     config.write_text("[hunt]\nbatch_size = 100\n")
     line = json.dumps({"subject": "hi", "body": "lunch?"}) if model == "email" else "example.com"
     args = ["score", model, "-", "--home", str(home), "--config", str(config)]
-    code, out = _invoke(args, line + "\n")
+    code, out = invoke(args, line + "\n")
     assert code == 0, out
     assert len(out.splitlines()) == 1
     bad = tmp_path / "bad.toml"
     bad.write_text("[detectors\n")
-    code, message = _invoke([*args[:-1], str(bad)], line + "\n")
+    code, message = invoke([*args[:-1], str(bad)], line + "\n")
     assert code == 2 and "not valid TOML" in message
 
 

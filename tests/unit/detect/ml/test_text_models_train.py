@@ -15,30 +15,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import typer
-from typer.testing import CliRunner
 
-from garrison.core.errors import GarrisonError
 from garrison.detect.ml.email import build
 from garrison.detect.ml.email.model import load_model
 from garrison.detect.ml.text import run_version
 from garrison.govern.registry.manifest import shipped_folder
 from garrison.govern.registry.store import HomeRegistry
-from garrison.interfaces.cli.models import models_app
+from tests.models_cli import invoke
 
 HAM = ["meeting", "report", "agenda", "lunch", "project", "review", "budget", "team", "notes"]
 SPAM = ["winner", "free", "money", "click", "prize", "urgent", "offer", "cash", "lottery", "claim"]
-
-
-def _invoke(args: list[str]) -> tuple[int, str]:
-    app = typer.Typer()
-    app.add_typer(models_app)
-    result = CliRunner().invoke(app, args)
-    if isinstance(result.exception, GarrisonError):
-        return result.exception.exit_code, result.stdout + str(result.exception)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout
 
 
 @pytest.fixture()
@@ -78,23 +64,23 @@ def test_retraining_the_shipped_recipe_then_verify_passes(
         return model, fitted, feats
 
     monkeypatch.setattr(build, "train", shipped_recipe)
-    code, out = _invoke(["models", "train", "email", "--data", str(emails), "--home", str(home)])
+    code, out = invoke(["models", "train", "email", "--data", str(emails), "--home", str(home)])
     assert code == 0, out
     card = json.loads((home / "models" / "email.card.json").read_text())
     assert card["version"].startswith(shipped + ".") and card["version"] != shipped
     assert f"registered email {card['version']}" in out
-    code, out = _invoke(["models", "verify", "--home", str(home)])
+    code, out = invoke(["models", "verify", "--home", str(home)])
     assert code == 0, out
     assert load_model(home / "models" / "email.skops", home).version == card["version"]
 
     # the same recipe trained again into the same home: a new version, both verify
-    code, out = _invoke(["models", "train", "email", "--data", str(emails), "--home", str(home)])
+    code, out = invoke(["models", "train", "email", "--data", str(emails), "--home", str(home)])
     assert code == 0, out
     with HomeRegistry.open(home, create=False) as registry:
         assert registry is not None
         versions = [e.version for e in registry.entries()]
     assert len(versions) == len(set(versions)) == 2
-    assert _invoke(["models", "verify", "--home", str(home)])[0] == 0
+    assert invoke(["models", "verify", "--home", str(home)])[0] == 0
 
 
 @pytest.mark.parametrize("model", ["url", "email"])
@@ -105,16 +91,16 @@ def test_dga_only_options_are_refused_by_the_other_models(
     emails: Path, home: Path, model: str, option: list[str]
 ):
     args = ["models", "train", model, "--data", str(emails), "--home", str(home), *option]
-    code, out = _invoke(args)
+    code, out = invoke(args)
     assert code == 2 and "dga only" in out
     assert not (home / "models").exists()
 
 
 def test_unknown_model_and_calibration_options(emails: Path, home: Path):
-    code, out = _invoke(["models", "train", "nope", "--data", str(emails), "--home", str(home)])
+    code, out = invoke(["models", "train", "nope", "--data", str(emails), "--home", str(home)])
     assert code == 2 and "trainable models are dga, email, url" in out
     args = ["models", "train", "beacon-calibration", "--data", str(emails), "--seed", "3"]
-    code, out = _invoke([*args, "--home", str(home)])
+    code, out = invoke([*args, "--home", str(home)])
     assert code == 2 and "--data and --out only" in out
 
 
@@ -122,11 +108,11 @@ def test_models_commands_take_home_and_config(home: Path, tmp_path: Path):
     config = tmp_path / "garrison.toml"
     config.write_text("[hunt]\nbatch_size = 10\n")
     for command in (["list"], ["verify"]):
-        code, out = _invoke(["models", *command, "--home", str(home), "--config", str(config)])
+        code, out = invoke(["models", *command, "--home", str(home), "--config", str(config)])
         assert code == 0, out
     bad = tmp_path / "bad.toml"
     bad.write_text("[hunt\n")
-    code, out = _invoke(["models", "verify", "--home", str(home), "--config", str(bad)])
+    code, out = invoke(["models", "verify", "--home", str(home), "--config", str(bad)])
     assert code == 2 and "not valid TOML" in out
-    code, out = _invoke(["models", "list", "--config", str(tmp_path / "missing.toml")])
+    code, out = invoke(["models", "list", "--config", str(tmp_path / "missing.toml")])
     assert code == 2 and "config file not found" in out

@@ -13,16 +13,13 @@ from pathlib import Path
 
 import pytest
 import skops.io as sio
-import typer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from garrison.core.errors import GarrisonError
 from garrison.govern.registry.admit import NotAdmitted, UnsafeModel, check_file
 from garrison.govern.registry.manifest import shipped_folder
 from garrison.govern.registry.store import HomeRegistry
-from garrison.interfaces.cli.models import models_app
+from tests.models_cli import invoke
 
 
 class _Payload:
@@ -33,17 +30,6 @@ class _Payload:
 
     def __reduce__(self) -> tuple[object, tuple[str]]:
         return (os.system, (self.command,))
-
-
-def _invoke(args: list[str]) -> tuple[int, str]:
-    app = typer.Typer()
-    app.add_typer(models_app)
-    result = CliRunner().invoke(app, args)
-    if isinstance(result.exception, GarrisonError):
-        return result.exception.exit_code, result.stdout + str(result.exception)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout
 
 
 def _entries(home: Path) -> list[str]:
@@ -65,7 +51,7 @@ def test_pickle_named_skops_is_refused_and_never_run(home: Path, tmp_path: Path,
     folder.mkdir()
     (folder / "url.skops").write_bytes(pickle.dumps(_Payload(f"touch {marker}")))
     _card(folder, "url", "url-evil")
-    code, out = _invoke(["models", "register", "url", "--dir", str(folder), "--home", str(home)])
+    code, out = invoke(["models", "register", "url", "--dir", str(folder), "--home", str(home)])
     assert code == 2, out
     assert "a pickle" in out and "refusing to sign it" in out
     assert len(str(out).strip().splitlines()) == 1
@@ -76,7 +62,7 @@ def test_pickle_beside_the_model_is_refused(home: Path, tmp_path: Path, marker: 
     folder = tmp_path / "m"
     folder.mkdir()
     (folder / "evil.pkl").write_bytes(pickle.dumps(_Payload(f"touch {marker}")))
-    code, out = _invoke(["models", "register", "evil", "--dir", str(folder), "--home", str(home)])
+    code, out = invoke(["models", "register", "evil", "--dir", str(folder), "--home", str(home)])
     assert code == 2 and "evil.pkl" in out and "pickle" in out
     assert not marker.exists() and _entries(home) == []
 
@@ -86,7 +72,7 @@ def test_pickle_as_card_or_calibration_is_refused(home: Path, tmp_path: Path, ma
     folder.mkdir()
     (folder / "beacon.calibration.json").write_bytes(pickle.dumps(_Payload(f"touch {marker}")))
     args = ["models", "register", "beacon-calibration", "--dir", str(folder)]
-    code, out = _invoke([*args, "--home", str(home)])
+    code, out = invoke([*args, "--home", str(home)])
     assert code == 2 and "not valid JSON" in out
     assert not marker.exists() and _entries(home) == []
 
@@ -97,7 +83,7 @@ def test_skops_holding_posix_system_fails_the_scan(home: Path, tmp_path: Path):
     sio.dump({"format": "garrison-url/1", "hook": os.system}, folder / "url.skops")
     assert "posix.system" in sio.get_untrusted_types(file=folder / "url.skops")
     _card(folder, "url", "url-evil")
-    code, out = _invoke(["models", "register", "url", "--dir", str(folder), "--home", str(home)])
+    code, out = invoke(["models", "register", "url", "--dir", str(folder), "--home", str(home)])
     assert code == 1, out
     assert "posix.system" in out and "allowlist" in out
     assert _entries(home) == []
@@ -117,7 +103,7 @@ def test_shipped_models_are_admitted(home: Path, tmp_path: Path, name: str):
     folder.mkdir()
     for file_name in (f"{name}.skops", f"{name}.card.json"):
         shutil.copy(shipped_folder() / file_name, folder / file_name)
-    code, out = _invoke(["models", "register", name, "--dir", str(folder), "--home", str(home)])
+    code, out = invoke(["models", "register", name, "--dir", str(folder), "--home", str(home)])
     assert code == 0, out
     assert len(_entries(home)) == 1
 

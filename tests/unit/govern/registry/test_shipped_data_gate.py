@@ -14,21 +14,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-import typer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from garrison.core.config import GarrisonConfig
-from garrison.core.errors import GarrisonError, InputError
+from garrison.core.errors import InputError
 from garrison.detect import DETECTORS, DetectorContext
 from garrison.detect.ml import calibration
 from garrison.detect.ml.lookalike import match
 from garrison.govern.registry import check, gate
 from garrison.govern.registry.manifest import shipped_folders, stale_message
-from garrison.interfaces.cli.models import models_app
 from garrison.pipeline import HuntReport, HuntService
 from garrison.store import MemoryEventStore, StateDB
+from tests.models_cli import invoke
 
 CALIBRATED = [("beacon", "ml.beacon"), ("ueba", "ml.ueba")]
 
@@ -58,12 +56,7 @@ def _edit_slope(path: Path, factor: float = 3.0) -> None:
 
 
 def _verify(home: Path) -> tuple[int, str]:
-    app = typer.Typer()
-    app.add_typer(models_app)
-    result = CliRunner().invoke(app, ["models", "verify", "--home", str(home)])
-    if isinstance(result.exception, GarrisonError):
-        return result.exception.exit_code, result.stdout + str(result.exception)
-    return result.exit_code, result.stdout
+    return invoke(["models", "verify", "--home", str(home)])
 
 
 def _ctx(home: Path) -> DetectorContext:

@@ -1,60 +1,32 @@
-"""``dga`` as a text model (``garrison.detect.ml.text``): load, score, explain, train, card.
-
-Light to import: the model's numerical code is imported by the method that needs it.
-"""
+"""The DGA model behind ``TEXT_MODELS``: its parts, and training with held-out benign lists
+and an optional evaluation summary in the card."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from garrison.core.errors import InputError, UsageError
-from garrison.detect.ml.text import (
-    TEXT_MODELS,
-    Progress,
-    Result,
-    ScoredTextModel,
-    Trained,
-    TrainRequest,
-)
+from garrison.detect.ml import text
 
 
-class DgaText(ScoredTextModel):
+class DgaText(text.ScoredTextModel):
     """Domain names, one per line; the registered label is scored."""
 
     name = "dga"
     batch = 16_384
 
-    def trusted_types(self) -> list[str]:
-        from garrison.detect.ml.dga.model import TRUSTED_TYPES
-
-        return list(TRUSTED_TYPES)
-
-    def load(self, path: Path | None = None, home: Path | None = None) -> Any:
-        from garrison.detect.ml.dga.model import load_model
-
-        return load_model(path, home)
-
-    def score_batch(
-        self,
-        model: Any,
-        lines: Sequence[str | bytes],
-        explain: bool = True,
-        threshold: float | None = None,
-    ) -> list[Result]:
+    def parts(self) -> text.Parts:
+        from garrison.detect.ml.dga.model import TRUSTED_TYPES, load_model
         from garrison.detect.ml.dga.scoring import score_lines
 
-        return score_lines(lines, model, explain=explain, threshold=threshold)
+        return text.Parts(load_model, score_lines, TRUSTED_TYPES)
 
-    def score_batch_all(self, model: Any, lines: Sequence[str | bytes]) -> list[Result]:
-        from garrison.detect.ml.dga.scoring import score_lines
-
-        return score_lines(lines, model, explain=True, explain_all=True)
-
-    def train(self, request: TrainRequest, progress: Progress | None = None) -> Trained:
+    def train(
+        self, request: text.TrainRequest, progress: text.Progress | None = None
+    ) -> text.Trained:
         """Train on ``request.data`` (FAMILY.txt files and benign lists); the card gets the
         FPR on held-out benign lists and, given ``eval_report``, that evaluation's summary
         (refused when it evaluated other data or parameters)."""
@@ -65,9 +37,7 @@ class DgaText(ScoredTextModel):
             if not path.is_file():
                 raise InputError(f"--holdout-benign {path}: no such file")
         report = _read_report(request.eval_report)
-        params = TrainParams()
-        if request.seed is not None:
-            params = replace(params, seed=request.seed)
+        params = request.seeded(TrainParams())
         if request.per_family is not None:
             if request.per_family < 10:
                 raise UsageError("--per-family must be at least 10")
@@ -97,7 +67,7 @@ class DgaText(ScoredTextModel):
             f"  held-out benign {list_name}: FPR {entry['fpr_at_threshold']} on {entry['n']} names"
             for list_name, entry in card["metrics"]["heldout_benign"].items()
         ]
-        return Trained(path, card, summary)
+        return text.Trained(path, card, summary)
 
 
 def _read_report(path: Path | None) -> dict[str, Any] | None:
@@ -112,4 +82,4 @@ def _read_report(path: Path | None) -> dict[str, Any] | None:
     return report
 
 
-TEXT_MODELS.register("dga")(DgaText())
+text.TEXT_MODELS.register("dga")(DgaText())
