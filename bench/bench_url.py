@@ -23,7 +23,8 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from garrison.detect.ml.domains import _parse_text
-from garrison.detect.ml.text import score_stream, text_model
+from garrison.detect.ml.text import score_stream
+from garrison.detect.ml.textmodels import text_model
 from garrison.detect.ml.url.lexical import host_features
 from garrison.detect.ml.url.parse import _parse
 

@@ -24,8 +24,8 @@ from garrison.core.errors import InputError, UsageError
 from garrison.core.events import Event, Provenance
 from garrison.core.findings import Finding
 from garrison.detect import DETECTORS, DetectorContext
-from garrison.detect.ml.text import TextModel, TrainRequest, text_model
-from garrison.detect.ml.textmodels import TEXT_MODELS
+from garrison.detect.ml.text import TextModel, TrainRequest
+from garrison.detect.ml.textmodels import TEXT_MODELS, text_model
 from garrison.govern.registry.manifest import shipped_folder
 from garrison.store import MemoryEventStore, StateDB
 

@@ -238,18 +238,3 @@ class ScoredTextModel:
         from garrison.detect.ml.artifacts import shipped_model_path
 
         return read_card(path or shipped_model_path(f"{self.name}.skops"))
-
-
-def text_model(name: str) -> TextModel:
-    """The text model ``name`` (a usage error naming the known ones otherwise)."""
-    from garrison.detect.ml.textmodels import TEXT_MODELS as registered
-
-    return registered.get(name.lower())
-
-
-def allowlist(name: str) -> list[str]:
-    """The extra skops types an artefact called ``name`` may hold: its text model's
-    allowlist, none for anything else (calibrations are JSON)."""
-    from garrison.detect.ml.textmodels import TEXT_MODELS as registered
-
-    return registered.get(name).trusted_types() if name in registered else []

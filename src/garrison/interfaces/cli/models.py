@@ -153,7 +153,7 @@ def _train_calibration(name: str, corpus: Path, out: Path) -> list[str]:
 def _register(name: str, folder: Path, home: Path) -> None:
     """Scan, sign and record a model (refused if a file is not skops or JSON, holds types
     outside the model's allowlist, or its version is taken)."""
-    from garrison.detect.ml.text import allowlist
+    from garrison.detect.ml.textmodels import allowlist
     from garrison.govern.registry.admit import register_admitted
 
     entry, new = register_admitted(home, folder, name, allowlist(name))

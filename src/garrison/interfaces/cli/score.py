@@ -41,7 +41,8 @@ def score(
     config: ConfigOption = None,
 ) -> None:
     """Score one input per line; write one JSON object per line."""
-    from garrison.detect.ml.text import score_stream, text_model
+    from garrison.detect.ml.text import score_stream
+    from garrison.detect.ml.textmodels import text_model
 
     text = text_model(detector)
     if threshold is not None and not 0.0 <= threshold <= 1.0:
