@@ -7,7 +7,7 @@ train NAME`` reach every one of them through ``TEXT_MODELS`` (filled by
 - ``load(path, home)``: the artefact at ``path`` (default: the one shipped with the
   package), read once and checked by the registry gate before skops deserialises it;
 - ``score_batch(model, lines, explain, threshold)``: one JSON-ready result per line,
-  ``{"input", "score", "verdict", "explanation"}`` (DESIGN.md, ``garrison score``);
+  ``{"input", "score", "verdict", "explanation"}`` (docs/contracts.md, ``garrison score``);
 - ``explain(model, lines)``: the explanation of every line, whatever its verdict;
 - ``train(request, progress)``: train, write ``NAME.skops`` and ``NAME.card.json``, and
   say what was written (``Trained``);
