@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -15,8 +15,9 @@ from garrison.core.errors import UsageError
 from garrison.core.incidents import Incident
 from garrison.core.timeutil import iso
 from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
-from garrison.outputs import write_outputs
-from garrison.pipeline import HuntReport, HuntService
+
+if TYPE_CHECKING:  # the pipeline imports every detector: only `garrison hunt` pays for it
+    from garrison.pipeline import HuntReport, HuntService
 
 
 def hunt(
@@ -42,6 +43,9 @@ def hunt(
         if not folder.exists():
             raise UsageError(f"--rules {folder}: no such file or directory")
     assets_file = assets or (Path(cfg.hunt.assets) if cfg.hunt.assets else None)
+    from garrison.outputs import write_outputs
+    from garrison.pipeline import HuntService
+
     service = HuntService.open(
         cfg, rules_dirs=rules_dirs, intel_files=intel_files, assets=assets_file
     )
