@@ -23,7 +23,7 @@ from garrison.core.events import Event, Provenance, Quarantined, RawRecord
 from garrison.core.findings import Finding
 from garrison.core.gctune import allocation_heavy
 from garrison.core.incidents import Incident
-from garrison.core.preflight import input_exclusions
+from garrison.core.preflight import check_hunt_paths, input_exclusions
 from garrison.core.timeutil import now_ms
 from garrison.correlate.service import AlertPipeline
 from garrison.detect import DETECTORS, Detector, DetectorContext
@@ -162,6 +162,10 @@ class HuntRequest:
     intel: Sequence[Path] = ()
     assets: Path | None = None
     engine: str = "embedded"
+    #: The inputs and the results folder, when known: checked (exit 2) before any work, and
+    #: the results folder and the home are left out of the input walk.
+    inputs: Sequence[str] = ()
+    out: Path | None = None
 
 
 def _check_engine(engine: str) -> None:
@@ -239,7 +243,13 @@ class HuntService:
         intel_files = [Path(p) for p in config.hunt.intel] + list(request.intel)
         configured = Path(config.hunt.assets) if config.hunt.assets else None
         assets = request.assets or configured
-        return cls.open(config, rules_dirs=rules_dirs, intel_files=intel_files, assets=assets)
+        cls.check_config(config)
+        exclude: dict[Path, str] = {}
+        if request.out is not None:
+            exclude = check_hunt_paths(request.inputs, request.out, config.home).exclude
+        service = cls.open(config, rules_dirs=rules_dirs, intel_files=intel_files, assets=assets)
+        service.exclude.update(exclude)
+        return service
 
     def build_detectors(self, report: HuntReport) -> list[Detector]:
         if self._given_detectors is not None:

@@ -1,13 +1,18 @@
-"""Contract for the DNS detectors (``ml.dga``, ``ml.dns_tunnel``).
+"""Contract for the DNS detectors (``ml.dga``, ``ml.dns_tunnel``) and for every text model
+of ``TEXT_MODELS`` (dga, url, email).
 
-Built through the registry like the pipeline does: empty runs, garbage events and the
-finding shape (analytic id, ATT&CK, entities, model version, evidences that cite events the
-detector was given, confidence in range).
+Detectors are built through the registry like the pipeline does: empty runs, garbage events
+and the finding shape (analytic id, ATT&CK, entities, model version, evidences that cite
+events the detector was given, confidence in range). Text models are reached through
+``TEXT_MODELS`` like ``garrison score`` does: load, score a batch, explain, card, train.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
+import shutil
 import string
 from pathlib import Path
 
@@ -15,9 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from garrison.core.errors import InputError, UsageError
 from garrison.core.events import Event, Provenance
 from garrison.core.findings import Finding
 from garrison.detect import DETECTORS, DetectorContext
+from garrison.detect.ml.text import TextModel, TrainRequest
+from garrison.detect.ml.textmodels import TEXT_MODELS, text_model
+from garrison.govern.registry.manifest import shipped_folder
 from garrison.store import MemoryEventStore, StateDB
 
 NAMES = ["ml.dga", "ml.dns_tunnel"]
@@ -162,3 +171,125 @@ def test_property_any_dns_events(tmp_path, rows):
             )
         )
         _check(det.observe(events) + det.finish(), events, name)
+
+
+# --- the text models: one protocol (load, score a batch, explain, train, card) ----------
+
+
+#: Per model: lines that score, then lines that are invalid (each must say why).
+TEXT_LINES: dict[str, tuple[list[bytes], list[bytes]]] = {
+    "dga": (
+        [b"example.com", b"qxzvbkpwmrtlhgf.info\n", b"example.com", b"bbc.co.uk"],
+        [b"", b"\xff\xfe", b"1.2.3.4", b"x" * 2000],
+    ),
+    "url": (
+        [b"https://example.org/", b"http://paypal-login.verify-account.tk/wp/signin.php?id=1"],
+        [b"", b"\xff\xfe", b"javascript:alert(1)"],
+    ),
+    "email": (
+        [
+            json.dumps({"subject": "team lunch", "body": "see you at noon"}).encode(),
+            json.dumps(
+                {"id": 7, "raw": "Subject: You WON\n\nclick http://x.tk/claim to get cash now"}
+            ).encode(),
+        ],
+        [b"", b"not json", b"[]", json.dumps({"nothing": 1}).encode()],
+    ),
+}
+
+
+def test_every_text_model_is_covered():
+    assert TEXT_MODELS.names() == sorted(TEXT_LINES) == ["dga", "email", "url"]
+    for name, model in TEXT_MODELS.items():
+        assert isinstance(model, TextModel) and model.name == name
+
+
+@pytest.mark.parametrize("name", sorted(TEXT_LINES))
+def test_text_model_scores_a_batch(name):
+    text = text_model(name)
+    model = text.load()
+    good, bad = TEXT_LINES[name]
+    lines = [*good, *bad]
+    out = text.score_batch(model, lines)
+    assert len(out) == len(lines) and text.batch > 0
+    for row in out:
+        assert set(row) == {"input", "score", "verdict", "explanation"}
+        json.dumps(row)  # JSON-ready
+    for row in out[: len(good)]:
+        assert row["verdict"] in ("malicious", "benign")
+        assert 0.0 <= row["score"] <= 1.0
+        assert row["explanation"]["model_version"] == model.version
+    for row in out[len(good) :]:
+        assert row["verdict"] == "invalid" and row["score"] is None
+        assert row["explanation"]["reason"]
+    assert text.score_batch(model, []) == []
+    quiet = text.score_batch(model, good, explain=False, threshold=0.0)
+    assert all(r["verdict"] == "malicious" for r in quiet)
+
+
+@pytest.mark.parametrize("name", sorted(TEXT_LINES))
+def test_text_model_explains_every_line(name):
+    text = text_model(name)
+    model = text.load()
+    good, bad = TEXT_LINES[name]
+    notes = text.explain(model, [*good, *bad])
+    assert len(notes) == len(good) + len(bad)
+    for note in notes[: len(good)]:
+        assert note["model_version"] == model.version
+        assert note.get("attribution") != "computed for malicious verdicts only"
+    assert all(note["reason"] for note in notes[len(good) :])
+
+
+@pytest.mark.parametrize("name", sorted(TEXT_LINES))
+def test_text_model_card_describes_the_shipped_artefact(name):
+    text = text_model(name)
+    card = text.card()
+    path = shipped_folder() / f"{name}.skops"
+    assert card["name"] == name and card["version"] == text.load().version
+    assert card["file"] == path.name
+    assert card["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert card["trusted_types"] == text.trusted_types()
+    assert card["threshold"] == pytest.approx(text.load().threshold)
+
+
+@pytest.mark.parametrize("name", sorted(TEXT_LINES))
+def test_text_model_load_refuses_missing_and_unregistered_files(name, tmp_path, home):
+    text = text_model(name)
+    with pytest.raises(InputError, match="not found"):
+        text.load(tmp_path / f"{name}.skops", home)
+    copy = tmp_path / f"{name}.skops"
+    shutil.copy(shipped_folder() / f"{name}.skops", copy)
+    with pytest.raises(InputError, match="matches no signed entry"):
+        text.load(copy, home)
+
+
+@pytest.mark.parametrize("name", sorted(TEXT_LINES))
+def test_text_model_train_refuses_unusable_data(name, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises((InputError, UsageError)):
+        text_model(name).train(TrainRequest(empty, tmp_path / "out"))
+
+
+def test_unknown_text_model_is_a_usage_error():
+    with pytest.raises(UsageError, match="unknown model 'nope' \\(known: dga, email, url\\)"):
+        text_model("nope")
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    st.lists(
+        st.one_of(st.binary(max_size=120), st.text(max_size=120).map(str.encode)),
+        max_size=12,
+    )
+)
+def test_property_one_result_per_line_for_every_text_model(lines):
+    for name in sorted(TEXT_LINES):
+        text = text_model(name)
+        out = text.score_batch(text.load(), lines)
+        assert len(out) == len(lines)
+        assert all(r["verdict"] in ("malicious", "benign", "invalid") for r in out)

@@ -82,3 +82,27 @@ def test_delivery_path_headers_change_nothing(corpus: Path) -> None:
     a = featurise([parse_raw(t) for t in texts], model.hasher)
     b = featurise([parse_raw(t) for t in trimmed], model.hasher)
     assert np.allclose(model.logit(a), model.logit(b))
+
+
+@pytest.mark.slow
+def test_freshly_trained_model_verifies(corpus: Path, tmp_path: Path) -> None:
+    """Issue 13: ``garrison models train email`` on the corpus the shipped model was
+    trained on, then ``garrison models verify``: no binding-conflict with the shipped
+    version (the run has its own version, prefixed by the shipped recipe's)."""
+    import typer
+    from typer.testing import CliRunner
+
+    from garrison.interfaces.cli.models import models_app
+
+    home = tmp_path / "home"
+    app = typer.Typer()
+    app.add_typer(models_app)
+    runner = CliRunner()
+    args = ["models", "train", "email", "--data", str(_data(corpus)), "--home", str(home)]
+    trained = runner.invoke(app, args)
+    assert trained.exit_code == 0, trained.output
+    card = json.loads((home / "models" / "email.card.json").read_text())
+    shipped = json.loads(shipped_model_path().with_name("email.card.json").read_text())
+    assert card["version"].startswith(shipped["version"] + ".")
+    verified = runner.invoke(app, ["models", "verify", "--home", str(home)])
+    assert verified.exit_code == 0, verified.output

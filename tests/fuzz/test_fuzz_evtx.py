@@ -11,6 +11,11 @@ mutated ones, go through the worker process; ``GARRISON_FUZZ_ISOLATED``):
   it is absent): bit flips, overwritten runs, chunk-table and record-field u32 writes
   (self-links, backward links, huge sizes), copied regions, zeroed regions, truncation,
   file-header damage;
+- chunk-header mutations of the same files (record ids and numbers, free-space and last
+  record offsets, header size, flags, checksums recomputed or not, a few link-table slots):
+  the parser reads only what a chunk header admits, so here every record of the original
+  must come back read or inside a quarantined record range (conservation against the
+  unmutated file);
 - a corpus-free variant: files assembled from random bytes around the real structure (file
   header, chunk signatures, chunk header fields, link tables), so the chunk walk, the
   accounting and the parser's error paths are exercised without any corpus.
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -35,7 +41,7 @@ from hypothesis import strategies as st
 from garrison.core.errors import RecordError
 from garrison.core.events import Quarantined, RawRecord
 from garrison.ingest._evtx_layout import CHUNK_SIZE, FILE_MAGIC, HEADER_BLOCK
-from garrison.ingest.evtx import EvtxSource
+from garrison.ingest.evtx import EvtxSource, read_evtx
 from garrison.normalize.base import Normalized
 from garrison.normalize.windows import normalize_evtx
 from tests.conftest import corpus_root
@@ -172,6 +178,128 @@ def test_fuzz_mutated_real_evtx(samples: list[bytes], tmp_path: Path, seed: int)
 @given(seed=SEEDS)
 def test_fuzz_mutated_real_evtx_isolated(samples: list[bytes], tmp_path: Path, seed: int) -> None:
     check(mutated(samples, tmp_path, seed), isolate="auto")
+
+
+# ----------------------------------------------------------------------------- chunk headers
+
+HEADER_CASES = int(os.environ.get("GARRISON_FUZZ_HEADERS", str(max(1, CASES // 10))))
+HEADERS = settings(SETTINGS, max_examples=HEADER_CASES)
+#: Chunk header fields: (offset, struct format); the ids at 8-32 and the offsets at 44-48
+#: decide what ``evtx`` reads.
+HEADER_FIELDS = (
+    (8, "<Q"),  # first record number
+    (16, "<Q"),  # last record number
+    (24, "<Q"),  # first record id
+    (32, "<Q"),  # last record id
+    (40, "<I"),  # header size
+    (44, "<I"),  # last record offset
+    (48, "<I"),  # free-space offset
+    (52, "<I"),  # record data checksum
+    (120, "<I"),  # flags
+)
+_SPAN = re.compile(r"(?:ids?|records?) (\d+)(?:-(\d+))?")
+
+
+def header_value(rng: random.Random, fmt: str, old: int) -> int:
+    top = 2 ** (8 * struct.calcsize(fmt)) - 1
+    return rng.choice(
+        [0, 1, 512, top, old - 1 if old else 0, min(old + 1, top), rng.randrange(top + 1)]
+    )
+
+
+def mutate_chunk_headers(data: bytes, rng: random.Random) -> bytes:
+    """Rewrite fields of one or more chunk headers, leaving every record byte as it was."""
+    buf = bytearray(data)
+    chunks = max(1, (len(buf) - HEADER_BLOCK) // CHUNK_SIZE)
+    for index in rng.sample(range(chunks), rng.randint(1, chunks)):
+        base = HEADER_BLOCK + index * CHUNK_SIZE
+        if rng.random() < 0.3:  # the 24-byte edit from the report: ids and free space
+            struct.pack_into("<QQ", buf, base + 24, 0, 0)
+            struct.pack_into("<I", buf, base + 48, 0)
+        for offset, fmt in rng.sample(HEADER_FIELDS, rng.randint(1, 4)):
+            (old,) = struct.unpack_from(fmt, buf, base + offset)
+            struct.pack_into(fmt, buf, base + offset, header_value(rng, fmt, old))
+        if rng.random() < 0.1:  # a string/template table slot
+            struct.pack_into("<I", buf, base + 128 + 4 * rng.randrange(96), rng.randrange(512))
+        if rng.random() < 0.5:  # recomputed checksums prove nothing
+            end = struct.unpack_from("<I", buf, base + 48)[0]
+            if 512 <= end <= CHUNK_SIZE:
+                crc = zlib.crc32(bytes(buf[base + 512 : base + end]))
+                struct.pack_into("<I", buf, base + 52, crc)
+            head = zlib.crc32(
+                bytes(buf[base + 128 : base + 512]), zlib.crc32(bytes(buf[base : base + 120]))
+            )
+            struct.pack_into("<I", buf, base + 124, head)
+    return bytes(buf)
+
+
+def record_numbers(path: Path, isolate: str) -> tuple[set[int], set[int]]:
+    """(record numbers read, record numbers inside a quarantined span) of one file."""
+    read: set[int] = set()
+    lost: set[int] = set()
+    source = EvtxSource()
+    source.isolate = isolate
+    source.chunk_timeout = 2.0
+    for item in source.read(path):
+        if isinstance(item, RawRecord):
+            read.add(int(item.meta.get("record_number", item.position)))
+            continue
+        assert isinstance(item, Quarantined) and item.reason
+        match = _SPAN.search(item.reason.split(":", 1)[-1]) or _SPAN.search(item.reason)
+        if match:
+            first = int(match.group(1))
+            lost.update(range(first, int(match.group(2) or first) + 1))
+    return read, lost
+
+
+@pytest.fixture(scope="module")
+def header_samples(
+    samples: list[bytes], tmp_path_factory: pytest.TempPathFactory
+) -> list[tuple[bytes, set[int]]]:
+    """Each sample with the record numbers the unmutated file yields."""
+    folder = tmp_path_factory.mktemp("originals")
+    out = []
+    for index, data in enumerate(samples):
+        path = folder / f"{index}.evtx"
+        path.write_bytes(data)
+        numbers = {
+            int(item.meta.get("record_number", item.position))
+            for item in read_evtx(path, isolate="never")
+            if isinstance(item, RawRecord)
+        }
+        out.append((data, numbers))
+    return out
+
+
+def check_conservation(
+    header_samples: list[tuple[bytes, set[int]]], tmp_path: Path, seed: int, isolate: str
+) -> None:
+    rng = random.Random(seed)
+    data, original = rng.choice(header_samples)
+    path = tmp_path / "headers.evtx"
+    path.write_bytes(mutate_chunk_headers(data, rng))
+    read, lost = record_numbers(path, isolate)
+    missing = original - read - lost
+    assert not missing, f"records neither read nor quarantined: {sorted(missing)[:20]}"
+
+
+@pytest.mark.corpus
+@pytest.mark.timeout(300)
+@HEADERS
+@given(seed=SEEDS)
+def test_fuzz_chunk_headers_conserve_records(
+    header_samples: list[tuple[bytes, set[int]]], tmp_path: Path, seed: int
+) -> None:
+    check_conservation(header_samples, tmp_path, seed, isolate="never")
+
+
+@pytest.mark.corpus
+@settings(HEADERS, max_examples=max(1, min(HEADER_CASES, ISOLATED_CASES) // 2))
+@given(seed=SEEDS)
+def test_fuzz_chunk_headers_conserve_records_isolated(
+    header_samples: list[tuple[bytes, set[int]]], tmp_path: Path, seed: int
+) -> None:
+    check_conservation(header_samples, tmp_path, seed, isolate="always")
 
 
 # ----------------------------------------------------------------------------- corpus-free

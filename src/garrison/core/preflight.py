@@ -26,8 +26,8 @@ from garrison.core.errors import UsageError
 #: The contract files a hunt writes into ``--out`` (DESIGN.md).
 RESULT_FILES = ("findings.jsonl", "incidents.jsonl", "quarantine.jsonl", "summary.json")
 
-OUT_REASON = "not read: it is the --out folder of this hunt (results are not logs)"
-HOME_REASON = "not read: it is the Garrison home (state, lake and keys are not logs)"
+OUT_REASON = "the --out folder of this hunt (results are not logs)"
+HOME_REASON = "the Garrison home (state, lake and keys are not logs)"
 
 
 @dataclass(slots=True)
@@ -40,7 +40,7 @@ class HuntPaths:
 
 
 def input_exclusions(home: Path, out: Path | None = None) -> dict[Path, str]:
-    """Folders (resolved) never read as input, each with the reason the user is shown."""
+    """Folders (resolved) never read as input, each with what it is, for the user."""
     found = {_resolved(home): HOME_REASON}
     if out is not None:
         found[_resolved(out)] = OUT_REASON

@@ -9,7 +9,8 @@ quarantines that chunk and carries on with a fresh worker from the next chunk.
 
 Protocol (pipes; frames are u32 little-endian length + ``marshal`` payload):
 
-- request: ``(path, [(index, offset), ...])`` - the chunks of one file to parse, in order;
+- request: ``(path, [(index, offset, repair), ...])`` - the chunks of one file to parse, in
+  order (``repair``: rewrite the chunk header from the body first);
 - answers, streamed as the worker goes: ``(index, items)`` per chunk, each item
   ``(kind, record_id, text)``: ``RECORD`` (text = the record's JSON), ``RECORD_ERROR`` (text
   = the parser's message), ``CHUNK_ERROR``; then ``(-1, [])`` when the request is done.
@@ -36,7 +37,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence, Set
 from typing import Any
 
 RECORD = 0
@@ -74,12 +75,20 @@ _loads = _json_loads()
 # ----------------------------------------------------------------------------- child side
 
 
-def parse_chunk_items(chunk: bytes) -> Items:
-    """Every record (or error) of one chunk, parsed behind a synthetic file header."""
+def parse_chunk_items(chunk: bytes, repair: bool = False) -> Items:
+    """Every record (or error) of one chunk, parsed behind a synthetic file header.
+
+    ``repair``: the reader found that the chunk header hides records of its body, so the
+    header is rewritten from the body first (``_evtx_layout.repair_header``): ``evtx``
+    reads only what the header admits. (The reader decides, having scanned the body
+    already: scanning again here for every chunk would cost a third of the read speed.)
+    """
     from evtx import PyEvtxParser
 
-    from garrison.ingest._evtx_layout import SYNTHETIC_HEADER
+    from garrison.ingest._evtx_layout import SYNTHETIC_HEADER, repair_header
 
+    if repair:
+        chunk = repair_header(chunk)
     if len(chunk) < CHUNK_SIZE:  # truncated file: parse what is there
         chunk += bytes(CHUNK_SIZE - len(chunk))
     items: Items = []
@@ -122,18 +131,20 @@ def parse_chunk_items(chunk: bytes) -> Items:
     return items
 
 
-def parse_file_chunks(path: str, chunks: Sequence[tuple[int, int]]) -> Iterator[tuple[int, Items]]:
-    """``(index, items)`` for each ``(index, offset)`` of one file, in order."""
+def parse_file_chunks(
+    path: str, chunks: Sequence[tuple[int, int] | tuple[int, int, bool]]
+) -> Iterator[tuple[int, Items]]:
+    """``(index, items)`` for each ``(index, offset[, repair])`` of one file, in order."""
     try:
         fh = open(path, "rb")  # noqa: SIM115  (closed below, generator-scoped)
     except OSError as exc:
-        for index, _ in chunks:
+        for index, *_ in chunks:
             yield index, [(CHUNK_ERROR, 0, f"cannot open the file: {exc}", None)]
         return
     with fh:
-        for index, offset in chunks:
+        for index, offset, *repair in chunks:
             fh.seek(offset)
-            yield index, parse_chunk_items(fh.read(CHUNK_SIZE))
+            yield index, parse_chunk_items(fh.read(CHUNK_SIZE), bool(repair and repair[0]))
 
 
 def _write_frame(stream: Any, payload: Any) -> None:
@@ -197,7 +208,7 @@ class ChunkWorker:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def request(self, path: str, chunks: list[tuple[int, int]]) -> None:
+    def request(self, path: str, chunks: list[tuple[int, int, bool]]) -> None:
         if not self.alive():
             self.start()
         assert self.proc is not None and self.proc.stdin is not None
@@ -343,16 +354,17 @@ class ChunkRunner:
         return self.isolate == "always" or (self.isolate == "auto" and not intact)
 
     def results(
-        self, path: str, chunks: list[tuple[int, int, bool]]
+        self, path: str, chunks: list[tuple[int, int, bool]], repair: Set[int] = frozenset()
     ) -> Generator[tuple[int, Items | str]]:
-        """``chunks``: (index, offset, intact) in file order; answers come in that order."""
+        """``chunks``: (index, offset, intact) in file order; answers come in that order.
+        ``repair``: indexes of chunks whose header hides records of their body."""
         start = 0
         while start < len(chunks):
             isolated = self._in_worker(chunks[start][2])
             end = start + 1
             while end < len(chunks) and self._in_worker(chunks[end][2]) == isolated:
                 end += 1
-            group = [(index, offset) for index, offset, _ in chunks[start:end]]
+            group = [(index, offset, index in repair) for index, offset, _ in chunks[start:end]]
             if isolated:
                 try:
                     yield from self._isolated(path, group)
@@ -365,7 +377,7 @@ class ChunkRunner:
             start = end
 
     def _isolated(
-        self, path: str, chunks: list[tuple[int, int]]
+        self, path: str, chunks: list[tuple[int, int, bool]]
     ) -> Generator[tuple[int, Items | str]]:
         done = 0
         worker = POOL.take(self.timeout)

@@ -14,6 +14,13 @@ by a ``Quarantined`` entry that names the chunk, the records and the cause:
 - chunks the file header declares but the file no longer holds: one entry per chunk (at
   most 64, then one for the rest).
 
+Chunk headers are not trusted for what to read: ``evtx`` reads only up to a chunk header's
+free-space offset and last record id, so a 24-byte edit (ids and free space zeroed,
+checksums recomputed or not) would hide a whole chunk. The live records are found in the
+chunk body (``_evtx_layout.scan_body``/``live_records``); a header that hides some of them
+is rewritten from the body before parsing (``repair_header``), the records carry
+``meta["integrity"]`` saying so, and what still cannot be read is quarantined with its ids.
+
 A truncated last chunk is padded and parsed anyway, so the records before the cut survive.
 A file whose header is not an EVTX header becomes one quarantined entry. A zero-length file
 yields nothing, like any other empty input (the pipeline counts it as empty, nothing lost).
@@ -117,6 +124,11 @@ def read_evtx(
         yield from walker.walk()
 
 
+def _intact(info: ChunkInfo) -> bool:
+    """Both checksums hold and the header hides nothing its body holds."""
+    return info.header_crc_ok and info.data_crc_ok and not info.disagreement
+
+
 def _size_of(fh: BinaryIO) -> int:
     try:
         return os.fstat(fh.fileno()).st_size
@@ -175,11 +187,12 @@ class _ChunkWalker:
             return
         infos = self._scan()
         todo = [
-            (info.index, info.offset, info.header_crc_ok and info.data_crc_ok)
+            (info.index, info.offset, _intact(info))
             for info in infos
             if info.status == "ok" and info.length >= CHUNK_HEADER and not info.loop
         ]
-        answers = self.runner.results(self.path, todo)
+        repair = {info.index for info in infos if info.disagreement}
+        answers = self.runner.results(self.path, todo, repair)
         holes: list[ChunkInfo] = []
         try:
             for info in infos:
@@ -283,7 +296,7 @@ class _ChunkWalker:
             return
         seen: set[int] = set()
         chunk_error = ""
-        suspect = not truncated and not info.data_crc_ok
+        suspect = _suspicion(info, truncated)
         where = self.where
         for kind, rid, text, data in answer:
             if kind == RECORD:
@@ -292,9 +305,7 @@ class _ChunkWalker:
                 if record.position != rid:  # exported subset: keep the file's numbering
                     record.meta["record_number"] = rid
                 if suspect:
-                    record.meta["integrity"] = (
-                        "chunk data checksum mismatch: content may be altered"
-                    )
+                    record.meta["integrity"] = suspect
                 yield record
             elif kind == BAD_JSON:
                 seen.add(rid)
@@ -313,9 +324,14 @@ class _ChunkWalker:
         """One entry for the records the chunk header promises but nobody yielded."""
         if info.last_id is not None:  # read or lost, these ids are behind us now
             self.last_id = max(self.last_id, info.last_id)
+        if info.body_span is not None:
+            self.last_id = max(self.last_id, info.body_span[1])
         name = self._name(info)
-        expected = info.expected
-        if expected is None or info.first_id is None or info.last_id is None:
+        # what the header promises and what the body holds: a header can hide records
+        promised = set(range(info.body_span[0], info.body_span[1] + 1) if info.body_span else ())
+        if info.first_id is not None and info.last_id is not None:
+            promised.update(range(info.first_id, info.last_id + 1))
+        if not promised:
             if cause and not seen:
                 yield self._q(None, f"{name} unreadable ({info.id_range()}): {cause}")
             elif cause:
@@ -325,13 +341,15 @@ class _ChunkWalker:
                     f"(chunk header damaged): {cause}",
                 )
             return
-        lost = [rid for rid in range(info.first_id, info.last_id + 1) if rid not in seen]
+        lost = sorted(promised - seen)
         if not lost:
             return
         span = f"id {lost[0]}" if len(lost) == 1 else f"ids {lost[0]}-{lost[-1]}"
         why = cause or "the parser returned nothing for them"
+        if info.disagreement:
+            why += f" (chunk header disagrees with its body: {info.disagreement})"
         yield self._q(
-            lost[0], f"{name}: {len(lost)} of {expected} records unreadable ({span}): {why}"
+            lost[0], f"{name}: {len(lost)} of {len(promised)} records unreadable ({span}): {why}"
         )
 
     def _name(self, info: ChunkInfo) -> str:
@@ -341,6 +359,18 @@ class _ChunkWalker:
 
     def _q(self, position: int | None, reason: str, excerpt: str = "") -> Quarantined:
         return Quarantined(self.where, position, reason, FORMAT, excerpt)
+
+
+def _suspicion(info: ChunkInfo, truncated: bool) -> str:
+    """Why the chunk's records may not be what was written ("" when nothing says so)."""
+    if info.disagreement:
+        return (
+            f"chunk header disagrees with its body ({info.disagreement}): read from the "
+            "body; content may be altered"
+        )
+    if not truncated and not info.data_crc_ok:
+        return "chunk data checksum mismatch: content may be altered"
+    return ""
 
 
 def _event_record_id(data: Any, number: int) -> int:

@@ -56,30 +56,40 @@ def expand_inputs(
     """Files under the given paths, folders walked recursively in a stable order.
 
     Inside folders, FIFOs, sockets and devices are reported (reading a FIFO would block the
-    run), broken links are reported, and links to folders are not followed (no loops).
-    ``exclude`` maps resolved folders to a reason: a walked folder holding one (``--out``,
-    the home) skips it and reports it once with the reason.
+    run) and so is every symbolic link that is not followed, each with its reason (see
+    ``link_problem``: links are followed only to files inside the named paths). ``exclude``
+    maps resolved folders (``--out``, the home) to what they are ("the Garrison home"):
+    nothing in them is read, not even through a link or when named; a walked folder holding
+    one reports it once.
     """
     files: list[InputFile] = []
     problems: list[FileProblem] = []
+    roots = _roots(paths)
     for given in paths:
         path = Path(given)
         if path.is_dir():
             skip = excluded_within(path, exclude or {})
             if skip.get(str(path)):
-                problems.append(FileProblem(given, skip[str(path)]))
+                problems.append(FileProblem(given, f"not read: it is {skip[str(path)]}"))
                 continue
             for child in sorted(path.rglob("*")):
                 if skip and _skipped(child, skip, problems):
                     continue
+                if child.is_symlink():
+                    why = link_problem(child, roots, exclude or {})
+                    if why:
+                        problems.append(FileProblem(str(child), why))
+                        continue
                 if child.is_file():
                     files.append(InputFile(child, str(child)))
-                elif child.is_symlink() and not child.exists():
-                    problems.append(FileProblem(str(child), "broken symbolic link"))
                 elif not child.is_dir():
                     problems.append(FileProblem(str(child), "not a regular file"))
         elif path.is_file():
-            files.append(InputFile(path, given))
+            inside = _excluded(_resolved(path), exclude or {})
+            if inside:
+                problems.append(FileProblem(given, f"inside {inside}: not read"))
+            else:
+                files.append(InputFile(path, given))
         elif path.exists():
             problems.append(FileProblem(given, "not a regular file"))
         else:
@@ -107,11 +117,61 @@ def _skipped(child: Path, skip: dict[str, str], problems: list[FileProblem]) -> 
     text = str(child)
     for prefix, reason in skip.items():
         if text == prefix:
-            problems.append(FileProblem(prefix, reason))
+            problems.append(FileProblem(prefix, f"not read: it is {reason}"))
             return True
         if text.startswith(prefix + os.sep):
             return True
     return False
+
+
+def link_problem(link: Path, roots: list[Path], exclude: Mapping[Path, str]) -> str:
+    """Why a symbolic link found inside a walked folder is not followed, or "" to follow it.
+
+    Links are followed only to regular files inside the paths the user named: a link
+    planted in a hunted folder must not make the hunt read (and quote into its outputs)
+    a file elsewhere, such as the home's audit key or /etc/passwd. Links to folders are
+    never followed (no loops, no second walk of the same files).
+    """
+    target = _resolved(link)
+    if target is None:
+        return "symbolic link loop: not followed"
+    if not target.exists():
+        return "broken symbolic link"
+    inside = _excluded(target, exclude)
+    if inside:
+        return f"symbolic link into {inside}: not followed"
+    if target.is_dir():
+        return "symbolic link to a folder: not followed"
+    if not any(target == root or root in target.parents for root in roots):
+        return f"symbolic link to {target}, outside the named paths: not followed"
+    return ""
+
+
+def _resolved(path: Path) -> Path | None:
+    """The path with every link resolved; None for a link loop."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # RuntimeError: a loop (Python < 3.13)
+        return None
+
+
+def _roots(paths: list[str]) -> list[Path]:
+    roots = []
+    for given in paths:
+        resolved = _resolved(Path(given))
+        if resolved is not None:
+            roots.append(resolved)
+    return roots
+
+
+def _excluded(target: Path | None, exclude: Mapping[Path, str]) -> str:
+    """The reason of the excluded folder ``target`` lies in, or ""."""
+    if target is None:
+        return ""
+    for folder, reason in exclude.items():
+        if target == folder or folder in target.parents:
+            return reason
+    return ""
 
 
 class UnknownFormat(Source):
@@ -174,8 +234,9 @@ def open_source(
         return None
     cls = detect_format(file.path, head)
     if cls is None:
-        excerpt = head[:60].decode("utf-8", "backslashreplace")
-        return UnknownFormat(f"unrecognised format (starts with {excerpt!r})")
+        # no content quoted: an unrecognised file may be anything (a key, a password file)
+        kind = "binary" if b"\x00" in head else "text"
+        return UnknownFormat(f"unrecognised format ({kind}, {len(head)} bytes looked at)")
     source = cls()
     for key, value in (options or {}).get(cls.format, {}).items():
         setattr(source, key, value)

@@ -174,6 +174,13 @@ class EventStore(ABC):
         """Run DuckDB SQL with the stored events visible as the view ``events``."""
 
 
+#: Batches with fewer events than this (per partition) are not turned into an Arrow table
+#: each: their events are held until SMALL_RUN of them (all partitions together) make one
+#: table per partition. A table per one-line input file cost ~12 KB of allocator memory
+#: until the flush (50,000 one-line files: ~1 GB, issue 18).
+SMALL_RUN = 1024
+
+
 class ParquetEventStore(EventStore):
     """The embedded default: ``ROOT/source=<fmt>/day=<yyyy-mm-dd>/<group>.parquet``.
 
@@ -214,6 +221,9 @@ class ParquetEventStore(EventStore):
         self._buffered_bytes = 0
         self._pending: dict[str, tuple[str, str, int]] = {}
         self._tables: dict[tuple[str, str], list[pa.Table]] = defaultdict(list)
+        #: Events of small batches, held until SMALL_RUN of them make one table.
+        self._small: dict[tuple[str, str], list[Event]] = defaultdict(list)
+        self._small_count = 0
         self._buffered = 0
         self._lock = WriterLock(root)
         if not writer:
@@ -266,19 +276,41 @@ class ParquetEventStore(EventStore):
             by_day[day_of(ev.time)].append(ev)
         safe_fmt = "".join(c if c.isalnum() or c in "-_" else "_" for c in source_format)
         for day, day_events in by_day.items():
-            table = events_to_table(day_events)
-            self._tables[(safe_fmt, day)].append(table)
-            self._buffered_bytes += table.nbytes
+            if len(day_events) < SMALL_RUN:
+                self._small[(safe_fmt, day)].extend(day_events)
+                self._small_count += len(day_events)
+                # counted now by their raw text (most of a stored event), not again later
+                self._buffered_bytes += sum(len(ev.raw) for ev in day_events)
+                continue
+            self._add_table((safe_fmt, day), day_events)
+        if self._small_count >= SMALL_RUN:
+            self._tables_from_small()
         self._pending[fingerprint] = (source_format, source_path, len(events))
         self._buffered += len(events)
         if self._buffered >= self.flush_events or self._buffered_bytes >= self.flush_bytes:
             self.flush()
         return len(events)
 
+    def _add_table(
+        self, key: tuple[str, str], events: Sequence[Event], counted: bool = False
+    ) -> None:
+        table = events_to_table(events)
+        self._tables[key].append(table)
+        if not counted:
+            self._buffered_bytes += table.nbytes
+
+    def _tables_from_small(self) -> None:
+        """One table per partition for the events of small batches held so far."""
+        for key, events in self._small.items():
+            self._add_table(key, events, counted=True)
+        self._small.clear()
+        self._small_count = 0
+
     def flush(self) -> None:
         """Write the buffered batches and commit them (all or none of them) to the catalog."""
         if not self._pending:
             return
+        self._tables_from_small()
         group = hashlib.sha256("\0".join(sorted(self._pending)).encode()).hexdigest()[:40]
         written: list[Path] = []
         try:

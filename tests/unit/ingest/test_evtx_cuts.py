@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,71 @@ def test_isolated_and_in_process_agree(sample: bytes, tmp_path: Path) -> None:
         (r.position, r.meta, r.text) for r in local[0]
     ]
     assert [q.reason for q in isolated[1]] == [q.reason for q in local[1]]
+
+
+# ----------------------------------------------------------------------------- chunk headers
+
+
+def hide_chunk(data: bytearray, index: int, recompute: bool) -> None:
+    """The 24-byte edit: first/last record id and free-space offset set to 0."""
+    base = chunk_at(index)
+    struct.pack_into("<QQ", data, base + 24, 0, 0)
+    struct.pack_into("<I", data, base + 48, 0)
+    if recompute:
+        crc = zlib.crc32(
+            bytes(data[base + 128 : base + 512]), zlib.crc32(bytes(data[base : base + 120]))
+        )
+        struct.pack_into("<I", data, base + 124, crc)
+
+
+@pytest.mark.parametrize("isolate", ["auto", "always", "never"])
+@pytest.mark.parametrize("recompute", [False, True])
+def test_zeroed_chunk_header_cannot_hide_records(
+    sample: bytes, tmp_path: Path, isolate: str, recompute: bool
+) -> None:
+    data = bytearray(sample)
+    for index in (0, 7, 14):
+        hide_chunk(data, index, recompute)
+    records, quarantined = run(tmp_path, bytes(data), isolate=isolate)
+    assert not quarantined
+    assert [number(r) for r in records] == list(range(1, 566))
+    flagged = {
+        number(r) for r in records if "chunk header disagrees" in r.meta.get("integrity", "")
+    }
+    assert len(flagged) > 3 * 20 and 1 in flagged and 565 in flagged
+    original, _ = run(tmp_path, sample)
+    assert [r.text for r in records] == [r.text for r in original]
+
+
+def test_lowered_last_record_id_cannot_hide_the_rest(sample: bytes, tmp_path: Path) -> None:
+    data = bytearray(sample)
+    base = chunk_at(3)
+    first = struct.unpack_from("<Q", data, base + 24)[0]
+    struct.pack_into("<QQ", data, base + 16, first, first)  # last record number and id
+    struct.pack_into("<Q", data, base + 32, first)
+    records, quarantined = run(tmp_path, bytes(data), isolate="always")
+    assert not quarantined and len(records) == 565
+
+
+def test_hidden_records_the_parser_cannot_read_are_quarantined_with_their_range(
+    sample: bytes, tmp_path: Path
+) -> None:
+    data = bytearray(sample)
+    hide_chunk(data, 2, recompute=True)
+    base = chunk_at(2)
+    data[base + 5000 : base + 5100] = b"\xff" * 100  # and one record smashed
+    records, quarantined = run(tmp_path, bytes(data))
+    assert [q.position for q in quarantined] == [89]
+    assert {number(r) for r in records} | covered(quarantined) == set(range(1, 566))
+
+
+def test_stale_records_in_slack_space_are_not_read(corpus: Path, tmp_path: Path) -> None:
+    """Every corpus file: exactly the bare parser's records, nothing quarantined, although
+    some chunks hold old records of a cleared log after their free-space offset."""
+    files = sorted((corpus / "evtx-attack-samples").rglob("*.evtx"))
+    assert len(files) > 200
+    for path in files:
+        items = list(read_evtx(path))
+        assert not [i for i in items if isinstance(i, Quarantined)], path
+        bare = list(PyEvtxParser(str(path), number_of_threads=1).records_json())
+        assert [i.text for i in items if isinstance(i, RawRecord)] == [b["data"] for b in bare]

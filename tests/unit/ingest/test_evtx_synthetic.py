@@ -19,9 +19,13 @@ from garrison.ingest._evtx_layout import (
     FILE_MAGIC,
     HEADER_BLOCK,
     SYNTHETIC_HEADER,
+    hidden_by_header,
     inspect_chunk,
     link_cycle,
+    live_records,
     parse_file_header,
+    repair_header,
+    scan_body,
 )
 from garrison.ingest._evtx_worker import CHUNK_ERROR, ChunkRunner, parse_chunk_items
 from garrison.ingest.evtx import EvtxSource, read_evtx
@@ -322,3 +326,76 @@ def test_auto_mode_sends_only_damaged_chunks_to_the_worker(tmp_path: Path) -> No
     assert [index for index, _ in answers] == [0, 1]
     with pytest.raises(ValueError, match="isolate must be one of"):
         ChunkRunner(isolate="sometimes")
+
+
+# ----------------------------------------------------------------------------- chunk bodies
+
+
+def fake_record(rid: int, size: int = 64, written: int = 1000, fill: bytes = b"\xff") -> bytes:
+    """A record frame (signature, size, id, time, size copy) around ``fill`` bytes: 0xff is
+    no BinXML token, 0x0f (start of stream, repeated) the parser reads as an empty event."""
+    body = struct.pack("<4sIQQ", b"**\x00\x00", size, rid, written)
+    return body + fill * (size - len(body) - 4) + struct.pack("<I", size)
+
+
+def chunk_with(records: list[bytes], first: int = 0, last: int = 0, free: int = 0) -> bytes:
+    data = bytearray(chunk(first or 1, last or 1))
+    body = b"".join(records)
+    data[512 : 512 + len(body)] = body
+    struct.pack_into("<QQQQ", data, 8, first, last, first, last)
+    struct.pack_into("<I", data, 48, free)
+    return bytes(data)
+
+
+def test_scan_body_finds_records_whatever_the_header_says() -> None:
+    data = chunk_with([fake_record(i) for i in range(1, 6)])
+    assert [rid for _, _, rid, _ in scan_body(data)] == [1, 2, 3, 4, 5]
+    live = live_records(scan_body(data))
+    assert len(live) == 5
+    assert "free-space offset 0" in hidden_by_header(data, live)
+    assert "last record id 0" in hidden_by_header(data, live)
+    info = inspect_chunk(0, HEADER_BLOCK, data)
+    assert info.body_span == (1, 5) and info.disagreement
+
+
+def test_scan_body_resyncs_after_a_damaged_record() -> None:
+    records = [fake_record(i) for i in range(1, 6)]
+    records[2] = b"XX" + records[2][2:]  # record 3 loses its signature
+    live = live_records(scan_body(chunk_with(records)))
+    assert [rid for _, _, rid, _ in live] == [1, 2, 4, 5]
+
+
+def test_stale_records_after_the_live_run_are_left_alone() -> None:
+    live = [fake_record(i, written=2000) for i in range(1, 4)]
+    older = [fake_record(i, written=1000) for i in range(10, 13)]  # a cleared log's leftovers
+    going_back = [fake_record(i, written=3000) for i in (1, 2)]  # ids go back
+    for tail in (older, [b"\x00" * 96, *older], going_back):
+        found = live_records(scan_body(chunk_with(live + tail)))
+        assert [rid for _, _, rid, _ in found] == [1, 2, 3]
+
+
+def test_repair_header_covers_the_body_and_leaves_good_headers_alone() -> None:
+    records = [fake_record(i) for i in range(7, 10)]
+    end = 512 + 3 * 64
+    good = chunk_with(records, 7, 9, end)
+    assert repair_header(good) == good
+    fixed = repair_header(chunk_with(records))
+    assert struct.unpack_from("<QQQQ4xII", fixed, 8) == (7, 9, 7, 9, end - 64, end)
+    info = inspect_chunk(0, HEADER_BLOCK, fixed)
+    assert info.header_crc_ok and info.data_crc_ok and not info.disagreement
+
+
+@pytest.mark.parametrize("isolate", ["always", "never"])
+def test_records_hidden_by_a_zeroed_header_are_never_lost_silently(
+    tmp_path: Path, isolate: str
+) -> None:
+    """Records behind a zeroed header are read from the body; junk the parser cannot read
+    comes back quarantined record by record."""
+    readable = chunk_with([fake_record(i, fill=b"\x0f") for i in range(1, 6)])
+    items = items_of(write(tmp_path, file_header(1) + readable), isolate=isolate)
+    assert [i.position for i in items if isinstance(i, RawRecord)] == [1, 2, 3, 4, 5]
+    assert all("chunk header disagrees" in i.meta["integrity"] for i in items)
+    junk = chunk_with([fake_record(i) for i in range(1, 6)])
+    lost = items_of(write(tmp_path, file_header(1) + junk), isolate=isolate)
+    assert all(isinstance(i, Quarantined) for i in lost)
+    assert [i.position for i in lost] == [1, 2, 3, 4, 5]

@@ -133,6 +133,7 @@ def test_member_count_cap(tmp_path: Path) -> None:
 def test_over_long_line(tmp_path: Path) -> None:
     source = MordorSource()
     source.max_line_bytes = 5_000
+    source.max_ratio = 1e6  # 3 MB of "x" deflates ~1000:1: the ratio guard would refuse it
     huge = json.dumps({"EventID": 1, "pad": "x" * 3_000_000})
     items = read(
         make_zip(tmp_path / "c.zip", {"m.json": f"{line(1)}\n{huge}\n{line(3)}\n"}), source

@@ -47,6 +47,7 @@ from garrison.detect.intel.loader import load_intel_files
 from garrison.detect.intel.match import Hit, Matcher
 from garrison.detect.intel.model import DEFAULT_CONFIDENCE, Indicator, IntelSet
 from garrison.detect.intel.values import url_host
+from garrison.detect.intel.warninglists import ALL_LISTS
 from garrison.detect.options import DETECTOR_OPTIONS, options_of
 
 DETECTOR_ID = "intel"
@@ -77,6 +78,8 @@ class IntelOptions:
 
     max_evidence: int = option(_MAX_EVIDENCE, min=1)
     max_entries: int = option(_MAX_ENTRIES, min=1)
+    #: Warning lists not applied to the feeds (names in ``warninglists.ALL_LISTS``).
+    warninglists_skip: tuple[str, ...] = option((), choices=ALL_LISTS)
 
 
 @dataclass(slots=True)
@@ -329,5 +332,6 @@ def build(ctx: DetectorContext) -> IntelDetector | None:
     indicators are in the detector's stats (summary.json), not in ``rules_failed``."""
     if not ctx.intel_files:
         return None
-    intel = load_intel_files(ctx.intel_files)
-    return IntelDetector(intel, options_of(ctx, IntelOptions))
+    options = options_of(ctx, IntelOptions)
+    intel = load_intel_files(ctx.intel_files, options.warninglists_skip)
+    return IntelDetector(intel, options)

@@ -8,7 +8,8 @@ list reader (``ioclist``), each entry typed by its ``type`` column when it has o
 guessed from the value (URLs stay URLs here, unlike triage's host-level keying).
 
 A file that cannot be read (missing, too large, not UTF-8, broken JSON, a reader error) is
-recorded in the report with its reason and the hunt goes on; so is every unusable entry.
+recorded in the report with its reason and the hunt goes on; so is every unusable entry,
+and every indicator a warning list refuses as too broad (``warninglists``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from garrison.detect.intel.misp import read_misp
 from garrison.detect.intel.model import Indicator, IntelSet, reason_of
 from garrison.detect.intel.stix import read_stix
 from garrison.detect.intel.values import canonical, classify
+from garrison.detect.intel.warninglists import WarningLists, default_lists
 
 #: Larger intel files are refused (reported), not read into memory.
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -62,8 +64,11 @@ _TYPE_COLUMN = {
 }
 
 
-def load_intel_files(paths: Iterable[Path]) -> IntelSet:
-    intel = IntelSet()
+def load_intel_files(paths: Iterable[Path], skip_lists: Iterable[str] = ()) -> IntelSet:
+    """Every path into one set; over-broad indicators refused by the warning lists
+    (``warninglists.py``) except those named in ``skip_lists``."""
+    skip = tuple(skip_lists)
+    intel = IntelSet(warnings=WarningLists(skip) if skip else default_lists())
     for path in paths:
         load_path(intel, Path(path))
     return intel

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from garrison.detect.intel.warninglists import WarningLists
 
 #: Confidence given to an indicator whose feed states none (said so on the finding).
 DEFAULT_CONFIDENCE = 70
@@ -121,6 +124,11 @@ class LoadReport:
     files_failed: dict[str, str] = field(default_factory=dict)
     unusable: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    #: indicators refused by a warning list, per list name (warninglists.py)
+    suppressed: Counter[str] = field(default_factory=Counter)
+    suppressed_examples: dict[str, list[str]] = field(default_factory=dict)
+    #: list name -> the list's own title
+    suppressed_lists: dict[str, str] = field(default_factory=dict)
 
     def reject(self, reason: str, where: str) -> None:
         if reason not in self.unusable and len(self.unusable) >= _MAX_REASONS:
@@ -129,6 +137,13 @@ class LoadReport:
         shown = self.examples.setdefault(reason, [])
         if len(shown) < _EXAMPLES_PER_REASON:
             shown.append(where[:200])
+
+    def suppress(self, list_name: str, title: str, where: str) -> None:
+        self.suppressed[list_name] += 1
+        self.suppressed_lists.setdefault(list_name, title)
+        shown = self.suppressed_examples.setdefault(list_name, [])
+        if len(shown) < _EXAMPLES_PER_REASON:
+            shown.append(where[:300])
 
     def fail(self, path: str, reason: str) -> None:
         self.files_failed[path] = reason[:300]
@@ -140,6 +155,10 @@ class LoadReport:
             "unusable": dict(self.unusable.most_common()),
             "unusable_total": sum(self.unusable.values()),
             "unusable_examples": {k: list(v) for k, v in self.examples.items()},
+            "suppressed": dict(self.suppressed.most_common()),
+            "suppressed_total": sum(self.suppressed.values()),
+            "suppressed_lists": dict(self.suppressed_lists),
+            "suppressed_examples": {k: list(v) for k, v in self.suppressed_examples.items()},
         }
 
 
@@ -151,14 +170,27 @@ class IntelSet:
         default_factory=lambda: {k: {} for k in ("ip", "domain", "url", "hash", "email")}
     )
     report: LoadReport = field(default_factory=LoadReport)
+    #: Over-broad values refused before indexing (None: no lists, e.g. hand-built sets).
+    warnings: WarningLists | None = None
     _seen: set[tuple[Any, ...]] = field(default_factory=set)
 
     def add(self, indicator: Indicator) -> None:
-        """Index one indicator; an identical repeat (same feed entry twice) is dropped."""
+        """Index one indicator; an identical repeat (same feed entry twice) is dropped, and
+        one a warning list refuses is counted and never indexed (so it never matches)."""
         ident = (indicator.kind, indicator.value, indicator.source, indicator.ref, indicator.detect)
         if ident in self._seen:
             self.report.reject("duplicate entry", f"{indicator.source} {indicator.value}")
             return
+        if self.warnings is not None:
+            refusal = self.warnings.check(indicator.kind, indicator.value)
+            if refusal is not None:
+                self._seen.add(ident)
+                self.report.suppress(
+                    refusal.list,
+                    self.warnings.describe(refusal.list),
+                    f"{indicator.source}: {indicator.kind} {indicator.value}: {refusal.reason}",
+                )
+                return
         self._seen.add(ident)
         self.by_kind.setdefault(indicator.kind, {}).setdefault(indicator.value, []).append(
             indicator

@@ -9,6 +9,7 @@ under its old digest.
 
 from __future__ import annotations
 
+import importlib.resources
 import platform
 import zipfile
 from collections.abc import Callable, Sequence
@@ -38,6 +39,11 @@ def skops_state(data: bytes, where: str, what: str, trusted: Sequence[str]) -> A
     return sio.loads(data, trusted=list(trusted))
 
 
+def shipped_model_path(file_name: str) -> Path:
+    """A model file shipped with the package (``garrison/detect/ml/models``)."""
+    return Path(str(importlib.resources.files("garrison.detect.ml").joinpath("models", file_name)))
+
+
 def library_versions(packages: Sequence[str]) -> dict[str, str]:
     """Python's and each package's version, for a model card ("absent" when not installed:
     recorded, not fatal)."""
@@ -65,11 +71,26 @@ def read_artifact(path: Path, what: str) -> bytes:
 
 
 class VerifiedModels(Generic[M]):
-    """Models loaded through the registry gate, cached by (path, digest)."""
+    """Models loaded through the registry gate, cached by (path, digest).
 
-    def __init__(self, build: Callable[[bytes, str], M]) -> None:
+    ``name`` is the artefact (``dga``: its shipped file is ``dga.skops``), ``what`` how
+    messages call it ("DGA model")."""
+
+    def __init__(self, build: Callable[[bytes, str], M], name: str = "", what: str = "") -> None:
         self._build = build
         self._loaded: dict[tuple[str, str], M] = {}
+        self.name = name
+        self.what = what
+
+    def get(self, path: Path | None, home: Path | None) -> M:
+        """The model at ``path``, or the one shipped with the package (see ``load``)."""
+        target = path or shipped_model_path(f"{self.name}.skops")
+        if not target.is_file():
+            raise InputError(
+                f"{self.what} not found: {target} (train one with `garrison models train "
+                f"{self.name} --data DIR`)"
+            )
+        return self.load(target, home)
 
     def load(self, target: Path, home: Path | None) -> M:
         data, digest = read_verified(target, home)

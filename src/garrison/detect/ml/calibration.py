@@ -23,7 +23,10 @@ log loss and reliability bins are computed on those predictions (``quality``).
 
 A fitted calibration is a small JSON file (``garrison-calibration/1``) holding the
 parameters, the fingerprint of the labelled data, how it was fitted and its measured
-quality; the package ships one per detector under ``detect/ml/models/``.
+quality; the package ships one per detector under ``detect/ml/models/``. A shipped file is
+read through the registry gate (its SHA-256 must be the one ``MANIFEST.json`` lists): an
+edited slope is refused, and the detector does not start, rather than quietly shifting
+every confidence it reports.
 """
 
 from __future__ import annotations
@@ -160,10 +163,17 @@ class Calibration:
     @classmethod
     def load(cls, path: Path) -> Calibration:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            return cls.from_bytes(path.read_bytes(), path)
+        except OSError as exc:
             raise ValueError(f"cannot read calibration {path}: {exc}") from exc
-        return cls.from_json(data)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, path: Path) -> Calibration:
+        try:
+            parsed = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ValueError(f"cannot read calibration {path}: {exc}") from exc
+        return cls.from_json(parsed)
 
 
 def shipped_path(name: str) -> Path:
@@ -177,18 +187,35 @@ def _cached(path: str) -> Calibration:
     return Calibration.load(Path(path))
 
 
+@cache
+def _shipped(path: str, digest: str, data: bytes) -> Calibration:
+    """A shipped calibration by its checked bytes (cached per digest: a changed file is
+    checked and parsed again)."""
+    return Calibration.from_bytes(data, Path(path))
+
+
 def load_calibration(name: str, option: str = "") -> tuple[Calibration | None, str]:
     """The calibration a detector should use, and a note when there is none.
 
     ``option`` is the detector option: "" for the shipped file, "none" to report raw tail
-    probabilities, or a path. A missing or unreadable file never stops a run: the detector
-    falls back to its raw score and says so.
+    probabilities, or a path. A missing or unreadable file given by the option never stops
+    a run: the detector falls back to its raw score and says so. The shipped file goes
+    through the registry gate: one that no longer has its manifest digest raises
+    InputError (the detector does not start; the run says why, as for a tampered model).
     """
     if option.strip().lower() == "none":
         return None, "calibration disabled by the detector option"
-    path = Path(option) if option else shipped_path(name)
+    if not option:
+        from garrison.govern.registry.gate import read_verified
+
+        path = shipped_path(name)
+        data, digest = read_verified(path)
+        try:
+            return _shipped(str(path), digest, data), ""
+        except ValueError as exc:
+            return None, f"uncalibrated: {exc}"
     try:
-        return _cached(str(path.resolve())), ""
+        return _cached(str(Path(option).resolve())), ""
     except ValueError as exc:
         return None, f"uncalibrated: {exc}"
 
@@ -389,3 +416,16 @@ def assess(records: Sequence[Labelled], recipe: Recipe, name: str) -> dict[str, 
             k: in_sample.get(k) for k in ("brier", "log_loss", "expected_calibration_error")
         },
     }
+
+
+def training_summary(name: str, path: Path, calibration: Calibration) -> list[str]:
+    """What ``garrison models train NAME-calibration`` prints about the file it wrote."""
+    fitted = calibration.meta["fitted_on"]
+    quality = calibration.meta["evaluation"]
+    loco = quality["leave_one_capture_out"]
+    return [
+        f"{name}: {fitted['records']} labelled records, {fitted['positives']} positives; "
+        f"slope {calibration.slope:.3f}, intercept {calibration.intercept:.3f}; "
+        f"leave-one-capture-out Brier {loco['brier']} (no-skill "
+        f"{quality['leave_one_capture_out_no_skill_brier']}) -> {path}"
+    ]

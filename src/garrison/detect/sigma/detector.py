@@ -301,6 +301,8 @@ class SigmaDetector(Detector):
             "rules_loaded": self.ruleset.loaded,
             "rules_failed": len(self.ruleset.errors),
             "rules_disabled": self.ruleset.disabled,
+            "rules_overridden": len(self.ruleset.overridden),
+            "rules_overridden_detail": dict(self.ruleset.overridden),
             "rules_unmapped_logsource": len(self.ruleset.unmapped),
             "correlations": len(self.ruleset.correlations),
             "filters": self.ruleset.filters,

@@ -11,7 +11,7 @@ import importlib.resources
 from dataclasses import dataclass, field
 from functools import cache
 
-import yaml
+from garrison.core import safeyaml
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,7 @@ def load_fieldmaps(text: str | None = None) -> dict[str, FieldMap]:
             .joinpath("data/fieldmaps.yaml")
             .read_text(encoding="utf-8")
         )
-    data = yaml.safe_load(text) or {}
+    data = safeyaml.load(text) or {}
     maps = {"": IDENTITY}
     for name, mapping in data.items():
         if not isinstance(mapping, dict):

@@ -2,7 +2,18 @@
 
 Every file and every rule that cannot be used ends up in ``LoadResult.errors`` as
 ``"<file> (<title>)" -> reason``: a YAML error, a pySigma validation error, a value type the
-engine does not evaluate. Nothing fails silently.
+engine does not evaluate, a duplicate rule id. Nothing fails silently.
+
+Duplicate ids (see ``drop_duplicates``): findings, grouping and suppression are keyed by the
+rule id, so two rules sharing one would rewrite each other's findings. The policy:
+
+- the same file reached twice (a folder given twice, the bundled folder also given with
+  ``--rules``) is loaded once, silently;
+- a user's rule with the id of a bundled rule (``garrison/content/sigma``) replaces the
+  bundled one: the user chose it; the replacement is noted in ``LoadResult.overridden``
+  (summary.json, terminal), not counted as a failure;
+- otherwise the first rule loaded keeps the id and every later one fails to load, its reason
+  naming the first file (files load in the order given, each folder in sorted order).
 """
 
 from __future__ import annotations
@@ -13,11 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.rule import SigmaRule
 
+from garrison.content import bundled_rules_dir
+from garrison.core import safeyaml
 from garrison.detect.sigma.cache import RuleCache, content_key
 from garrison.detect.sigma.convert import (
     ConversionError,
@@ -30,12 +42,7 @@ log = logging.getLogger(__name__)
 
 RULE_SUFFIXES = (".yml", ".yaml")
 #: Rule files larger than this are refused (a rule is a few KB; this bounds hostile input).
-MAX_RULE_BYTES = 4 * 1024 * 1024
-
-try:
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
+MAX_RULE_BYTES = safeyaml.MAX_BYTES
 
 
 @dataclass(slots=True)
@@ -44,11 +51,18 @@ class RuleDoc:
 
     path: str
     ir: dict[str, Any]
+    #: Found under Garrison's bundled rules folder (a user's rule with its id replaces it).
+    bundled: bool = False
 
     @property
     def label(self) -> str:
         title = self.ir.get("title") or self.ir.get("id") or "?"
         return f"{self.path} ({title})"
+
+    @property
+    def uid(self) -> str:
+        """What findings are keyed by: the id, else the name, else the title."""
+        return str(self.ir.get("id") or self.ir.get("name") or self.ir.get("title") or "")
 
 
 @dataclass(slots=True)
@@ -57,21 +71,38 @@ class LoadResult:
     errors: dict[str, str] = field(default_factory=dict)
     files: int = 0
     cache_hits: int = 0
+    #: bundled rule label -> why it is not used (a user's rule has its id)
+    overridden: dict[str, str] = field(default_factory=dict)
 
 
 def rule_files(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
     """(file, root it was found under) for every .yml/.yaml below the given paths."""
     out: list[tuple[Path, Path]] = []
+    seen: set[Path] = set()
     for root in paths:
         if root.is_file():
-            out.append((root, root.parent))
+            found = [root]
         elif root.is_dir():
-            out.extend(
-                (p, root)
+            found = [
+                p
                 for p in sorted(root.rglob("*"))
                 if p.suffix.lower() in RULE_SUFFIXES and p.is_file()
-            )
+            ]
+        else:
+            found = []
+        for path in found:
+            real = path.resolve()
+            if real not in seen:  # the same file given twice is one rule file
+                seen.add(real)
+                out.append((path, root if root.is_dir() else root.parent))
     return out
+
+
+def _is_bundled(root: Path) -> bool:
+    try:
+        return root.resolve() == bundled_rules_dir().resolve()
+    except OSError:  # pragma: no cover
+        return False
 
 
 def _display(path: Path, root: Path) -> str:
@@ -85,12 +116,10 @@ def parse_rule_text(data: bytes) -> tuple[list[dict[str, Any]], list[list[str]]]
     """IR documents of one rule file and ``[title, reason]`` pairs for what failed."""
     errors: list[list[str]] = []
     try:
-        text = data.decode("utf-8-sig")
-        raw_docs = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        return [], [["", f"not valid YAML: {_one_line(exc)}"]]
-    except RecursionError:
-        return [], [["", "not valid YAML: nesting too deep"]]
+        # depth, size and alias limits checked before anything is composed (safeyaml)
+        raw_docs = safeyaml.load_all(data, max_bytes=MAX_RULE_BYTES)
+    except safeyaml.YamlError as exc:
+        return [], [["", str(exc)]]
     if not raw_docs:
         return [], [["", "no rule in file"]]
     if not all(isinstance(d, dict) for d in raw_docs):
@@ -132,8 +161,11 @@ def load_rules(paths: Iterable[Path], cache: RuleCache | None = None) -> LoadRes
     """Every rule document under ``paths``; failures are collected, never raised."""
     cache = cache or RuleCache(None)
     result = LoadResult()
+    bundled_roots: dict[Path, bool] = {}
     for path, root in rule_files(paths):
         shown = _display(path, root)
+        if root not in bundled_roots:
+            bundled_roots[root] = _is_bundled(root)
         result.files += 1
         try:
             if path.stat().st_size > MAX_RULE_BYTES:
@@ -152,10 +184,41 @@ def load_rules(paths: Iterable[Path], cache: RuleCache | None = None) -> LoadRes
             docs, errors = parse_rule_text(data)
             cache.put(key, docs, errors)
         for doc in docs:
-            result.docs.append(RuleDoc(shown, doc))
+            result.docs.append(RuleDoc(shown, doc, bundled_roots[root]))
         for title, reason in errors:
             result.errors[f"{shown} ({title})" if title else shown] = reason
+    drop_duplicates(result)
     return result
+
+
+def drop_duplicates(result: LoadResult) -> None:
+    """Apply the duplicate-id policy (module docstring) to ``result.docs`` in place."""
+    first: dict[str, int] = {}
+    dropped: set[int] = set()
+    for i, doc in enumerate(result.docs):
+        uid = doc.uid
+        if not uid:
+            continue
+        if uid not in first:
+            first[uid] = i
+            continue
+        j = first[uid]
+        kept = result.docs[j]
+        if kept.bundled != doc.bundled:
+            bundled, user = (j, i) if kept.bundled else (i, j)
+            dropped.add(bundled)
+            first[uid] = user
+            result.overridden[result.docs[bundled].label] = (
+                f"bundled rule replaced by {result.docs[user].path}, which has the same id {uid}"
+            )
+            continue
+        dropped.add(i)
+        result.errors[doc.label] = (
+            f"duplicate rule id {uid}: already loaded from {kept.path}; "
+            "ids must be unique (findings are keyed by them)"
+        )
+    if dropped:
+        result.docs = [d for n, d in enumerate(result.docs) if n not in dropped]
 
 
 def load_texts(texts: Iterable[tuple[str, str]]) -> LoadResult:
@@ -167,4 +230,5 @@ def load_texts(texts: Iterable[tuple[str, str]]) -> LoadResult:
         result.docs.extend(RuleDoc(name, doc) for doc in docs)
         for title, reason in errors:
             result.errors[f"{name} ({title})" if title else name] = reason
+    drop_duplicates(result)
     return result

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import yaml
+from garrison.core import safeyaml
 
 #: The constant fields of a Windows source key, folded into rules at bucket build time.
 KEY_FIELDS = ("Channel", "EventID", "Provider_Name")
@@ -191,7 +191,7 @@ def _services(spec: Mapping[str, Any], value: Any) -> frozenset[str]:
 
 def load_logsources(text: str | None = None) -> LogsourceMap:
     """The shipped mapping (or ``text`` in the same YAML form)."""
-    data = yaml.safe_load(text) if text is not None else _shipped()
+    data = safeyaml.load(text) if text is not None else _shipped()
     win = data.get("windows", {})
     services = {k: frozenset(c.lower() for c in v) for k, v in win.get("services", {}).items()}
     categories = {k: list(v) for k, v in win.get("categories", {}).items()}
@@ -211,7 +211,7 @@ def _shipped() -> dict[str, Any]:
         .joinpath("data/logsources.yaml")
         .read_text(encoding="utf-8")
     )
-    data: dict[str, Any] = yaml.safe_load(text)
+    data: dict[str, Any] = safeyaml.load(text)
     return data
 
 

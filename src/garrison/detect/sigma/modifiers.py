@@ -7,7 +7,8 @@ The rules of the Sigma specification, as the pySigma + SQLite reference applies 
   the whole value. contains/startswith/endswith arrive as wildcards added by pySigma.
 - Numbers and booleans compare with the value's text form, so ``EventID: 4688`` matches
   4688 and "4688".
-- ``re`` searches the original (not lower-cased) text, unanchored, with the i/m/s flags.
+- ``re`` searches the original (not lower-cased) text, unanchored, with the i/m/s flags,
+  on RE2 (linear time; see regex.py for how Python's dialect is kept and what is refused).
 - ``null`` matches an absent field, a null value or an empty string; ``''`` matches an empty
   string or a present null. ``exists`` is true when the field has a non-null value.
 - ``cidr`` checks IPv4/IPv6 membership; gt/gte/lt/lte/neq compare numbers (non-numbers never
@@ -29,6 +30,7 @@ from typing import Any, TypeVar
 
 from garrison.detect.sigma.convert import ConversionError, Value
 from garrison.detect.sigma.multimatch import multimatcher
+from garrison.detect.sigma.regex import compile_globs, compile_regex, glob_literal
 from garrison.detect.sigma.view import ALL_TEXT, EventView, raw_text
 
 StrPred = Callable[[str], bool]
@@ -107,7 +109,7 @@ def classify(parts: list[Any], cased: bool = False) -> StrPattern:
                 return StrPattern("end", lit, cased=cased)
             if squeezed == [0, lit, 0]:
                 return StrPattern("contains", lit, cased=cased)
-    src = "".join(".*" if p == 0 else "." if p == 1 else re.escape(p) for p in squeezed)
+    src = "".join(".*" if p == 0 else "." if p == 1 else glob_literal(p) for p in squeezed)
     return StrPattern("glob", glob=src, cased=cased)
 
 
@@ -147,7 +149,8 @@ def any_of(patterns: Sequence[StrPattern]) -> StrPred:
     if contains:
         preds.append(_contains_pred(contains))
     if globs:
-        preds.append(re.compile("|".join(f"(?:{g})" for g in globs), re.S).fullmatch)  # type: ignore[arg-type]
+        # RE2: a value with several '*' would backtrack polynomially under Python's re
+        preds.append(compile_globs(globs))
     return _or_str(preds)
 
 
@@ -221,16 +224,6 @@ def _on_raw(field: str, sp: StrPred) -> Pred:
         return text is not None and sp(text)
 
     return pred
-
-
-def _regex(pattern: str, flags: str) -> StrPred:
-    value = 0
-    for ch in flags:
-        value |= {"i": re.I, "m": re.M, "s": re.S}[ch]
-    try:
-        return re.compile(pattern, value).search  # type: ignore[return-value]
-    except re.error as exc:
-        raise ConversionError(f"regular expression {pattern!r}: {exc}") from exc
 
 
 def _number(raw: Any) -> float | None:
@@ -366,7 +359,7 @@ class ValueGroup:
         elif kind == "bool":
             self.lower.append(StrPattern("eq", "true" if value[1] else "false"))
         elif kind == "re":
-            self.regex.append(_regex(value[1], value[2]))
+            self.regex.append(compile_regex(value[1], value[2]))
         else:
             self._add_field_only(value)
 

@@ -30,6 +30,8 @@ class RuleSet:
     disabled: int = 0
     unmapped: list[str] = field(default_factory=list)
     filters: int = 0
+    #: bundled rules a user's rule with the same id replaced (label -> note)
+    overridden: dict[str, str] = field(default_factory=dict)
 
     @property
     def loaded(self) -> int:
@@ -73,7 +75,7 @@ def build_ruleset(
     opts = options or SigmaOptions()
     ls = logsources or default_logsources()
     fms = fieldmaps or default_fieldmaps()
-    out = RuleSet(errors=dict(loaded.errors))
+    out = RuleSet(errors=dict(loaded.errors), overridden=dict(loaded.overridden))
     by_ref: dict[str, int] = {}
     corr_docs: list[RuleDoc] = []
     filter_docs: list[RuleDoc] = []

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from garrison.govern.registry.artifacts import scan_folder, sha256_file
 from garrison.govern.registry.keys import load_signing_key, trusted_keys, verify_signature
-from garrison.govern.registry.manifest import check_folder, shipped_folder
+from garrison.govern.registry.manifest import check_folder, shipped_folders
 from garrison.govern.registry.problems import Problem
 from garrison.govern.registry.store import (
     Entry,
@@ -233,7 +233,15 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 def verify_all(home: Path, folder: Path | None = None) -> Report:
-    """Every artefact of the package (``folder``, default the shipped one) and of ``home``."""
-    shipped, bindings = _shipped(folder or shipped_folder())
+    """Every artefact of the package (``folder``, default every shipped folder) and of
+    ``home``."""
+    rows: list[Row] = []
+    problems: list[Problem] = []
+    bindings: dict[str, dict[str, str]] = {}
+    for shipped_dir in [folder] if folder is not None else shipped_folders():
+        shipped, found = _shipped(shipped_dir)
+        rows += shipped.rows
+        problems += shipped.problems
+        bindings.update(found)
     home_report = _home(home, bindings)
-    return Report(shipped.rows + home_report.rows, shipped.problems + home_report.problems)
+    return Report(rows + home_report.rows, problems + home_report.problems)

@@ -2,8 +2,9 @@
 
 ``verify_model_file(path)`` runs before skops reads anything:
 
-- a file in the package's models folder must have the SHA-256 the package manifest lists
-  for it (see ``manifest`` for what that does and does not prove);
+- a file in a shipped folder (the models and calibrations, the brand list) must have the
+  SHA-256 that folder's manifest lists for it (see ``manifest`` for what that does and does
+  not prove);
 - any other file must match a registry entry of the home signed by a key the home trusts,
   and, when the registry placed a version of that model in the file's folder, the newest
   such placement (an older, validly signed file put back is a downgrade and is refused).
@@ -21,7 +22,7 @@ from pathlib import Path
 from garrison.core.config import resolve_home
 from garrison.core.errors import InputError
 from garrison.govern.registry.artifacts import artifact_name
-from garrison.govern.registry.manifest import load_manifest, shipped_folder
+from garrison.govern.registry.manifest import load_manifest, shipped_folders
 
 REFUSED = "refusing to load it"
 
@@ -45,7 +46,7 @@ def read_verified(path: Path, home: Path | str | None = None) -> tuple[bytes, st
     except OSError as exc:
         raise InputError(f"model artefact {name}: cannot read {path}: {exc}") from exc
     digest = hashlib.sha256(data).hexdigest()
-    if target.parent == shipped_folder().resolve():
+    if any(target.parent == folder.resolve() for folder in shipped_folders()):
         _check_shipped(target, name, digest)
     else:
         _check_home(target, name, digest, resolve_home(home))

@@ -1,4 +1,8 @@
-"""The manifest of the models shipped inside the package (``detect/ml/models/MANIFEST.json``).
+"""The manifests of the artefacts shipped inside the package: every file that changes a
+detector's output. ``detect/ml/models/MANIFEST.json`` covers the models and the confidence
+calibrations (``beacon.calibration.json``, ``ueba.calibration.json``);
+``content/lookalike/MANIFEST.json`` the brand list that ``ml.lookalike`` and the URL model's
+brand features read. Each folder of ``SHIPPED`` has its own manifest, checked the same way.
 
 What it protects, and what it does not: the manifest binds every shipped file, by SHA-256,
 to an artefact name and version, and the loader refuses a shipped file whose digest is not
@@ -33,9 +37,18 @@ MANIFEST = "MANIFEST.json"
 REFRESH_COMMAND = "python -m garrison.govern.registry.manifest"
 
 
+#: (package, folder) of every shipped folder whose files the gate binds to a manifest.
+SHIPPED = (("garrison.detect.ml", "models"), ("garrison.content", "lookalike"))
+
+
 def shipped_folder() -> Path:
     """The folder of the models shipped with the package."""
     return Path(str(importlib.resources.files("garrison.detect.ml").joinpath("models")))
+
+
+def shipped_folders() -> list[Path]:
+    """Every folder of shipped artefacts (models first), each with its own manifest."""
+    return [Path(str(importlib.resources.files(pkg).joinpath(sub))) for pkg, sub in SHIPPED]
 
 
 def build_manifest(folder: Path) -> dict[str, Any]:
@@ -148,18 +161,22 @@ def stale_message(folder: Path) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m garrison.govern.registry.manifest [--check] [FOLDER]``."""
+    """``python -m garrison.govern.registry.manifest [--check] [FOLDER]`` (default: every
+    shipped folder)."""
     args = list(sys.argv[1:] if argv is None else argv)
     check = "--check" in args
     rest = [a for a in args if a != "--check"]
-    folder = Path(rest[0]) if rest else shipped_folder()
-    if check:
-        problem = stale_message(folder)
-        print(problem or f"{folder / MANIFEST} is up to date")
-        return 1 if problem else 0
-    path = write_manifest(folder)
-    print(f"wrote {path} ({len(build_manifest(folder)['artifacts'])} artefacts)")
-    return 0
+    folders = [Path(rest[0])] if rest else shipped_folders()
+    stale = 0
+    for folder in folders:
+        if check:
+            problem = stale_message(folder)
+            print(problem or f"{folder / MANIFEST} is up to date")
+            stale += problem is not None
+            continue
+        path = write_manifest(folder)
+        print(f"wrote {path} ({len(build_manifest(folder)['artifacts'])} artefacts)")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

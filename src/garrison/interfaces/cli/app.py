@@ -80,14 +80,16 @@ def eval_commands() -> typer.Typer:
     """The ``eval`` group with every evaluation registered on it (once per process)."""
     from garrison.interfaces.cli.evaluate import eval_app
     from garrison.interfaces.cli.evaluate_egress import register as register_egress_eval
+    from garrison.interfaces.cli.evaluate_email import register as register_email_eval
     from garrison.interfaces.cli.evaluate_lookalike import register as register_lookalike_eval
     from garrison.interfaces.cli.evaluate_net import register as register_net_evals
-    from garrison.interfaces.cli.evaluate_optional import register_optional_evals
+    from garrison.interfaces.cli.evaluate_url import register as register_url_eval
 
     register_net_evals(eval_app)
     register_lookalike_eval(eval_app)
     register_egress_eval(eval_app)
-    register_optional_evals(eval_app, ("url", "email"))
+    register_url_eval(eval_app)
+    register_email_eval(eval_app)
     return eval_app
 
 

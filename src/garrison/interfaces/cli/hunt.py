@@ -10,7 +10,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from garrison.core.incidents import Incident
-from garrison.core.preflight import check_hunt_paths
 from garrison.core.timeutil import iso
 from garrison.interfaces.cli.common import (
     ConfigOption,
@@ -36,11 +35,10 @@ def hunt(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Ingest, detect, triage and correlate; write findings, incidents, quarantine, summary."""
-    cfg = config_for(home, config)
-    checked = check_hunt_paths(paths, out, cfg.home)  # exit 2 before any work
-    request = HuntRequest(rules=rules or [], intel=intel or [], assets=assets, engine=engine)
-    service = HuntService.for_request(cfg, request)
-    service.exclude.update(checked.exclude)
+    request = HuntRequest(
+        rules=rules or [], intel=intel or [], assets=assets, engine=engine, inputs=paths, out=out
+    )
+    service = HuntService.for_request(config_for(home, config), request)
     report = _run_with_progress(service, paths, quiet)
     summary = write_outputs(report, out)
     for problem in report.files_failed:
@@ -50,6 +48,7 @@ def hunt(
             soft_wrap=True,
         )
     _print_intel(report)
+    _print_rule_problems(report)
     _print_summary(report, summary, out)
     if report.files_read == 0 and report.files_failed:
         raise typer.Exit(2)
@@ -65,7 +64,8 @@ def _print_intel(report: HuntReport) -> None:
     failed = stats.get("files_failed") or {}
     line = (
         f"intel: {loaded:,} indicators from {len(stats.get('files', []))} files"
-        f", {stats.get('unusable_total', 0):,} unusable (see summary.json)"
+        f", {stats.get('unusable_total', 0):,} unusable"
+        f", {stats.get('suppressed_total', 0):,} refused by warning lists (see summary.json)"
     )
     err_console.print(show(line), highlight=False, soft_wrap=True)
     for path, reason in failed.items():
@@ -73,6 +73,31 @@ def _print_intel(report: HuntReport) -> None:
             f"[yellow]intel file not read[/] {show(path)}: {show(reason)}",
             highlight=False,
             soft_wrap=True,
+        )
+
+
+def _print_rule_problems(report: HuntReport) -> None:
+    """Rules that did not load, counted; duplicate ids and replaced bundled rules named
+    (they change which rule a finding comes from)."""
+    sigma = report.detector_stats.get("sigma") or {}
+    for label, note in (sigma.get("rules_overridden_detail") or {}).items():
+        err_console.print(
+            f"[yellow]rule replaced[/] {show(label)}: {show(note)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for label, reason in report.rules_failed.items():
+        if reason.startswith("duplicate rule id"):
+            err_console.print(
+                f"[red]rule not loaded[/] {show(label)}: {show(reason)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    if report.rules_failed:
+        err_console.print(
+            f"{len(report.rules_failed):,} rule(s) failed to load "
+            "(reasons under rules_failed_detail in summary.json)",
+            highlight=False,
         )
 
 

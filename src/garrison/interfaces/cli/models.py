@@ -1,6 +1,9 @@
-"""``garrison models ...``: model training (``train``). Other model commands join ``models_app``.
+"""``garrison models train|list|verify|register``: thin commands over the model services.
 
-``garrison models train dga --data DIR [--out DIR]`` retrains the DGA model reproducibly
+``garrison models train NAME --data DIR [--out DIR]`` trains a text model of ``TEXT_MODELS``
+(``garrison.detect.ml.text``: dga, url, email; the model package does the work and says what
+it wrote) or a calibration, then scans and registers what was written. For example
+``garrison models train dga --data DIR`` retrains the DGA model reproducibly
 (seeded) and writes the skops artefact and its JSON model card (data fingerprint, params,
 threshold and the FPR it was fixed at, metrics). Without ``--out`` it goes to
 ``HOME/models/``; the detector and ``garrison score`` use it when given ``--model`` (or the
@@ -15,26 +18,24 @@ given its path as their ``calibration`` option, otherwise the file shipped with 
 
 from __future__ import annotations
 
-import importlib
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from garrison.core.config import resolve_home
+from garrison.core.config import load_config, resolve_home
 from garrison.core.errors import CheckFailed, InputError, UsageError
 from garrison.govern.audit import AuditLog, artifact_digests, audited, open_audit
-from garrison.interfaces.cli.common import HomeOption, console, err_console
+from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
 
 models_app = typer.Typer(
     name="models", no_args_is_help=True, help="Train and manage detection models."
 )
 
-TRAINABLE = ("dga", "beacon-calibration", "ueba-calibration", "url", "email")
-#: Text models trained by ``garrison.interfaces.cli.train_<name>.train_model(data, out, seed)``.
-_TEXT_MODELS = ("url", "email")
+#: Calibrations ``garrison.measure.ml_eval.calibrate`` fits; the text models come from
+#: ``TEXT_MODELS``.
+CALIBRATIONS = ("beacon-calibration", "ueba-calibration")
 
 
 def _audit_log(*_a: object, home: Path | None = None, **_k: object) -> AuditLog:
@@ -50,6 +51,10 @@ def _trained(
     # a calibration is written as NAME.calibration.json (ueba-calibration -> ueba.*)
     stem = name.removesuffix("-calibration")
     return {"folder": str(folder), "written": artifact_digests(folder, stem)}
+
+
+def _say(message: str) -> None:
+    err_console.print(message, highlight=False)
 
 
 @models_app.command("train")
@@ -99,84 +104,35 @@ def train(
         int | None, typer.Option("--per-family", help="Names drawn per family.")
     ] = None,
     home: HomeOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Train a model reproducibly and write it with its model card."""
-    if name not in TRAINABLE:
-        raise UsageError(f"cannot train {name!r}: trainable models are {', '.join(TRAINABLE)}")
+    from garrison.detect.ml.text import TrainRequest
+    from garrison.detect.ml.textmodels import TEXT_MODELS
+
+    trainable = (*TEXT_MODELS.names(), *CALIBRATIONS)
+    if name not in trainable:
+        raise UsageError(f"cannot train {name!r}: trainable models are {', '.join(trainable)}")
     if not data.is_dir():
         raise InputError(f"--data {data}: not a folder")
-    if name.endswith("-calibration"):
-        _train_calibration(name, data, out or resolve_home(home) / "models")
-        _register_trained(name, out or resolve_home(home) / "models", home)
-        return
-    if name in _TEXT_MODELS:
-        _train_text_model(name, data, out or resolve_home(home) / "models", seed)
-        _register_trained(name, out or resolve_home(home) / "models", home)
-        return
-    for path in holdout_benign or []:
-        if not path.is_file():
-            raise InputError(f"--holdout-benign {path}: no such file")
-    report = None
-    if eval_report is not None:
-        try:
-            report = json.loads(eval_report.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"--eval-report {eval_report}: {exc}") from exc
-    from dataclasses import replace
-
-    from garrison.detect.ml.dga.build import attach_evaluation, train_and_save
-    from garrison.detect.ml.dga.train import TrainParams
-
-    params = TrainParams()
-    if seed is not None:
-        params = replace(params, seed=seed)
-    if per_family is not None:
-        if per_family < 10:
-            raise UsageError("--per-family must be at least 10")
-        params = replace(params, per_family=per_family)
-    target = out or resolve_home(home) / "models"
-    try:
-        path, card = train_and_save(
-            data,
-            target,
-            params,
-            holdout_benign,
-            progress=lambda msg: err_console.print(msg, highlight=False),
+    cfg = load_config(home, config)
+    target = out or cfg.home / "models"
+    if name in CALIBRATIONS:
+        if holdout_benign or eval_report is not None or per_family is not None or seed is not None:
+            raise UsageError(f"{name} takes --data and --out only")
+        summary = _train_calibration(name, data, target)
+    else:
+        request = TrainRequest(
+            data, target, seed, tuple(holdout_benign or ()), eval_report, per_family
         )
-    except (FileNotFoundError, ModuleNotFoundError) as exc:
-        raise InputError(str(exc)) from exc
-    if report is not None:
-        try:
-            card = attach_evaluation(path, report)
-        except (KeyError, ValueError) as exc:
-            raise InputError(f"--eval-report not attached: {exc}") from exc
-    _register_trained(name, target, home)
-    calib = card["metrics"]["calibration_split"]
-    console.print(
-        f"model {card['version']}: threshold {card['threshold']:.4f} "
-        f"(FPR {params.target_fpr:.0%} on the calibration split), calibration AUC "
-        f"{calib['auc']}, {card['size_bytes']:,} bytes -> {path}",
-        highlight=False,
-    )
-    for list_name, entry in card["metrics"]["heldout_benign"].items():
-        console.print(
-            f"  held-out benign {list_name}: FPR {entry['fpr_at_threshold']} on {entry['n']} names",
-            highlight=False,
-        )
+        summary = TEXT_MODELS.get(name).train(request, _say).summary
+    for line in summary:
+        console.print(line, highlight=False)
+    _register(name, target, cfg.home)
 
 
-def _train_text_model(name: str, data: Path, out: Path, seed: int | None) -> None:
-    module = f"garrison.interfaces.cli.train_{name}"
-    try:
-        trainer = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        raise UsageError(f"the {name!r} model cannot be trained in this build") from None
-    trainer.train_model(data, out, seed)
-
-
-def _train_calibration(name: str, corpus: Path, out: Path) -> None:
+def _train_calibration(name: str, corpus: Path, out: Path) -> list[str]:
+    from garrison.detect.ml.calibration import training_summary
     from garrison.measure.ml_eval.calibrate import train as train_calibration
 
     needs = "zeek-stratosphere" if name.startswith("beacon") else "auth"
@@ -186,28 +142,21 @@ def _train_calibration(name: str, corpus: Path, out: Path) -> None:
         path, calibration = train_calibration(name, corpus, out)
     except (OSError, KeyError, ValueError) as exc:
         raise InputError(f"{name}: {exc}") from exc
-    fitted = calibration.meta["fitted_on"]
-    quality = calibration.meta["evaluation"]
-    loco = quality["leave_one_capture_out"]
-    console.print(
-        f"{name}: {fitted['records']} labelled records, {fitted['positives']} positives; "
-        f"slope {calibration.slope:.3f}, intercept {calibration.intercept:.3f}; "
-        f"leave-one-capture-out Brier {loco['brier']} (no-skill "
-        f"{quality['leave_one_capture_out_no_skill_brier']}) -> {path}",
-        highlight=False,
-    )
     for warning in calibration.meta["warnings"]:
         err_console.print(f"  warning: {warning}", highlight=False)
+    return training_summary(name, path, calibration)
 
 
 # --- the model registry: list, verify, register (garrison.govern.registry) ----------------
 
 
-def _register_trained(name: str, folder: Path, home: Path | None) -> None:
-    """Sign and record a model ``train`` just wrote (refused if its version is taken)."""
-    from garrison.govern.registry.store import register_model
+def _register(name: str, folder: Path, home: Path) -> None:
+    """Scan, sign and record a model (refused if a file is not skops or JSON, holds types
+    outside the model's allowlist, or its version is taken)."""
+    from garrison.detect.ml.textmodels import allowlist
+    from garrison.govern.registry.admit import register_admitted
 
-    entry, new = register_model(resolve_home(home), folder, name)
+    entry, new = register_admitted(home, folder, name, allowlist(name))
     what = "registered" if new else "already registered,"
     console.print(
         f"{what} {entry.name} {entry.version} in the model registry (signed by {entry.signer})",
@@ -216,13 +165,13 @@ def _register_trained(name: str, folder: Path, home: Path | None) -> None:
 
 
 @models_app.command("list")
-def list_models(home: HomeOption = None) -> None:
+def list_models(home: HomeOption = None, config: ConfigOption = None) -> None:
     """List shipped and home models: version, origin, digest, signer and status."""
     from rich.table import Table
 
     from garrison.govern.registry.check import verify_all
 
-    report = verify_all(resolve_home(home))
+    report = verify_all(load_config(home, config).home)
     table = Table("name", "version", "origin", "sha256", "signed by", "status")
     for row in report.rows:
         status = row.status if row.status in ("ok", "absent") else f"[red]{row.status}[/]"
@@ -241,11 +190,12 @@ def list_models(home: HomeOption = None) -> None:
 def verify_models(
     name: Annotated[str | None, typer.Argument(help="Only this model (default: all).")] = None,
     home: HomeOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Check every model's digest, signature and registry binding; exit 1 on any failure."""
     from garrison.govern.registry.check import verify_all
 
-    report = verify_all(resolve_home(home))
+    report = verify_all(load_config(home, config).home)
     if name is not None:
         report = report.only(name)
         if not report.rows:
@@ -262,11 +212,16 @@ def register(
     name: Annotated[str, typer.Argument(help="Model name (dga, url, email, NAME-calibration).")],
     folder: Annotated[Path, typer.Option("--dir", help="Folder holding the model's files.")],
     home: HomeOption = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Sign and record a model you trust (e.g. one trained before the registry existed)."""
+    """Scan, sign and record a model you trust (e.g. one trained before the registry
+    existed). Only skops and JSON files are signed, and a skops file only when every type
+    it holds is on the model's allowlist: a pickle is refused (exit 2), a skops file naming
+    other types (``posix.system``...) fails the scan (exit 1)."""
     if not folder.is_dir():
         raise InputError(f"--dir {folder}: not a folder")
+    cfg = load_config(home, config)
     try:
-        _register_trained(name, folder, home)
+        _register(name, folder, cfg.home)
     except FileNotFoundError as exc:
         raise InputError(str(exc)) from exc

@@ -35,6 +35,7 @@ from garrison.detect.intel.ioclist import (
 from garrison.detect.intel.ioclist import (
     split_tags as _tags,
 )
+from garrison.detect.intel.warninglists import default_lists
 
 __all__ = ["Indicator", "IntelContext", "guess_kind", "load_intel"]
 
@@ -79,6 +80,9 @@ class IntelContext:
         if guessed is None:
             return False
         kind, value = guessed
+        refusal = default_lists().check(kind, value)
+        if refusal is not None:  # too broad to vouch for any entity (8.8.8.8, cloudfront.net)
+            raise ValueError(f"{value}: refused by warning list {refusal.list}: {refusal.reason}")
         self.indicators[value] = Indicator(
             value=value,
             kind=kind,

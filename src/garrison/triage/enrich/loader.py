@@ -26,8 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from garrison.core import safeyaml
 from garrison.core.errors import InputError, RecordError
 from garrison.core.timeutil import epoch_to_ms, parse_iso_ms
 from garrison.triage.enrich.inventory import (
@@ -57,6 +56,8 @@ _CRIT_ALIASES = {"1": "low", "2": "medium", "3": "high", "4": "critical", "med":
 _TRUE = {"yes", "y", "true", "1", "t"}
 _FALSE = {"no", "n", "false", "0", "f", ""}
 _MAX_PROBLEMS_SHOWN = 10
+#: An inventory can be large; the YAML depth limit is what protects the loader.
+ASSETS_MAX_BYTES = 512 * 1024 * 1024
 
 
 class _RowError(ValueError):
@@ -226,11 +227,14 @@ def _rows_from_csv(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
 
 def _rows_from_yaml(path: Path) -> Iterable[tuple[str, str, dict[str, Any]]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # depth and alias limits before composing (a deeply nested file crashes PyYAML)
+        data = safeyaml.load(
+            path.read_text(encoding="utf-8"), max_bytes=ASSETS_MAX_BYTES, max_nodes=50_000_000
+        )
     except UnicodeDecodeError as exc:
         raise InputError(f"assets {path}: not UTF-8 text ({exc.reason})") from exc
-    except yaml.YAMLError as exc:
-        raise InputError(f"assets {path}: not valid YAML: {exc}") from exc
+    except safeyaml.YamlError as exc:
+        raise InputError(f"assets {path}: {exc}") from exc
     if data is None:
         return
     if isinstance(data, list):

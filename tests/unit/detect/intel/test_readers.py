@@ -24,7 +24,6 @@ def test_stix_bundle_golden() -> None:
     got = _index(intel)
     assert sorted(got) == [
         ("domain", "c2-staging.example.net"),
-        ("hash", SHA256_EMPTY),
         ("ip", "203.0.113.66"),
         ("ip", "203.0.113.67"),
         ("url", "http://drop.example.org/payload"),
@@ -52,6 +51,9 @@ def test_stix_bundle_golden() -> None:
         "stix: unsupported pattern: temporal qualifier": 1,
         "stix: pattern_type is not stix": 1,
     }
+    # the SHA-256 of an empty file would match every empty file: refused by a warning list
+    assert dict(intel.report.suppressed) == {"empty-hashes": 1}
+    assert SHA256_EMPTY in intel.report.suppressed_examples["empty-hashes"][0]
 
 
 def test_misp_event_golden() -> None:
@@ -61,9 +63,9 @@ def test_misp_event_golden() -> None:
         ("domain", "cdn.example.com"),
         ("domain", "login-portal.example.info"),
         ("email", "billing@invoices.example.biz"),
-        ("hash", "d41d8cd98f00b204e9800998ecf8427e"),
         ("ip", "192.0.2.44"),
     ]
+    assert dict(intel.report.suppressed) == {"empty-hashes": 1}  # MD5 of an empty file
     assert not got["domain", "cdn.example.com"][0].detect  # to_ids false: context only
     assert all(found[0].detect for key, found in got.items() if key[1] != "cdn.example.com")
     (c2,) = got["ip", "192.0.2.44"]
@@ -90,7 +92,7 @@ def test_misp_feed_folder_and_response_list(tmp_path: Path) -> None:
     resp = tmp_path / "search.json"
     resp.write_text(json.dumps({"response": [event, event["Event"], 7]}))
     intel = load_intel_files([resp])
-    assert len(_index(intel)) == 5
+    assert len(_index(intel)) == 4  # the empty-file MD5 is refused by a warning list
     assert intel.report.unusable["duplicate entry"] == 5  # the same event twice
     assert intel.report.unusable["misp: event is not an object"] == 1
 

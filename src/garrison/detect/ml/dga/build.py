@@ -9,7 +9,6 @@ library versions, and the artefact's own SHA-256.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections import Counter
@@ -21,8 +20,9 @@ import numpy as np
 
 from garrison.detect.ml.artifacts import library_versions
 from garrison.detect.ml.dga.data import Names, load_dataset, read_names, to_names
-from garrison.detect.ml.dga.model import FEATURES, TRUSTED_TYPES, DgaModel, card_path
+from garrison.detect.ml.dga.model import FEATURES, TRUSTED_TYPES, DgaModel
 from garrison.detect.ml.dga.train import TrainParams, WordList, fit_model, sample_training
+from garrison.detect.ml.text import card_header, card_path, run_version, write_card
 
 Progress = Callable[[str], None]
 
@@ -70,18 +70,19 @@ def train_and_save(
     train = sample_training(data.families, data.benign, params, words, rng)
     say(f"training on {len(train)} names ({len(data.families)} families)")
     model, calib = fit_model(train, params, words, fingerprint=data.fingerprint)
+    model.version = run_version(model.version)
     path = out_dir / "dga.skops"
     model.save(path)
     holdout_paths = list(holdout) if holdout is not None else default_holdout(data_dir)
     held = heldout_lists(holdout_paths, set(train.labels))
     card = {
-        "name": "dga",
-        "version": model.version,
-        "file": path.name,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "size_bytes": path.stat().st_size,
-        "format": "skops (zip); load with skops.io.load(trusted=TRUSTED_TYPES)",
-        "trusted_types": TRUSTED_TYPES,
+        **card_header(
+            "dga",
+            model.version,
+            path,
+            "skops (zip); load with skops.io.load(trusted=TRUSTED_TYPES)",
+            TRUSTED_TYPES,
+        ),
         "task": "P(domain label is algorithmically generated), equal class priors",
         "training_data": {
             "fingerprint_sha256": data.fingerprint,
@@ -127,7 +128,7 @@ def train_and_save(
             "at 1 % FPR measurable on short random families.",
         ],
     }
-    card_path(path).write_text(json.dumps(card, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    write_card(path, card)
     say(f"wrote {path} ({card['size_bytes']:,} bytes) and {card_path(path).name}")
     return path, card
 
@@ -178,5 +179,5 @@ def attach_evaluation(model_path: Path, report: dict[str, Any]) -> dict[str, Any
     if report.get("params") != card["params"]:
         raise ValueError("the evaluation used other training parameters than the model")
     card["evaluation_summary"] = evaluation_summary(report)
-    path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    write_card(model_path, card)
     return card

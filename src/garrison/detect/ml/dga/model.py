@@ -19,8 +19,6 @@ loaded only after ``skops.io.get_untrusted_types`` shows nothing outside ``TRUST
 
 from __future__ import annotations
 
-import importlib.resources
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,11 +35,16 @@ from garrison.detect.ml.artifacts import (
     save_skops,
     skops_state,
 )
+from garrison.detect.ml.artifacts import (
+    shipped_model_path as artifact_path,
+)
 from garrison.detect.ml.dga.encoding import encode
 from garrison.detect.ml.dga.features import ENGINEERED, CharModel, engineered_features
 from garrison.detect.ml.dga.linear import LinearNgram
 from garrison.detect.ml.dga.shap import TreeShap
 from garrison.detect.ml.dga.words import PairTable, WordTable
+from garrison.detect.ml.text import card_path as card_path  # re-exported
+from garrison.detect.ml.text import read_card as read_card
 
 F32 = NDArray[np.float32]
 FORMAT = "garrison-dga/2"
@@ -52,7 +55,7 @@ CHUNK = 4096
 
 
 def shipped_model_path() -> Path:
-    return Path(str(importlib.resources.files("garrison.detect.ml").joinpath("models/dga.skops")))
+    return artifact_path("dga.skops")
 
 
 @dataclass(slots=True)
@@ -244,19 +247,7 @@ def table_from_state(words: dict[str, Any]) -> WordTable:
     return table
 
 
-def card_path(model_path: Path) -> Path:
-    return model_path.with_name(model_path.name.replace(".skops", ".card.json"))
-
-
-def read_card(model_path: Path) -> dict[str, Any]:
-    path = card_path(model_path)
-    if not path.is_file():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return data if isinstance(data, dict) else {}
-
-
-_MODELS = VerifiedModels(DgaModel.from_bytes)
+_MODELS = VerifiedModels(DgaModel.from_bytes, "dga", "DGA model")
 
 
 def load_model(path: Path | None = None, home: Path | None = None) -> DgaModel:
@@ -264,9 +255,4 @@ def load_model(path: Path | None = None, home: Path | None = None) -> DgaModel:
     digest. Its bytes are read once and checked against the package manifest or the home's
     signed model registry before they are deserialised (``home`` default: $GARRISON_HOME,
     else ~/.garrison)."""
-    target = path or shipped_model_path()
-    if not target.is_file():
-        raise InputError(
-            f"DGA model not found: {target} (train one with `garrison models train dga --data DIR`)"
-        )
-    return _MODELS.load(target, home)
+    return _MODELS.get(path, home)

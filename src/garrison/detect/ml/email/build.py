@@ -8,8 +8,6 @@ which excluded), library versions and the artefact's own SHA-256.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,9 +17,10 @@ import numpy as np
 
 from garrison.detect.ml.artifacts import library_versions
 from garrison.detect.ml.email.metrics import metrics
-from garrison.detect.ml.email.model import TRUSTED_TYPES, card_path
+from garrison.detect.ml.email.model import TRUSTED_TYPES
 from garrison.detect.ml.email.structure import SIGNS, STRUCTURAL
 from garrison.detect.ml.email.train import TrainParams, load_corpus, train
+from garrison.detect.ml.text import PLAIN_ARRAYS, card_header, run_version, write_card
 
 Progress = Callable[[str], None]
 
@@ -34,6 +33,7 @@ def train_and_save(
     say(f"reading {data}")
     corpus = load_corpus(data)
     model, fitted, _ = train(corpus, params, say)
+    model.version = run_version(model.version)
     path = out_dir / "email.skops"
     model.meta["trained_seconds"] = round(time.perf_counter() - started, 1)
     model.save(path)
@@ -55,13 +55,7 @@ def train_and_save(
         for j, name in enumerate(STRUCTURAL)
     }
     card: dict[str, Any] = {
-        "name": "email",
-        "version": model.version,
-        "file": path.name,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "size_bytes": path.stat().st_size,
-        "format": "skops (zip) of plain arrays; load with skops.io.load(trusted=TRUSTED_TYPES)",
-        "trusted_types": TRUSTED_TYPES,
+        **card_header("email", model.version, path, PLAIN_ARRAYS, TRUSTED_TYPES),
         "task": "P(message is spam or phishing), equal class priors",
         "training_data": {
             "fingerprint_sha256": corpus.fingerprint,
@@ -98,5 +92,5 @@ def train_and_save(
         "versions": library_versions(("scikit-learn", "numpy", "scipy", "skops", "tldextract")),
         "trained_seconds": model.meta["trained_seconds"],
     }
-    card_path(path).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    write_card(path, card)
     return path, card

@@ -12,7 +12,6 @@ text), so ``TRUSTED_TYPES`` is empty: ``load`` refuses any artefact that would n
 
 from __future__ import annotations
 
-import importlib.resources
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,9 +29,13 @@ from garrison.detect.ml.artifacts import (
     save_skops,
     skops_state,
 )
+from garrison.detect.ml.artifacts import (
+    shipped_model_path as artifact_path,
+)
 from garrison.detect.ml.email.parse import ParsedEmail
 from garrison.detect.ml.email.structure import STRUCTURAL, structural_matrix
 from garrison.detect.ml.email.text import TextHasher, normalise
+from garrison.detect.ml.text import card_path as card_path  # re-exported
 
 F64 = NDArray[np.float64]
 FORMAT = "garrison-email/1"
@@ -41,8 +44,7 @@ TRUSTED_TYPES: list[str] = []
 
 
 def shipped_model_path() -> Path:
-    root = importlib.resources.files("garrison.detect.ml")
-    return Path(str(root.joinpath("models/email.skops")))
+    return artifact_path("email.skops")
 
 
 @dataclass(slots=True)
@@ -224,21 +226,11 @@ def _sparse_load(state: dict[str, Any], size: int) -> F64:
     return out
 
 
-def card_path(model_path: Path) -> Path:
-    return model_path.with_name(model_path.name.replace(".skops", ".card.json"))
-
-
-_MODELS = VerifiedModels(EmailModel.from_bytes)
+_MODELS = VerifiedModels(EmailModel.from_bytes, "email", "email model")
 
 
 def load_model(path: Path | None = None, home: Path | None = None) -> EmailModel:
     """The model at ``path``, or the one shipped with the package; cached per path and
     digest. Its bytes are read once and checked against the package manifest or the home's
     signed model registry before they are deserialised."""
-    target = path or shipped_model_path()
-    if not target.is_file():
-        raise InputError(
-            f"email model not found: {target} "
-            "(train one with `garrison models train email --data DIR`)"
-        )
-    return _MODELS.load(target, home)
+    return _MODELS.get(path, home)

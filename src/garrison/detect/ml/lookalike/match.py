@@ -50,8 +50,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from garrison.core import safeyaml
 from garrison.detect.ml.domains import ParsedDomain, parse_domain
 from garrison.detect.ml.lookalike.confusables import mixed_script, skeleton
 
@@ -348,11 +347,23 @@ def bundled_brands_path() -> Path:
     return Path(str(importlib.resources.files("garrison.content").joinpath("lookalike/brands.yml")))
 
 
-@lru_cache(maxsize=4)
 def load_brands(path: str = "") -> BrandList:
-    """Brands from the bundled YAML (or ``path``): one ``Protected`` per brand label."""
-    source = Path(path) if path else bundled_brands_path()
-    data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    """Brands from the bundled YAML (or ``path``): one ``Protected`` per brand label.
+
+    The bundled list goes through the registry gate (its SHA-256 must be the one
+    ``content/lookalike/MANIFEST.json`` lists; InputError otherwise): an edited list would
+    silently change what ``ml.lookalike`` and the URL model's brand features report."""
+    if path:
+        return _brands(Path(path).read_bytes(), path)
+    from garrison.govern.registry.gate import read_verified
+
+    data, _digest = read_verified(bundled_brands_path())
+    return _brands(data, "")
+
+
+@lru_cache(maxsize=4)
+def _brands(blob: bytes, path: str) -> BrandList:
+    data = safeyaml.load(blob) or {}
     brands: list[Protected] = []
     for item in data.get("brands", []):
         labels = [str(x).lower() for x in item.get("labels", [])]

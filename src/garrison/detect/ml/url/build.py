@@ -9,14 +9,13 @@ artefact's own SHA-256 and size, and its known limitations.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from garrison.detect.ml.artifacts import library_versions
+from garrison.detect.ml.text import PLAIN_ARRAYS, card_header, run_version, write_card
 from garrison.detect.ml.url.data import load_urls
 from garrison.detect.ml.url.model import TRUSTED_TYPES, card_path
 from garrison.detect.ml.url.train import TrainParams, fit_model
@@ -48,16 +47,11 @@ def train_and_save(
     say(f"training on {len(data)} distinct URLs ({data.counts['phishing']} phishing)")
     model, calib = fit_model(data, params)
     model.meta = {"trained_on": data.fingerprint[:16]}
+    model.version = run_version(model.version)
     path = out_dir / "url.skops"
     model.save(path)
     card = {
-        "name": "url",
-        "version": model.version,
-        "file": path.name,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "size_bytes": path.stat().st_size,
-        "format": "skops (zip) of plain arrays; load with skops.io.load(trusted=TRUSTED_TYPES)",
-        "trusted_types": TRUSTED_TYPES,
+        **card_header("url", model.version, path, PLAIN_ARRAYS, TRUSTED_TYPES),
         "task": "P(URL is phishing), equal class priors",
         "training_data": {
             "fingerprint_sha256": data.fingerprint,
@@ -87,6 +81,6 @@ def train_and_save(
         "training_seconds": round(time.perf_counter() - started, 1),
         "limitations": LIMITATIONS,
     }
-    card_path(path).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    write_card(path, card)
     say(f"wrote {path} ({card['size_bytes']:,} bytes) and {card_path(path).name}")
     return path, card

@@ -14,7 +14,6 @@ allowlist of extra types (``TRUSTED_TYPES``) is empty: anything else refuses to 
 
 from __future__ import annotations
 
-import importlib.resources
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,10 @@ from garrison.detect.ml.artifacts import (
     save_skops,
     skops_state,
 )
+from garrison.detect.ml.artifacts import (
+    shipped_model_path as artifact_path,
+)
+from garrison.detect.ml.text import card_path as card_path  # re-exported
 from garrison.detect.ml.url.lexical import ARTEFACT, LEXICAL, lexical_matrix
 from garrison.detect.ml.url.ngrams import decode, hashed
 from garrison.detect.ml.url.parse import ParsedUrl
@@ -49,7 +52,7 @@ HOST_SALT, REST_SALT = 0, 1
 
 
 def shipped_model_path() -> Path:
-    return Path(str(importlib.resources.files("garrison.detect.ml").joinpath("models/url.skops")))
+    return artifact_path("url.skops")
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,20 +308,11 @@ class UrlModel:
         return cls.from_state(skops_state(data, where, "URL model", TRUSTED_TYPES))
 
 
-def card_path(model_path: Path) -> Path:
-    return model_path.with_name(model_path.name.replace(".skops", ".card.json"))
-
-
-_MODELS = VerifiedModels(UrlModel.from_bytes)
+_MODELS = VerifiedModels(UrlModel.from_bytes, "url", "URL model")
 
 
 def load_model(path: Path | None = None, home: Path | None = None) -> UrlModel:
     """The model at ``path``, or the one shipped with the package; cached per path and
     digest. Its bytes are read once and checked against the package manifest or the home's
     signed model registry before they are deserialised."""
-    target = path or shipped_model_path()
-    if not target.is_file():
-        raise InputError(
-            f"URL model not found: {target} (train one with `garrison models train url --data DIR`)"
-        )
-    return _MODELS.load(target, home)
+    return _MODELS.get(path, home)
