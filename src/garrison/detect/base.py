@@ -12,13 +12,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from garrison.core.events import Event
 from garrison.core.findings import Finding
 from garrison.core.plugins import Registry
-from garrison.store.lake import EventStore
-from garrison.store.state import StateDB
+
+if TYPE_CHECKING:  # annotations only: `garrison score` must not load pyarrow and duckdb
+    from garrison.store.lake import EventStore
+    from garrison.store.state import StateDB
 
 
 @dataclass(slots=True)

@@ -101,6 +101,7 @@ def test_scoring_one_name_imports_the_dga_model_and_no_other_detector(tmp_path: 
         and m
         not in {
             "garrison.detect.ml",
+            "garrison.detect.base",  # the DETECTORS registry itself, no detector
             "garrison.detect.ml.artifacts",
             "garrison.detect.ml.domains",
             "garrison.detect.ml.lines",

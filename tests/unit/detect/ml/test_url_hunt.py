@@ -38,7 +38,10 @@ def test_one_finding_per_phishing_url(tmp_path: Path) -> None:
     log = _http_log(tmp_path / "http.log")
     detector = UrlDetector(load_model())
     service = HuntService(
-        GarrisonConfig(home=tmp_path), MemoryEventStore(), StateDB.memory(), detectors=[detector]
+        GarrisonConfig(home=tmp_path / "home"),  # the home is never read as input
+        MemoryEventStore(),
+        StateDB.memory(),
+        detectors=[detector],
     )
     report = service.run([str(log)])
     found = [f for f in report.findings if f.analytic_uid == "ml.url"]
