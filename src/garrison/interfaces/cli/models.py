@@ -19,52 +19,43 @@ given its path as their ``calibration`` option, otherwise the file shipped with 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from garrison.core.config import load_config, resolve_home
-from garrison.core.errors import CheckFailed, InputError, UsageError
-from garrison.govern.audit import AuditLog, artifact_digests, audited, open_audit
+from garrison.core.config import load_config
+from garrison.core.errors import CheckFailed, UsageError
+from garrison.govern.audit.log import current_actor
 from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
+
+if TYPE_CHECKING:
+    from garrison.measure.training import ModelService, Registered
 
 models_app = typer.Typer(
     name="models", no_args_is_help=True, help="Train and manage detection models."
 )
-
-#: Calibrations ``garrison.measure.ml_eval.calibrate`` fits; the text models come from
-#: ``TEXT_MODELS``.
-CALIBRATIONS = ("beacon-calibration", "ueba-calibration")
-
-
-def _audit_log(*_a: object, home: Path | None = None, **_k: object) -> AuditLog:
-    return open_audit(resolve_home(home))
-
-
-def _trained(
-    _result: object, name: str, *_a: object, out: Path | None = None, **k: object
-) -> dict[str, object]:
-    """The audit details of a training run: where it wrote and the digest of each file."""
-    home = k.get("home")
-    folder = out or resolve_home(home if isinstance(home, str | Path) else None) / "models"
-    # a calibration is written as NAME.calibration.json (ueba-calibration -> ueba.*)
-    stem = name.removesuffix("-calibration")
-    return {"folder": str(folder), "written": artifact_digests(folder, stem)}
 
 
 def _say(message: str) -> None:
     err_console.print(message, highlight=False)
 
 
+def _service(home: Path | None, config: Path | None) -> ModelService:
+    from garrison.measure.training import ModelService
+
+    return ModelService.open(load_config(home, config).home, actor=current_actor())
+
+
+def _print_registered(entry: Registered) -> None:
+    what = "registered" if entry.new else "already registered,"
+    console.print(
+        f"{what} {entry.name} {entry.version} in the model registry (signed by {entry.signer})",
+        highlight=False,
+    )
+
+
 @models_app.command("train")
-@audited(
-    "models.train",
-    target=lambda name, *a, **k: name,
-    details=lambda *a, data=None, seed=None, **k: {"data": str(data), "seed": seed},
-    result=_trained,
-    log=_audit_log,
-)
 def train(
     name: Annotated[
         str,
@@ -108,60 +99,19 @@ def train(
 ) -> None:
     """Train a model reproducibly and write it with its model card."""
     from garrison.detect.ml.text import TrainRequest
-    from garrison.detect.ml.textmodels import TEXT_MODELS
 
-    trainable = (*TEXT_MODELS.names(), *CALIBRATIONS)
-    if name not in trainable:
-        raise UsageError(f"cannot train {name!r}: trainable models are {', '.join(trainable)}")
-    if not data.is_dir():
-        raise InputError(f"--data {data}: not a folder")
-    cfg = load_config(home, config)
-    target = out or cfg.home / "models"
-    if name in CALIBRATIONS:
-        if holdout_benign or eval_report is not None or per_family is not None or seed is not None:
-            raise UsageError(f"{name} takes --data and --out only")
-        summary = _train_calibration(name, data, target)
-    else:
-        request = TrainRequest(
-            data, target, seed, tuple(holdout_benign or ()), eval_report, per_family
-        )
-        summary = TEXT_MODELS.get(name).train(request, _say).summary
-    for line in summary:
+    service = _service(home, config)
+    request = TrainRequest(
+        data, out or service.home / "models", seed, tuple(holdout_benign or ()), eval_report,
+        per_family,
+    )  # fmt: skip
+    trained = service.train(name, request, _say)
+    for line in trained.summary:
         console.print(line, highlight=False)
-    _register(name, target, cfg.home)
-
-
-def _train_calibration(name: str, corpus: Path, out: Path) -> list[str]:
-    from garrison.detect.ml.calibration import training_summary
-    from garrison.measure.ml_eval.calibrate import train as train_calibration
-
-    needs = "zeek-stratosphere" if name.startswith("beacon") else "auth"
-    if not (corpus / needs).is_dir():
-        raise InputError(f"--data {corpus}: no {needs}/ folder (give the corpus root)")
-    try:
-        path, calibration = train_calibration(name, corpus, out)
-    except (OSError, KeyError, ValueError) as exc:
-        raise InputError(f"{name}: {exc}") from exc
-    for warning in calibration.meta["warnings"]:
-        err_console.print(f"  warning: {warning}", highlight=False)
-    return training_summary(name, path, calibration)
+    _print_registered(trained.registered)
 
 
 # --- the model registry: list, verify, register (garrison.govern.registry) ----------------
-
-
-def _register(name: str, folder: Path, home: Path) -> None:
-    """Scan, sign and record a model (refused if a file is not skops or JSON, holds types
-    outside the model's allowlist, or its version is taken)."""
-    from garrison.detect.ml.textmodels import allowlist
-    from garrison.govern.registry.admit import register_admitted
-
-    entry, new = register_admitted(home, folder, name, allowlist(name))
-    what = "registered" if new else "already registered,"
-    console.print(
-        f"{what} {entry.name} {entry.version} in the model registry (signed by {entry.signer})",
-        highlight=False,
-    )
 
 
 @models_app.command("list")
@@ -218,10 +168,4 @@ def register(
     existed). Only skops and JSON files are signed, and a skops file only when every type
     it holds is on the model's allowlist: a pickle is refused (exit 2), a skops file naming
     other types (``posix.system``...) fails the scan (exit 1)."""
-    if not folder.is_dir():
-        raise InputError(f"--dir {folder}: not a folder")
-    cfg = load_config(home, config)
-    try:
-        _register(name, folder, cfg.home)
-    except FileNotFoundError as exc:
-        raise InputError(str(exc)) from exc
+    _print_registered(_service(home, config).register(name, folder))

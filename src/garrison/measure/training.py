@@ -1,0 +1,148 @@
+"""Training a model and registering what the run wrote: one audited service.
+
+``garrison models train|register`` (and the REST API to come) call this service; the
+command line only parses and prints. Why a service and not the command: the audit entry
+must carry the identity of whoever asked (an API token's user, or the OS account at a
+shell), and it must be written whichever interface asked, so ``@audited`` sits on these
+methods and the actor is given when the service is opened.
+
+Text models (``TEXT_MODELS``: dga, url, email) train in their own packages; the label
+calibrations of ``ml.beacon`` / ``ml.ueba`` are fitted on the labelled corpus by
+``measure.ml_eval.calibrate``, which is why this service lives in ``measure``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from garrison.core.errors import InputError, UsageError
+from garrison.detect.ml.text import TrainRequest
+from garrison.govern.audit import AuditLog, artifact_digests, audited, open_audit
+
+#: Calibrations ``garrison.measure.ml_eval.calibrate`` fits; the text models come from
+#: ``TEXT_MODELS``.
+CALIBRATIONS = ("beacon-calibration", "ueba-calibration")
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """A registry entry as the interfaces print it."""
+
+    name: str
+    version: str
+    signer: str
+    new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Trained:
+    """What a training run reports: its summary lines and the registry entry it made."""
+
+    summary: list[str]
+    registered: Registered
+
+
+def trainable() -> tuple[str, ...]:
+    from garrison.detect.ml.textmodels import TEXT_MODELS
+
+    return (*TEXT_MODELS.names(), *CALIBRATIONS)
+
+
+def _actor(self: ModelService, *_a: Any, **_k: Any) -> str | None:
+    return self.actor
+
+
+def _trained_files(_result: object, self: ModelService, name: str, request: TrainRequest,
+                   *_a: Any, **_k: Any) -> dict[str, object]:  # fmt: skip
+    """The audit details of a training run: where it wrote and the digest of each file."""
+    # a calibration is written as NAME.calibration.json (ueba-calibration -> ueba.*)
+    stem = name.removesuffix("-calibration")
+    return {"folder": str(request.out), "written": artifact_digests(request.out, stem)}
+
+
+class ModelService:
+    """Train, scan, sign and register models in one home, acting as ``actor``."""
+
+    def __init__(self, home: Path, audit: AuditLog, actor: str | None = None) -> None:
+        self.home = home
+        self.audit = audit
+        self.actor = actor
+
+    @classmethod
+    def open(cls, home: Path, actor: str | None = None) -> ModelService:
+        return cls(home, open_audit(home), actor)
+
+    @audited(
+        "models.train",
+        actor=_actor,
+        target=lambda self, name, *a, **k: name,
+        details=lambda self, name, request, *a, **k: {
+            "data": str(request.data),
+            "seed": request.seed,
+        },
+        result=_trained_files,
+    )
+    def train(self, name: str, request: TrainRequest, say: Say) -> Trained:
+        """Train ``name`` on ``request.data`` into ``request.out``, then register it."""
+        from garrison.detect.ml.textmodels import TEXT_MODELS
+
+        if name not in trainable():
+            raise UsageError(
+                f"cannot train {name!r}: trainable models are {', '.join(trainable())}"
+            )
+        if not request.data.is_dir():
+            raise InputError(f"--data {request.data}: not a folder")
+        if name in CALIBRATIONS:
+            if request.holdout_benign or request.eval_report or request.per_family is not None:
+                raise UsageError(f"{name} takes --data and --out only")
+            if request.seed is not None:
+                raise UsageError(f"{name} takes --data and --out only")
+            summary = _train_calibration(name, request.data, request.out, say)
+        else:
+            summary = list(TEXT_MODELS.get(name).train(request, say).summary)
+        return Trained(summary, self._admit(name, request.out))
+
+    @audited(
+        "models.register",
+        actor=_actor,
+        target=lambda self, name, folder, *a, **k: name,
+        details=lambda self, name, folder, *a, **k: {"folder": str(folder)},
+        result=lambda r, *a, **k: {"version": r.version, "new": r.new},
+    )
+    def register(self, name: str, folder: Path) -> Registered:
+        """Scan, sign and record a model (refused if a file is not skops or JSON, holds
+        types outside the model's allowlist, or its version is taken)."""
+        return self._admit(name, folder)
+
+    def _admit(self, name: str, folder: Path) -> Registered:
+        from garrison.detect.ml.textmodels import allowlist
+        from garrison.govern.registry.admit import register_admitted
+
+        if not folder.is_dir():
+            raise InputError(f"--dir {folder}: not a folder")
+        try:
+            entry, new = register_admitted(self.home, folder, name, allowlist(name))
+        except FileNotFoundError as exc:
+            raise InputError(str(exc)) from exc
+        return Registered(entry.name, entry.version, entry.signer, new)
+
+
+def _train_calibration(name: str, corpus: Path, out: Path, say: Say) -> list[str]:
+    from garrison.detect.ml.calibration import training_summary
+    from garrison.measure.ml_eval.calibrate import train as train_calibration
+
+    needs = "zeek-stratosphere" if name.startswith("beacon") else "auth"
+    if not (corpus / needs).is_dir():
+        raise InputError(f"--data {corpus}: no {needs}/ folder (give the corpus root)")
+    try:
+        path, calibration = train_calibration(name, corpus, out)
+    except (OSError, KeyError, ValueError) as exc:
+        raise InputError(f"{name}: {exc}") from exc
+    for warning in calibration.meta["warnings"]:
+        say(f"  warning: {warning}")
+    return list(training_summary(name, path, calibration))
