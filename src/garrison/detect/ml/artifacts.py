@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as pkg_version
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import skops.io as sio
 
@@ -60,6 +60,45 @@ def save_skops(state: Any, path: Path) -> None:
     """Write a model's state as a compressed skops file (the folder is created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     sio.dump(state, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+
+
+S = TypeVar("S", bound="SkopsArtifact")
+
+
+class SkopsArtifact:
+    """``save``/``load``/``from_bytes`` for a model kept as one skops state dict (DGA, URL,
+    e-mail): a subclass names itself (``WHAT``, for messages), its allowlist of extra types
+    (``TRUSTED``) and converts its state (``to_state``/``from_state``). A state that skops
+    reads but the model cannot use is an ``InputError`` naming the file, never a crash."""
+
+    __slots__ = ()
+    WHAT: ClassVar[str]
+    TRUSTED: ClassVar[Sequence[str]]
+
+    def to_state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_state(cls: type[S], state: Any) -> S:
+        raise NotImplementedError
+
+    def save(self, path: Path) -> None:
+        save_skops(self.to_state(), path)
+
+    @classmethod
+    def load(cls: type[S], path: Path) -> S:
+        """Load a skops artefact, refusing any type outside the allowlist."""
+        return cls.from_bytes(read_artifact(path, cls.WHAT), str(path))
+
+    @classmethod
+    def from_bytes(cls: type[S], data: bytes, where: str) -> S:
+        """A skops artefact's bytes (already read and checked by the registry gate) as a
+        model, refusing any type outside the allowlist."""
+        state = skops_state(data, where, cls.WHAT, cls.TRUSTED)
+        try:
+            return cls.from_state(state)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{cls.WHAT} {where}: {exc}") from exc
 
 
 def read_artifact(path: Path, what: str) -> bytes:

@@ -22,22 +22,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from garrison.core.errors import InputError
-from garrison.detect.ml.artifacts import (
-    VerifiedModels,
-    read_artifact,
-    save_skops,
-    skops_state,
-)
-from garrison.detect.ml.artifacts import (
-    shipped_model_path as artifact_path,
-)
+from garrison.detect.ml.artifacts import SkopsArtifact, VerifiedModels
+from garrison.detect.ml.artifacts import shipped_model_path as artifact_path
 from garrison.detect.ml.dga.encoding import encode
 from garrison.detect.ml.dga.features import ENGINEERED, CharModel, engineered_features
 from garrison.detect.ml.dga.linear import LinearNgram
@@ -59,7 +52,10 @@ def shipped_model_path() -> Path:
 
 
 @dataclass(slots=True)
-class DgaModel:
+class DgaModel(SkopsArtifact):
+    WHAT: ClassVar[str] = "DGA model"
+    TRUSTED: ClassVar[Sequence[str]] = TRUSTED_TYPES
+
     linear: LinearNgram
     char_model: CharModel
     words: WordTable
@@ -210,20 +206,6 @@ class DgaModel:
             str(state["version"]),
             dict(state.get("meta", {})),
         )
-
-    def save(self, path: Path) -> None:
-        save_skops(self.to_state(), path)
-
-    @classmethod
-    def load(cls, path: Path) -> DgaModel:
-        """Load a skops artefact, refusing any type outside the allowlist."""
-        return cls.from_bytes(read_artifact(path, "DGA model"), str(path))
-
-    @classmethod
-    def from_bytes(cls, data: bytes, where: str) -> DgaModel:
-        """A skops artefact's bytes (already read and checked by the registry gate) as a
-        model, refusing any type outside the allowlist."""
-        return cls.from_state(skops_state(data, where, "DGA model", TRUSTED_TYPES))
 
 
 def _clean(value: float) -> float | None:

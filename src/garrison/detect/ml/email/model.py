@@ -16,22 +16,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
 from garrison.core.errors import InputError
-from garrison.detect.ml.artifacts import (
-    VerifiedModels,
-    read_artifact,
-    save_skops,
-    skops_state,
-)
-from garrison.detect.ml.artifacts import (
-    shipped_model_path as artifact_path,
-)
+from garrison.detect.ml.artifacts import SkopsArtifact, VerifiedModels
+from garrison.detect.ml.artifacts import shipped_model_path as artifact_path
 from garrison.detect.ml.email.parse import ParsedEmail
 from garrison.detect.ml.email.structure import STRUCTURAL, structural_matrix
 from garrison.detect.ml.email.text import TextHasher, normalise
@@ -80,7 +73,10 @@ def featurise(messages: Sequence[ParsedEmail], hasher: TextHasher) -> Features:
 
 
 @dataclass(slots=True)
-class EmailModel:
+class EmailModel(SkopsArtifact):
+    WHAT: ClassVar[str] = "email model"
+    TRUSTED: ClassVar[Sequence[str]] = TRUSTED_TYPES
+
     hasher: TextHasher
     w_word: F64
     w_char: F64
@@ -191,24 +187,6 @@ class EmailModel:
             str(state["version"]),
             dict(json.loads(state.get("meta", "{}"))),
         )
-
-    def save(self, path: Path) -> None:
-        save_skops(self.to_state(), path)
-
-    @classmethod
-    def load(cls, path: Path) -> EmailModel:
-        """Load a skops artefact, refusing any type outside the allowlist."""
-        return cls.from_bytes(read_artifact(path, "email model"), str(path))
-
-    @classmethod
-    def from_bytes(cls, data: bytes, where: str) -> EmailModel:
-        """A skops artefact's bytes (already read and checked by the registry gate) as a
-        model, refusing any type outside the allowlist."""
-        state = skops_state(data, where, "email model", TRUSTED_TYPES)
-        try:
-            return cls.from_state(state)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"email model {where}: {exc}") from exc
 
 
 def _sparse_state(weights: F64) -> dict[str, Any]:

@@ -18,21 +18,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from garrison.core.errors import InputError
-from garrison.detect.ml.artifacts import (
-    VerifiedModels,
-    read_artifact,
-    save_skops,
-    skops_state,
-)
-from garrison.detect.ml.artifacts import (
-    shipped_model_path as artifact_path,
-)
+from garrison.detect.ml.artifacts import SkopsArtifact, VerifiedModels
+from garrison.detect.ml.artifacts import shipped_model_path as artifact_path
 from garrison.detect.ml.text import card_path as card_path  # re-exported
 from garrison.detect.ml.url.lexical import ARTEFACT, LEXICAL, lexical_matrix
 from garrison.detect.ml.url.ngrams import decode, hashed
@@ -96,7 +89,10 @@ class Terms:
 
 
 @dataclass(slots=True)
-class UrlModel:
+class UrlModel(SkopsArtifact):
+    WHAT: ClassVar[str] = "URL model"
+    TRUSTED: ClassVar[Sequence[str]] = TRUSTED_TYPES
+
     recipe: Recipe
     weights: F32  # (2**bits + 1,) n-gram bucket weights, last slot always 0
     lex_weights: F64
@@ -292,20 +288,6 @@ class UrlModel:
             str(state["version"]),
             dict(json.loads(state.get("meta", "{}"))),
         )
-
-    def save(self, path: Path) -> None:
-        save_skops(self.to_state(), path)
-
-    @classmethod
-    def load(cls, path: Path) -> UrlModel:
-        """Load a skops artefact, refusing any type outside the allowlist."""
-        return cls.from_bytes(read_artifact(path, "URL model"), str(path))
-
-    @classmethod
-    def from_bytes(cls, data: bytes, where: str) -> UrlModel:
-        """A skops artefact's bytes (already read and checked by the registry gate) as a
-        model, refusing any type outside the allowlist."""
-        return cls.from_state(skops_state(data, where, "URL model", TRUSTED_TYPES))
 
 
 _MODELS = VerifiedModels(UrlModel.from_bytes, "url", "URL model")
