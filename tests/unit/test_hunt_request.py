@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from garrison.core.config import GarrisonConfig, HuntConfig
-from garrison.core.errors import UsageError
+from garrison.core.config import DetectorsConfig, GarrisonConfig, HuntConfig
+from garrison.core.errors import GarrisonError, UsageError
 from garrison.pipeline import HuntRequest, HuntService
 
 
@@ -58,3 +58,17 @@ def test_bad_requests_are_usage_errors_before_any_work(tmp_path, home):
     with pytest.raises(UsageError, match="spark engine is not available"):
         HuntService.for_request(cfg, HuntRequest(engine="spark"))
     assert not (home / "state.db").exists()
+
+
+def test_config_is_checked_before_any_folder_is_made_then_out_is_excluded(tmp_path, home):
+    bad = GarrisonConfig(
+        home=home,
+        hunt=HuntConfig(bundled_rules=False),
+        detectors=DetectorsConfig(options={"ml.beacon": {"threshhold": 0.9}}),
+    )
+    out = tmp_path / "out"
+    with pytest.raises(GarrisonError, match="threshhold"):
+        HuntService.for_request(bad, HuntRequest(inputs=[str(tmp_path)], out=out))
+    assert not out.exists() and not (home / "state.db").exists()
+    service = HuntService.for_request(_config(home), HuntRequest(inputs=[str(tmp_path)], out=out))
+    assert out.is_dir() and out.resolve() in service.exclude
