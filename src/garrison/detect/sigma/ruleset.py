@@ -103,7 +103,12 @@ def build_ruleset(
     for doc in filter_docs:
         _apply_filter(doc, out, by_ref, opts, fms)
     for doc in corr_docs:
-        _add_correlation(doc, out, by_ref, opts)
+        try:
+            _add_correlation(doc, out, by_ref, opts)
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+            # a rule file is attacker-influenced data: a malformed correlation (a mapping
+            # where a rule id belongs, a non-numeric timespan ...) fails that rule alone
+            out.errors[doc.label] = f"malformed correlation: {type(exc).__name__}: {exc}"
     return out
 
 
