@@ -34,7 +34,6 @@ its own RFC 1918 hosts on purpose sets ``warninglists_skip = ["rfc1918"]`` under
 
 from __future__ import annotations
 
-import importlib.resources
 import ipaddress
 import json
 from collections.abc import Iterable
@@ -100,11 +99,9 @@ def _suffixes() -> frozenset[str]:
 
 @cache
 def _bundled_shared() -> frozenset[str]:
-    text = (
-        importlib.resources.files("garrison.content")
-        .joinpath("intel/shared_hosting.txt")
-        .read_text(encoding="utf-8")
-    )
+    from garrison.govern.registry.gate import read_shipped_text
+
+    text = read_shipped_text("garrison.content", "intel/shared_hosting.txt")
     return frozenset(
         line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
     )

@@ -7,7 +7,6 @@ rule field through it. Unnamed fields pass through unchanged.
 
 from __future__ import annotations
 
-import importlib.resources
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -29,11 +28,9 @@ IDENTITY = FieldMap()
 def load_fieldmaps(text: str | None = None) -> dict[str, FieldMap]:
     """Every map of the shipped data (or of ``text`` in the same YAML form)."""
     if text is None:
-        text = (
-            importlib.resources.files("garrison.detect.sigma")
-            .joinpath("data/fieldmaps.yaml")
-            .read_text(encoding="utf-8")
-        )
+        from garrison.govern.registry.gate import read_shipped_text
+
+        text = read_shipped_text("garrison.detect.sigma", "data/fieldmaps.yaml")
     data = safeyaml.load(text) or {}
     maps = {"": IDENTITY}
     for name, mapping in data.items():

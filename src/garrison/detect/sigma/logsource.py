@@ -13,7 +13,6 @@ and the loader counts such rules as ``unmapped`` so the gap is visible.
 
 from __future__ import annotations
 
-import importlib.resources
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -206,11 +205,9 @@ def load_logsources(text: str | None = None) -> LogsourceMap:
 
 @cache
 def _shipped() -> dict[str, Any]:
-    text = (
-        importlib.resources.files("garrison.detect.sigma")
-        .joinpath("data/logsources.yaml")
-        .read_text(encoding="utf-8")
-    )
+    from garrison.govern.registry.gate import read_shipped_text
+
+    text = read_shipped_text("garrison.detect.sigma", "data/logsources.yaml")
     data: dict[str, Any] = safeyaml.load(text)
     return data
 

@@ -17,6 +17,7 @@ deserialise (``skops.io.loads``): no second read that a swapped file could win.
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 from pathlib import Path
 
 from garrison.core.config import resolve_home
@@ -51,6 +52,19 @@ def read_verified(path: Path, home: Path | str | None = None) -> tuple[bytes, st
     else:
         _check_home(target, name, digest, resolve_home(home))
     return data, digest
+
+
+def read_shipped_text(package: str, relative: str) -> str:
+    """A data file shipped in ``package`` (a folder listed in ``SHIPPED``), checked against
+    its folder's manifest and decoded as UTF-8: lists and maps that change what a detector
+    reports (shared-hosting suffixes, Sigma field maps and log sources) go through the same
+    gate as the models."""
+    path = Path(str(importlib.resources.files(package).joinpath(relative)))
+    data, _digest = read_verified(path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"shipped file {relative}: not UTF-8 ({exc})") from exc
 
 
 def _check_shipped(target: Path, name: str, digest: str) -> None:

@@ -38,7 +38,12 @@ REFRESH_COMMAND = "python -m garrison.govern.registry.manifest"
 
 
 #: (package, folder) of every shipped folder whose files the gate binds to a manifest.
-SHIPPED = (("garrison.detect.ml", "models"), ("garrison.content", "lookalike"))
+SHIPPED = (
+    ("garrison.detect.ml", "models"),
+    ("garrison.content", "lookalike"),
+    ("garrison.content", "intel"),
+    ("garrison.detect.sigma", "data"),
+)
 
 
 def shipped_folder() -> Path:
