@@ -17,13 +17,12 @@ deserialise (``skops.io.loads``): no second read that a swapped file could win.
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
 from pathlib import Path
 
 from garrison.core.config import resolve_home
 from garrison.core.errors import InputError
 from garrison.govern.registry.artifacts import artifact_name
-from garrison.govern.registry.manifest import load_manifest, shipped_folders
+from garrison.govern.registry.manifest import load_manifest, package_folder, shipped_folders
 
 REFUSED = "refusing to load it"
 
@@ -59,7 +58,7 @@ def read_shipped_text(package: str, relative: str) -> str:
     its folder's manifest and decoded as UTF-8: lists and maps that change what a detector
     reports (shared-hosting suffixes, Sigma field maps and log sources) go through the same
     gate as the models."""
-    path = Path(str(importlib.resources.files(package).joinpath(relative)))
+    path = package_folder(package) / relative
     data, _digest = read_verified(path)
     try:
         return data.decode("utf-8")

@@ -23,6 +23,7 @@ Refresh it after changing a shipped model::
 from __future__ import annotations
 
 import importlib.resources
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -51,9 +52,18 @@ def shipped_folder() -> Path:
     return Path(str(importlib.resources.files("garrison.detect.ml").joinpath("models")))
 
 
+def package_folder(package: str) -> Path:
+    """Where an installed package's files are, found without importing the package itself
+    (``garrison.detect.sigma`` would load the whole Sigma engine just to name a folder)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError(f"package {package} not found")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def shipped_folders() -> list[Path]:
     """Every folder of shipped artefacts (models first), each with its own manifest."""
-    return [Path(str(importlib.resources.files(pkg).joinpath(sub))) for pkg, sub in SHIPPED]
+    return [package_folder(pkg) / sub for pkg, sub in SHIPPED]
 
 
 def build_manifest(folder: Path) -> dict[str, Any]:
