@@ -152,24 +152,22 @@ def test_real_entry_point_exit_codes(home, tmp_path):
     exported = _export(home, tmp_path)
     bad = tmp_path / "bad.json"
     bad.write_text("{")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    base = [sys.executable, "-c", "from garrison.interfaces.cli.app import main; main()"]
-    ok = subprocess.run(
-        [*base, "audit", "verify", "--head", str(exported), "--home", str(home)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    ok = _main("audit", "verify", "--head", str(exported), "--home", str(home))
     assert ok.returncode == 0, ok.stderr
-    broken = subprocess.run(
-        [*base, "audit", "verify", "--head", str(bad), "--home", str(home)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    broken = _main("audit", "verify", "--head", str(bad), "--home", str(home))
     assert broken.returncode == 2 and "Traceback" not in broken.stderr
     assert len(broken.stderr.strip().splitlines()) == 1 and "head file" in broken.stderr
+
+
+def _main(*args):
+    """The installed entry point (``main`` maps errors to exit codes) in a real process."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    code = "from garrison.interfaces.cli.app import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
