@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.table import Table
@@ -58,7 +58,7 @@ def verify(
     exported = read_head_file(head_file) if head_file is not None else None
     verdict = open_audit(home_for(home, config)).verify(exported)
     if verdict.ok:
-        suffix = f" (matches the exported head at seq {exported.seq})" if exported else ""
+        suffix = "" if exported is None else f" (matches the exported head at seq {exported.seq})"
         console.print(verdict.describe() + suffix, highlight=False)
         return
     _broken(verdict)
@@ -91,7 +91,7 @@ def head(
     )
 
 
-def _broken(verdict: Verdict) -> None:
+def _broken(verdict: Verdict) -> NoReturn:
     err_console.print(f"[red]BROKEN[/] {_show(verdict.describe())}", highlight=False)
     if verdict.entry is not None:
         err_console.print(f"  entry: {_describe(verdict.entry)}", highlight=False, soft_wrap=True)
