@@ -9,6 +9,7 @@ from garrison.govern.audit.chain import Verdict, verify_chain
 from garrison.govern.audit.decorator import audited
 from garrison.govern.audit.digests import artifact_digests, sha256_file
 from garrison.govern.audit.entry import REDACTED, AuditEntry, redact
+from garrison.govern.audit.head import ExportedHead, read_head_file
 from garrison.govern.audit.keys import AuditKeyError, Head, KeyStore
 from garrison.govern.audit.log import (
     AuditLog,
@@ -23,6 +24,7 @@ __all__ = [
     "AuditEntry",
     "AuditKeyError",
     "AuditLog",
+    "ExportedHead",
     "Head",
     "KeyStore",
     "MemoryAuditLog",
@@ -32,6 +34,7 @@ __all__ = [
     "audit_for_state",
     "audited",
     "open_audit",
+    "read_head_file",
     "redact",
     "sha256_file",
     "verify_chain",

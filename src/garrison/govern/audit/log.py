@@ -14,9 +14,11 @@ seq continues after the head record's, so a cut-off tail stays visible as a gap.
 What it does not protect against: anyone who can read the key (root, the account itself,
 a backup of ``HOME/keys``) can rewrite the whole history and its head consistently; deleting
 both the database and ``HOME/keys`` (the whole home) leaves nothing to compare against, so
-deletion of everything is detected only if a copy of the head is kept elsewhere (e.g. shipped
-to another host); entries are evidence of what Garrison was asked to do, not proof that the
-action's effect on other stores happened; the actor is the operating-system account that ran
+deletion of everything is detected only if a copy of the head is kept elsewhere. That copy is
+``export_head`` (``garrison audit head``): kept outside the home, ``verify(exported)`` proves
+any later rewrite of the entries it covers, re-MAC'd or not (see ``head``). Entries are
+evidence of what Garrison was asked to do, not proof that the action's effect on other
+stores happened; the actor is the operating-system account that ran
 the command, and any analyst name given on the command line is a claim recorded in details.
 """
 
@@ -36,6 +38,7 @@ from typing import Any, cast
 from garrison.core.timeutil import now_ms
 from garrison.govern.audit.chain import Verdict, verify_chain
 from garrison.govern.audit.entry import FIELDS, GENESIS, AuditEntry, seal
+from garrison.govern.audit.head import ExportedHead, check_export, head_of
 from garrison.govern.audit.keys import Head, KeyStore
 from garrison.store.state import StateDB
 
@@ -110,10 +113,25 @@ class AuditLog(ABC):
         """
         self._key(create=True)
 
-    def verify(self) -> Verdict:
+    def verify(self, exported: ExportedHead | None = None) -> Verdict:
+        """The chain and its head record; with ``exported`` (a head kept outside the home),
+        also that the chain still holds at its seq exactly the entries it names."""
+        entries = self._all()
+        verdict = self._verify(entries)
+        if not verdict.ok or exported is None:
+            return verdict
+        checked = check_export(entries, exported)
+        return verdict if checked.ok else checked
+
+    def export_head(self) -> tuple[Verdict, ExportedHead]:
+        """The verdict on the chain and its exportable head (export only an intact one)."""
+        entries = self._all()
+        return self._verify(entries), head_of(entries)
+
+    def _verify(self, entries: list[AuditEntry]) -> Verdict:
         key = self._key(create=False)
         head = self._read_head(key) if key is not None else None
-        return verify_chain(self._all(), key, head)
+        return verify_chain(entries, key, head)
 
     # -- backend ----------------------------------------------------------------------------
     @abstractmethod

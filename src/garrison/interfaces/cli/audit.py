@@ -1,7 +1,11 @@
-"""``garrison audit verify|list``: check and read the tamper-evident audit log.
+"""``garrison audit verify|list|head``: check, read and export the tamper-evident audit log.
 
 ``verify`` exits 0 when the chain is intact and 1 naming the first broken entry (its seq and
 why: mac mismatch, chain break, sequence gap, truncated tail, unknown key, head record).
+``verify --head FILE`` also checks the chain against a head exported earlier by ``head`` (kept
+outside the home): exit 1 when the entries it covers were rewritten, even re-MAC'd with the
+home's own key; exit 2 when the file is not a head. ``head`` prints (or writes) the head of an
+intact chain as one JSON line, and exits 1 without one when the chain is broken.
 ``list`` shows the newest entries; it reads the database only and never creates a key.
 Entry text is attacker-influenced: it is printed through ``common.show`` (the one
 terminal sanitiser), control characters made visible and markup escaped.
@@ -10,14 +14,15 @@ terminal sanitiser), control characters made visible and markup escaped.
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, NoReturn
 
 import typer
 from rich.table import Table
 
-from garrison.core.errors import CheckFailed
+from garrison.core.errors import CheckFailed, storage_error
 from garrison.core.timeutil import iso
-from garrison.govern.audit import AuditEntry, open_audit
+from garrison.govern.audit import AuditEntry, Verdict, open_audit, read_head_file
 from garrison.interfaces.cli.common import (
     ConfigOption,
     HomeOption,
@@ -39,13 +44,54 @@ def _describe(entry: AuditEntry) -> str:
     )
 
 
+HeadFileOption = Annotated[
+    Path | None,
+    typer.Option("--head", help="A head exported by `garrison audit head`: check against it too."),
+]
+
+
 @audit_app.command("verify")
-def verify(home: HomeOption = None, config: ConfigOption = None) -> None:
+def verify(
+    head_file: HeadFileOption = None, home: HomeOption = None, config: ConfigOption = None
+) -> None:
     """Check the whole chain and its head record; exit 1 at the first broken entry."""
-    verdict = open_audit(home_for(home, config)).verify()
+    exported = read_head_file(head_file) if head_file is not None else None
+    verdict = open_audit(home_for(home, config)).verify(exported)
     if verdict.ok:
-        console.print(verdict.describe(), highlight=False)
+        suffix = "" if exported is None else f" (matches the exported head at seq {exported.seq})"
+        console.print(verdict.describe() + suffix, highlight=False)
         return
+    _broken(verdict)
+
+
+@audit_app.command("head")
+def head(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the head to this file, not stdout.")
+    ] = None,
+    home: HomeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Export the chain head (one JSON line) to keep outside the home.
+
+    Keep it in a ticket or a WORM store; check later with `garrison audit verify --head FILE`.
+    """
+    verdict, exported = open_audit(home_for(home, config)).export_head()
+    if not verdict.ok:
+        _broken(verdict)
+    if out is None:
+        typer.echo(exported.text())
+        return
+    try:
+        out.write_text(exported.text() + "\n", encoding="ascii")
+    except OSError as exc:
+        raise storage_error(exc, f"the head file {out}") from None
+    console.print(
+        f"audit head seq {exported.seq} written to {_show(out)}", highlight=False, soft_wrap=True
+    )
+
+
+def _broken(verdict: Verdict) -> NoReturn:
     err_console.print(f"[red]BROKEN[/] {_show(verdict.describe())}", highlight=False)
     if verdict.entry is not None:
         err_console.print(f"  entry: {_describe(verdict.entry)}", highlight=False, soft_wrap=True)
