@@ -213,7 +213,9 @@ def parse(root: yaml.Node, source: str = "") -> Playbook:
         for item in steps_node.value
         if isinstance(item, yaml.MappingNode)
         for key, value in item.value
-        if isinstance(key, yaml.ScalarNode) and key.value == "id"
+        if isinstance(key, yaml.ScalarNode)
+        and key.value == "id"
+        and isinstance(value, yaml.ScalarNode)
     }
     steps: list[Step] = []
     for index, item in enumerate(steps_node.value):
