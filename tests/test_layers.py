@@ -29,7 +29,7 @@ STAGES = (
     "detect",
     "triage",
     "correlate",
-    "(respond)",
+    "respond",
     "pipeline",
     "outputs",
     "demo",

@@ -131,6 +131,8 @@ def load_all(
         return [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
     except yaml.YAMLError as exc:
         raise YamlError(f"not valid YAML: {_one_line(exc)}") from None
+    except ValueError as exc:  # an integer past Python's digit limit, a bad timestamp
+        raise YamlError(f"not valid YAML: {_one_line(exc)}") from None
     except RecursionError:  # pragma: no cover - the depth check comes first
         raise YamlError("not valid YAML: nesting too deep") from None
 
@@ -147,3 +149,37 @@ def load(
     if len(docs) > 1:
         raise YamlError(f"expected one YAML document, found {len(docs)}")
     return docs[0] if docs else None
+
+
+def compose(
+    data: bytes | str,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_depth: int = MAX_DEPTH,
+    max_nodes: int = MAX_NODES,
+) -> yaml.Node | None:
+    """The node tree of the single document in the text (``None`` when empty), after the
+    same checks as ``load``: for loaders that must name the line of every error (each node
+    carries ``start_mark``). Nothing is constructed, so no tag runs; build values from the
+    nodes with ``construct``, which refuses tags as the safe loader does."""
+    text = _text(data, max_bytes)
+    check_structure(text, max_depth, max_nodes)
+    try:
+        node: yaml.Node | None = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise YamlError(f"not valid YAML: {_one_line(exc)}") from None
+    return node
+
+
+def construct(node: yaml.Node) -> Any:
+    """The Python value of a node from ``compose``, built by the safe constructor (so a
+    non-standard tag is a ``YamlError``, as in ``load``)."""
+    loader = _Loader("")
+    try:
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise YamlError(f"not valid YAML: {_one_line(exc)}") from None
+    except ValueError as exc:  # as in load_all
+        raise YamlError(f"not valid YAML: {_one_line(exc)}") from None
+    finally:
+        loader.dispose()

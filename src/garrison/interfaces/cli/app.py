@@ -62,6 +62,9 @@ COMMANDS: dict[str, Entry] = {
     "allowlist": Entry(
         f"{_CLI}.triage:allowlist_app", "Allowlist and exceptions, applied to stored findings too."
     ),
+    "playbooks": Entry(
+        f"{_CLI}.playbooks:playbooks_app", "Response playbooks: check them before they run."
+    ),
     "models": Entry(f"{_CLI}.models:models_app", "Train and manage detection models."),
     "audit": Entry(f"{_CLI}.audit:audit_app", "The tamper-evident audit log."),
     "eval": Entry(f"{_CLI}.app:eval_commands", "Evaluate detectors on labelled data.", True),
