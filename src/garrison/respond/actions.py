@@ -1,8 +1,10 @@
 """The actions a playbook step may name, with the metadata policy needs before any runs.
 
-An action is declared here by name, impact and parameters; the executors come later and
-register against the same names. The impact decides the gate: a ``disruptive`` or
-``destructive`` step is refused by the playbook check unless it requires approval.
+An action is declared here by name, impact, parameters, rate limit and whether it can be
+undone; ``respond.perform`` carries each out through a connector. The impact decides the
+gate: a ``disruptive`` or ``destructive`` step is refused by the playbook check unless it
+requires approval, and the policy (``respond.policy``) never runs one without a recorded
+approval. Every ``reversible`` action has an undo (``tests/unit/respond/test_actions.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ class ActionSpec:
     description: str
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
+    #: Whether a delivery with ``undo=True`` reverts it (close the ticket, lift the block).
+    undoable: bool = False
+    #: At most ``count`` executions per ``seconds`` (all playbooks together); the
+    #: ``[respond.rate_limits]`` table may lower or raise it.
+    rate_limit: tuple[int, int] = (60, 3600)
+    #: The connector it goes through when no parameter names one (``[respond.bindings]``
+    #: maps it to a configured connector); None: performed inside Garrison.
+    binding: str | None = None
 
     @property
     def needs_approval(self) -> bool:
@@ -47,6 +57,7 @@ for _spec in (
         "read-only",
         "Gather asset, identity and intel context for the subject.",
         optional=("sources",),
+        rate_limit=(1000, 3600),
     ),
     ActionSpec(
         "notify.webhook",
@@ -54,6 +65,7 @@ for _spec in (
         "POST a signed notification to a configured webhook.",
         required=("connector",),
         optional=("message",),
+        rate_limit=(120, 3600),
     ),
     ActionSpec(
         "notify.email",
@@ -61,6 +73,8 @@ for _spec in (
         "Send a notification e-mail through the configured SMTP server.",
         required=("to",),
         optional=("subject", "message"),
+        rate_limit=(60, 3600),
+        binding="mail",
     ),
     ActionSpec(
         "ticket.open",
@@ -68,6 +82,9 @@ for _spec in (
         "Open a ticket in the configured ticket sink.",
         required=("queue",),
         optional=("title", "priority"),
+        undoable=True,
+        rate_limit=(30, 3600),
+        binding="tickets",
     ),
     ActionSpec(
         "block.ip",
@@ -75,6 +92,9 @@ for _spec in (
         "Add an address to the block list.",
         required=("ip",),
         optional=("duration", "reason"),
+        undoable=True,
+        rate_limit=(50, 3600),
+        binding="firewall",
     ),
     ActionSpec(
         "isolate.host",
@@ -82,6 +102,9 @@ for _spec in (
         "Cut a host off the network except for the management channel.",
         required=("host",),
         optional=("reason",),
+        undoable=True,
+        rate_limit=(5, 3600),
+        binding="isolation",
     ),
     ActionSpec(
         "disable.account",
@@ -89,6 +112,9 @@ for _spec in (
         "Disable an account so it can no longer sign in.",
         required=("user",),
         optional=("reason",),
+        undoable=True,
+        rate_limit=(10, 3600),
+        binding="accounts",
     ),
 ):
     declare(_spec)
