@@ -24,6 +24,7 @@ from garrison.core.config import GarrisonConfig
 from garrison.core.errors import InputError, UsageError
 from garrison.core.timeutil import now_ms
 from garrison.correlate.store import IncidentStore
+from garrison.govern.access import Principal, require
 from garrison.govern.audit import AuditLog, open_audit
 from garrison.respond.approvals import Approvals, Vote
 from garrison.respond.check import CheckReport, check_dir
@@ -32,6 +33,7 @@ from garrison.respond.engine import Engine, Performer
 from garrison.respond.ledger import ApprovalRow, Ledger, dumps
 from garrison.respond.matching import matches
 from garrison.respond.playbook import MODES, Playbook
+from garrison.respond.simulate import SimulationReport, simulate
 from garrison.respond.subjects import stored_subjects
 from garrison.store.state import StateDB
 from garrison.triage.store import FindingStore
@@ -125,25 +127,31 @@ class ResponseService:
     def open(
         cls,
         config: GarrisonConfig,
-        authorize: Callable[[str], None],
-        actor: str | None = None,
+        identify: Callable[[StateDB], Principal],
         performer: Performer | None = None,
     ) -> ResponseService:
-        """The service on the state under ``config.home``; connectors from ``[respond]``."""
+        """The service on the state under ``config.home``, acting as the principal
+        ``identify`` authenticates on it (the CLI: the OS account's registered user; the
+        API: the token's or session's); connectors from ``[respond]``."""
         cfg = load_response_config(config.raw, config.path)
         if performer is None:
             from garrison.respond.wiring import performer_for
 
             performer = performer_for(cfg, config.path)
         state = StateDB(config.home / "state.db")
+        principal = identify(state)
         audit = open_audit(config.home, state)
+
+        def authorize(permission: str) -> None:
+            require(principal, permission)
+
         return cls(
             cfg,
             state,
             audit,
             performer,
             authorize,
-            actor,
+            principal.name,
             raw_config=config.raw.get("respond") or {},
         )
 
@@ -152,6 +160,9 @@ class ResponseService:
         self.authorize("respond.run")
         capped("live", mode)  # an unknown mode is refused before anything happens
         playbooks = load_playbooks(folders)
+        prepare = getattr(self.engine.performer, "prepare", None)
+        if prepare is not None:
+            prepare()  # a bad [respond.connectors] table stops the run before it acts
         self._note_changes(playbooks)
         summary = RespondSummary()
         summary.expired = len(self.approvals.expire_due())
@@ -217,6 +228,14 @@ class ResponseService:
 
     def reject(self, approval_id: str, reason: str) -> ApprovalRow:
         return self.approvals.reject(approval_id, reason)
+
+    # -- simulation -------------------------------------------------------------------------
+    def simulate(self, folders: Sequence[Path]) -> SimulationReport:
+        """What the playbooks would have done on the stored findings and incidents."""
+        self.authorize("playbooks.read")
+        playbooks = load_playbooks(folders)
+        subjects = stored_subjects(FindingStore(self.state), IncidentStore(self.state))
+        return simulate(playbooks, subjects, self.cfg)
 
     def close(self) -> None:
         self.state.close()

@@ -63,7 +63,16 @@ COMMANDS: dict[str, Entry] = {
         f"{_CLI}.triage:allowlist_app", "Allowlist and exceptions, applied to stored findings too."
     ),
     "playbooks": Entry(
-        f"{_CLI}.playbooks:playbooks_app", "Response playbooks: check them before they run."
+        f"{_CLI}.playbooks:playbooks_app",
+        "Response playbooks: check them, simulate them on stored findings before go-live.",
+    ),
+    "respond": Entry(
+        f"{_CLI}.respond:respond",
+        "Run playbooks on findings and incidents no playbook has handled yet.",
+    ),
+    "approvals": Entry(
+        f"{_CLI}.respond:approvals_app",
+        "Actions waiting for a human: list, approve (optionally with edits), reject.",
     ),
     "models": Entry(f"{_CLI}.models:models_app", "Train and manage detection models."),
     "audit": Entry(f"{_CLI}.audit:audit_app", "The tamper-evident audit log."),
