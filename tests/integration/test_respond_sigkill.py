@@ -72,10 +72,8 @@ def _killed_at(home: Path, point: str, tmp_path: Path, *args: str) -> None:
 
 @pytest.fixture
 def peer():
-    server = HttpPeer()
-    server.start()
-    yield server
-    server.stop()
+    with HttpPeer() as server:
+        yield server
 
 
 @pytest.fixture
@@ -99,7 +97,7 @@ allow_http = true
     )
     state = StateDB(home / "state.db")
     FindingStore(state).save([make_finding(entities=(("host", "ws-7"),))], "test")
-    UserStore(state, open_audit(home, state)).add_user(os_account(), ["responder"])
+    UserStore(state, open_audit(home, state)).add_user(os_account(), ["admin", "responder"])
     state.close()
     return home
 

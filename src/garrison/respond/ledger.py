@@ -84,7 +84,17 @@ CREATE TABLE IF NOT EXISTS respond_seen (
 
 #: Step states after which nothing more happens to the step.
 FINAL = frozenset(
-    {"succeeded", "failed", "skipped", "rejected", "expired", "refused", "shadow", "validated"}
+    {
+        "succeeded",
+        "failed",
+        "skipped",
+        "rejected",
+        "expired",
+        "refused",
+        "shadow",
+        "validated",
+        "undone",
+    }
 )
 #: Final states a ``when: {outcome: ...}`` reads as success or failure.
 SUCCESS = frozenset({"succeeded", "validated", "shadow"})
@@ -215,6 +225,19 @@ class Ledger:
             f"SELECT {_STEP_COLS} FROM respond_steps WHERE run_id = ?", (run_id,)
         )
         return {str(r[1]): _step(r) for r in rows}
+
+    def step_by_key(self, key: str) -> StepRow | None:
+        rows = self.state.query(f"SELECT {_STEP_COLS} FROM respond_steps WHERE key = ?", (key,))
+        return _step(rows[0]) if rows else None
+
+    def executed(self, limit: int) -> list[StepRow]:
+        """Steps that acted (succeeded, or undone since), most recently changed first."""
+        rows = self.state.query(
+            f"SELECT {_STEP_COLS} FROM respond_steps WHERE status IN ('succeeded', 'undone')"
+            " ORDER BY updated_at DESC, key LIMIT ?",
+            (max(1, limit),),
+        )
+        return [_step(r) for r in rows]
 
     def all_steps(self) -> list[StepRow]:
         return [_step(r) for r in self.state.query(f"SELECT {_STEP_COLS} FROM respond_steps")]

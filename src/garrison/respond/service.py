@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,13 @@ from garrison.core.timeutil import now_ms
 from garrison.correlate.store import IncidentStore
 from garrison.govern.access import Principal, require
 from garrison.govern.audit import AuditLog, open_audit
+from garrison.respond.actions import ACTIONS
 from garrison.respond.approvals import Approvals, Vote
 from garrison.respond.check import CheckReport, check_dir
 from garrison.respond.config import ResponseConfig, load_response_config
+from garrison.respond.connectors.base import Delivery
 from garrison.respond.engine import Engine, Performer
-from garrison.respond.ledger import ApprovalRow, Ledger, dumps
+from garrison.respond.ledger import ApprovalRow, Ledger, StepRow, dumps
 from garrison.respond.matching import matches
 from garrison.respond.playbook import MODES, Playbook
 from garrison.respond.simulate import SimulationReport, simulate
@@ -228,6 +230,47 @@ class ResponseService:
 
     def reject(self, approval_id: str, reason: str) -> ApprovalRow:
         return self.approvals.reject(approval_id, reason)
+
+    # -- undo -------------------------------------------------------------------------------
+    def actions(self, limit: int = 50) -> list[StepRow]:
+        """Executed and undone actions, most recent first."""
+        self.authorize("approvals.read")
+        return self.ledger.executed(limit)
+
+    def undo(self, key: str) -> StepRow:
+        """Revert an executed reversible action (lift the block, close the ticket, release
+        the host) through the connector that did it, with the same idempotency key."""
+        self.authorize("respond.run")
+        row = self.ledger.step_by_key(key.strip())
+        if row is None:
+            raise UsageError(f"no executed action with key {key.strip()[:40]!r}")
+        if row.status != "succeeded":
+            raise UsageError(f"action {row.key} is {row.status}: only a succeeded one is undone")
+        if not ACTIONS.get(row.action).undoable:
+            raise UsageError(f"{row.action} cannot be undone")
+        run = self.ledger.run(row.run_id)
+        delivery = Delivery(
+            row.action, row.params, row.key, run.playbook if run else "", row.step, undo=True
+        )
+        result = self.engine.performer(delivery, True)
+        ok = result.receipt is not None
+        self.audit.append(
+            "respond.undo",
+            row.key,
+            "ok" if ok else "error:failed",
+            {
+                "action": row.action,
+                "params": row.params,
+                "attempts": result.attempts,
+                "reason": result.error,
+            },
+            self.engine.actor,
+        )
+        if not ok:
+            raise UsageError(f"undo of {row.key} failed: {result.error}")
+        undone = replace(row, status="undone", reason=f"undone by {self.engine.actor}")
+        self.ledger.put_step(undone, self.engine.clock())
+        return undone
 
     # -- simulation -------------------------------------------------------------------------
     def simulate(self, folders: Sequence[Path]) -> SimulationReport:

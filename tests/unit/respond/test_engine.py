@@ -226,3 +226,25 @@ def test_unauthorised_identity_cannot_decide(home: Home, tmp_path: Path) -> None
     with pytest.raises(UsageError, match="may not"):
         home.service("mallory").approve(view.approval.id)
     assert not home.audit.entries(action="approval.approve")
+
+
+def test_undo_reverts_a_succeeded_reversible_action_once(home: Home, tmp_path: Path) -> None:
+    f = make_finding()
+    home.store([f], [make_incident([f])])
+    home.service().respond([write_playbook(tmp_path / "p", "t", TICKET)])
+    (done,) = home.service().actions()
+    undone = home.service("bob").undo(done.key)
+    assert undone.status == "undone"
+    assert home.twin.sends[-1].undo and home.twin.sends[-1].key == done.key
+    with pytest.raises(UsageError, match="only a succeeded one"):
+        home.service().undo(done.key)
+    (entry,) = home.audit.entries(action="respond.undo")
+    assert entry.actor == "bob" and entry.outcome == "ok"
+
+
+def test_undo_of_a_step_that_did_not_act_is_refused(home: Home, tmp_path: Path) -> None:
+    home.store([make_finding()])
+    home.service().respond([write_playbook(tmp_path / "p", "b", BLOCK)])
+    (view,) = pending(home)
+    with pytest.raises(UsageError, match="awaiting"):
+        home.service().undo(view.approval.key)

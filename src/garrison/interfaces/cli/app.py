@@ -74,6 +74,9 @@ COMMANDS: dict[str, Entry] = {
         f"{_CLI}.respond:approvals_app",
         "Actions waiting for a human: list, approve (optionally with edits), reject.",
     ),
+    "actions": Entry(
+        f"{_CLI}.respond:actions_app", "Actions playbooks took: list them, undo a reversible one."
+    ),
     "models": Entry(f"{_CLI}.models:models_app", "Train and manage detection models."),
     "audit": Entry(f"{_CLI}.audit:audit_app", "The tamper-evident audit log."),
     "eval": Entry(f"{_CLI}.app:eval_commands", "Evaluate detectors on labelled data.", True),

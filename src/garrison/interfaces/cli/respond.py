@@ -187,3 +187,70 @@ def reject(
     finally:
         service.close()
     console.print(f"{row.id}: {row.status}", highlight=False)
+
+
+actions_app = typer.Typer(
+    name="actions",
+    no_args_is_help=True,
+    add_completion=False,
+    help="Actions playbooks took: list them, undo a reversible one.",
+)
+
+
+@actions_app.callback()
+def actions_main() -> None:
+    """Actions playbooks took: list them, undo a reversible one."""
+
+
+@actions_app.command("list")
+def list_actions(
+    limit: Annotated[int, typer.Option("--limit", help="At most this many.")] = 50,
+    as_json: AsJson = False,
+    home: HomeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Executed (and undone) actions, most recent first, with their idempotency keys."""
+    service = _service(home, config)
+    try:
+        rows = service.actions(limit)
+    finally:
+        service.close()
+    data = [
+        {
+            "key": r.key,
+            "action": r.action,
+            "impact": r.impact,
+            "status": r.status,
+            "params": r.params,
+            "reference": r.reference,
+        }
+        for r in rows
+    ]
+    if as_json:
+        print_json(data)
+        return
+    table = Table("key", "action", "status", "params", "reference")
+    for row in data:
+        table.add_row(
+            row["key"],
+            f"{row['action']} ({row['impact']})",
+            row["status"],
+            show(", ".join(f"{k}={v}" for k, v in row["params"].items()), 60),
+            show(row["reference"], 40),
+        )
+    console.print(table)
+
+
+@actions_app.command("undo")
+def undo(
+    key: Annotated[str, typer.Argument(help="The action's key (actions list).")],
+    home: HomeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Revert a reversible action through the connector that did it."""
+    service = _service(home, config)
+    try:
+        row = service.undo(key)
+    finally:
+        service.close()
+    console.print(f"{row.key}: {row.status}", highlight=False)
