@@ -14,7 +14,7 @@ docs/access.md has the table, the token format and the bootstrap.
 """
 
 from garrison.core.errors import AccessDenied, Unauthenticated
-from garrison.govern.access.identity import cli_principal, cli_store
+from garrison.govern.access.identity import cli_principal, cli_store, os_account
 from garrison.govern.access.names import DEFAULT_TTL, check_name, parse_ttl
 from garrison.govern.access.passwords import Passwords, check_password
 from garrison.govern.access.policy import (
@@ -52,6 +52,7 @@ __all__ = [
     "check_password",
     "cli_principal",
     "cli_store",
+    "os_account",
     "parse_ttl",
     "permission",
     "permissions",
