@@ -11,6 +11,7 @@ never stored, listed or logged.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -70,6 +71,15 @@ def _when(ms: int | None) -> str:
     return "-" if ms is None else iso(ms)[:19]
 
 
+def _table(title: str, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    table = Table(title=title)
+    for name in columns:
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
 # -- users ------------------------------------------------------------------------------------
 @users_app.callback()
 def users_main() -> None:
@@ -102,15 +112,17 @@ def list_users(
     if as_json:
         print_json([u.to_json() for u in users])
         return
-    table = Table(title="Users")
-    for col in ("name", "roles", "password", "state", "created (UTC)"):
-        table.add_column(col)
-    for u in users:
-        roles = ", ".join(r for r in ROLES if r in u.roles) or "-"
-        state = "disabled" if u.disabled else "enabled"
-        password = "set" if u.has_password else "-"
-        table.add_row(show(u.name), roles, password, state, _when(u.created_at))
-    console.print(table)
+    rows = [
+        (
+            show(u.name),
+            ", ".join(r for r in ROLES if r in u.roles) or "-",
+            "set" if u.has_password else "-",
+            "disabled" if u.disabled else "enabled",
+            _when(u.created_at),
+        )
+        for u in users
+    ]
+    _table("Users", ("name", "roles", "password", "state", "created (UTC)"), rows)
 
 
 @users_app.command("disable")
@@ -184,11 +196,8 @@ def list_tokens(
     if as_json:
         print_json([t.to_json(now) for t in tokens])
         return
-    table = Table(title="API tokens")
-    for col in ("id", "user", "role", "state", "created", "expires", "last used"):
-        table.add_column(col)
-    for t in tokens:
-        table.add_row(
+    rows = [
+        (
             t.id,
             show(t.user),
             t.role,
@@ -197,7 +206,10 @@ def list_tokens(
             _when(t.expires_at),
             _when(t.last_used_at),
         )
-    console.print(table)
+        for t in tokens
+    ]
+    columns = ("id", "user", "role", "state", "created", "expires", "last used")
+    _table("API tokens", columns, rows)
 
 
 @tokens_app.command("revoke")
