@@ -3,6 +3,7 @@ acting identity, the clock, and the permission check every method starts with.""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -52,12 +53,14 @@ class StoreBase:
         require(self.actor, permission)
         return self.actor
 
-    def _row(self, name: str) -> UserInfo | None:
-        rows = self.state.query(f"SELECT {USER_COLUMNS} FROM access_users WHERE name = ?", (name,))
+    def _row(self, name: str, conn: sqlite3.Connection | None = None) -> UserInfo | None:
+        """The user ``name``, read inside ``conn``'s transaction when given."""
+        sql = f"SELECT {USER_COLUMNS} FROM access_users WHERE name = ?"
+        rows = conn.execute(sql, (name,)).fetchall() if conn else self.state.query(sql, (name,))
         return UserInfo.from_row(rows[0]) if rows else None
 
-    def _existing(self, name: str) -> UserInfo:
-        user = self._row(check_name(name))
+    def _existing(self, name: str, conn: sqlite3.Connection | None = None) -> UserInfo:
+        user = self._row(check_name(name), conn)
         if user is None:
             raise UsageError(f"no user {name!r}")
         return user

@@ -53,14 +53,16 @@ def _login_target(self: UserStore, name: object, *_a: Any, **_k: Any) -> str:
 class UserStore(TokenStore):
     """Users and tokens for one acting identity (see the module docstring)."""
 
-    def _keeps_an_admin(self, name: str, still_admin: bool) -> None:
-        """Refuse a change that leaves no enabled admin (nobody could manage users)."""
+    @staticmethod
+    def _keeps_an_admin(conn: sqlite3.Connection, name: str, still_admin: bool) -> None:
+        """Refuse a change that leaves no enabled admin (nobody could manage users); run
+        inside the change's transaction, so two admins cannot disable each other at once."""
         if still_admin:
             return
-        rows = self.state.query(
-            "SELECT name, roles FROM access_users WHERE disabled = 0 AND name != ?", (name,)
-        )
-        if not any("admin" in roles_of(r[1]) for r in rows):
+        rows = conn.execute(
+            "SELECT roles FROM access_users WHERE disabled = 0 AND name != ?", (name,)
+        ).fetchall()
+        if not any("admin" in roles_of(r[0]) for r in rows):
             raise UsageError(f"{name} is the last enabled admin: add another admin first")
 
     # -- reading ----------------------------------------------------------------------------
@@ -96,10 +98,12 @@ class UserStore(TokenStore):
     )
     def add_user(self, name: str, roles: Collection[str], password: str | None = None) -> UserInfo:
         """Register ``name`` with ``roles``; without an actor, only the first admin."""
-        wanted = check_roles(roles)
-        check_name(name)
         if self.actor is not None:
             self._require("users.manage")
+        elif self.has_users():  # checked again in the transaction; this spares the hash
+            self._bootstrap_check(None, frozenset())
+        wanted = check_roles(roles)
+        check_name(name)
         hashed = self.passwords.hash(password) if password is not None else None
         try:
             with self.state.transaction() as conn:
@@ -115,8 +119,8 @@ class UserStore(TokenStore):
         return self._existing(name)
 
     @staticmethod
-    def _bootstrap_check(conn: sqlite3.Connection, wanted: frozenset[str]) -> None:
-        if conn.execute("SELECT 1 FROM access_users LIMIT 1").fetchone():
+    def _bootstrap_check(conn: sqlite3.Connection | None, wanted: frozenset[str]) -> None:
+        if conn is None or conn.execute("SELECT 1 FROM access_users LIMIT 1").fetchone():
             raise AccessDenied(
                 "users exist already: only an admin may add users (run as a registered admin)"
             )
@@ -138,9 +142,10 @@ class UserStore(TokenStore):
     def disable(self, name: str) -> None:
         """Disable a user: their CLI identity, tokens and password stop working at once."""
         self._require("users.manage")
-        user = self._existing(name)
-        self._keeps_an_admin(name, "admin" not in user.roles or user.disabled)
-        self.state.execute("UPDATE access_users SET disabled = 1 WHERE name = ?", (name,))
+        with self.state.transaction() as conn:
+            user = self._existing(name, conn)
+            self._keeps_an_admin(conn, name, "admin" not in user.roles or user.disabled)
+            conn.execute("UPDATE access_users SET disabled = 1 WHERE name = ?", (name,))
 
     @audited("users.enable", actor=acting, target=lambda self, name, *a, **k: name)
     def enable(self, name: str) -> None:
@@ -158,17 +163,18 @@ class UserStore(TokenStore):
         """Replace a user's roles. Tokens scoped to a role the user loses stop working."""
         actor = self._require("users.manage")
         wanted = check_roles(roles, allow_empty=True)
-        user = self._existing(name)
-        if actor.name == name and not wanted <= user.roles:
-            added = ", ".join(_roles_list(wanted - user.roles))
-            raise AccessDenied(
-                f"{name} may not grant their own account {added} (separation of duties): "
-                "another admin must"
+        with self.state.transaction() as conn:
+            user = self._existing(name, conn)
+            if actor.name == name and not wanted <= user.roles:
+                added = ", ".join(_roles_list(wanted - user.roles))
+                raise AccessDenied(
+                    f"{name} may not grant their own account {added} (separation of duties): "
+                    "another admin must"
+                )
+            self._keeps_an_admin(conn, name, "admin" in wanted or user.disabled)
+            conn.execute(
+                "UPDATE access_users SET roles = ? WHERE name = ?", (roles_text(wanted), name)
             )
-        self._keeps_an_admin(name, "admin" in wanted or user.disabled)
-        self.state.execute(
-            "UPDATE access_users SET roles = ? WHERE name = ?", (roles_text(wanted), name)
-        )
         return self._existing(name)
 
     # -- session login ----------------------------------------------------------------------

@@ -4,13 +4,16 @@ passwords (argon2id, one message and the same work for every failure, rehash), a
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from argon2 import PasswordHasher
 
 from garrison.core.errors import AccessDenied, Unauthenticated, UsageError
-from garrison.govern.access import BAD_LOGIN, Passwords, cli_principal, cli_store
-from tests.unit.govern.access.conftest import PASSWORD, Home
+from garrison.govern.access import BAD_LOGIN, Passwords, UserStore, cli_principal, cli_store
+from garrison.govern.audit import MemoryAuditLog
+from garrison.store.state import StateDB
+from tests.unit.govern.access.conftest import PASSWORD, Home, cheap
 
 
 def test_an_empty_home_allows_only_the_first_admin():
@@ -178,3 +181,37 @@ def test_secrets_stay_out_of_reprs_and_listings(world):
     users = world.cli("root").list_users()
     text = repr(users) + json.dumps([u.to_json() for u in users])
     assert "argon2" not in text and PASSWORD not in text
+
+
+def _disable_each_other(path) -> tuple[list[str], int]:
+    """Admins a and b, each on its own connection, disable the other at the same moment."""
+    boot = UserStore(StateDB(path), MemoryAuditLog(), passwords=cheap())
+    boot.add_user("a", ["admin"])
+    UserStore(boot.state, boot.audit, boot.principal_for("a", "cli")).add_user("b", ["admin"])
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def disable(me: str, other: str) -> None:
+        state = StateDB(path)
+        store = UserStore(state, MemoryAuditLog(), UserStore(state).principal_for(me, "cli"))
+        barrier.wait()
+        try:
+            store.disable(other)
+            outcomes.append("ok")
+        except UsageError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=disable, args=p) for p in (("a", "b"), ("b", "a"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    enabled = boot.state.query("SELECT name FROM access_users WHERE disabled = 0")
+    return sorted(outcomes), len(enabled)
+
+
+def test_two_admins_disabling_each_other_at_once_leave_one(tmp_path):
+    """The last-admin check and the change are one transaction: of two admins on separate
+    connections disabling each other at the same moment, exactly one succeeds."""
+    for round_ in range(8):
+        assert _disable_each_other(tmp_path / f"state{round_}.db") == (["ok", "refused"], 1)
