@@ -2,8 +2,8 @@
 service method they call.
 
 * ``ROLES`` and the permission table (``permissions.yaml``, data): ``allowed(principal,
-  permission)`` answers, ``require`` raises ``AccessDenied``; an unknown permission name is
-  a ``KeyError``, never allowed.
+  permission)`` answers, ``require`` raises ``AccessDenied``, ``@requires(permission)``
+  guards a service method; an unknown permission name is a ``KeyError``, never allowed.
 * ``Principal(name, roles, via)``: an authenticated identity (``cli``, ``token``, ``session``).
 * ``UserStore(state, audit, actor)``: users, roles, argon2id passwords and API tokens in the
   home's state, every change audited with the acting identity.
@@ -14,6 +14,7 @@ docs/access.md has the table, the token format and the bootstrap.
 """
 
 from garrison.core.errors import AccessDenied, Unauthenticated
+from garrison.govern.access.guard import requires
 from garrison.govern.access.identity import cli_principal, cli_store, os_account
 from garrison.govern.access.names import DEFAULT_TTL, check_name, parse_ttl
 from garrison.govern.access.passwords import Passwords, check_password
@@ -57,5 +58,6 @@ __all__ = [
     "permission",
     "permissions",
     "require",
+    "requires",
     "roles_for",
 ]
