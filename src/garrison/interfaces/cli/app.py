@@ -79,6 +79,10 @@ COMMANDS: dict[str, Entry] = {
     ),
     "models": Entry(f"{_CLI}.models:models_app", "Train and manage detection models."),
     "audit": Entry(f"{_CLI}.audit:audit_app", "The tamper-evident audit log."),
+    "users": Entry(
+        f"{_CLI}.users:users_app", "Users and their roles (the first admin needs no login)."
+    ),
+    "tokens": Entry(f"{_CLI}.users:tokens_app", "API tokens: issue, list, revoke."),
     "eval": Entry(f"{_CLI}.app:eval_commands", "Evaluate detectors on labelled data.", True),
 }
 
