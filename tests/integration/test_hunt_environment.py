@@ -192,14 +192,15 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("mounting a tmpfs needs root")
     made = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1536k", "tmpfs", str(mnt)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", "size=1536k", "tmpfs", str(mnt)],  # noqa: S607 - test-only system tool, run as root
+        capture_output=True,
     )
     if made.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {made.stderr!r}")
     try:
         yield mnt
     finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+        subprocess.run(["umount", "-l", str(mnt)], check=False)  # noqa: S607 - test-only system tool, run as root
 
 
 def test_a_full_disk_mid_hunt_keeps_what_was_committed(small_disk: Path, tmp_path: Path) -> None:

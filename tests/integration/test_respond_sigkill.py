@@ -23,7 +23,7 @@ from garrison.triage.store import FindingStore
 from tests.integration.respond.peers import HttpPeer
 from tests.unit.respond.conftest import make_finding
 
-SECRET_ENV = "GARRISON_TEST_EDR_SECRET"
+SECRET_ENV = "GARRISON_TEST_EDR_SECRET"  # noqa: S105 - an environment variable's name
 PLAYBOOK = """
 id: isolate
 name: Isolate a beaconing host

@@ -297,7 +297,7 @@ class IncidentStore:
                 ("incident_entities", "incident_uid"),
                 ("incidents", "uid"),
             ):
-                conn.execute(f"DELETE FROM {table} WHERE {col} = ?", (uid,))
+                conn.execute(f"DELETE FROM {table} WHERE {col} = ?", (uid,))  # noqa: S608 - table/column names and clauses are constants; values bound
 
     # -- read -------------------------------------------------------------------------------
     def get(self, uid: str) -> Incident | None:
@@ -323,7 +323,7 @@ class IncidentStore:
         return rows[0] if rows else None
 
     def rows(self, where: str = "", params: tuple[object, ...] = ()) -> list[dict[str, Any]]:
-        sql = f"SELECT {', '.join(_COLUMNS)} FROM incidents {where}"
+        sql = f"SELECT {', '.join(_COLUMNS)} FROM incidents {where}"  # noqa: S608 - table/column names and clauses are constants; values bound
         return [dict(zip(_COLUMNS, r, strict=True)) for r in self.state.query(sql, params)]
 
     def members(self, uid: str) -> list[str]:

@@ -71,7 +71,7 @@ def generate(
     n_rules: int = 150,
 ) -> Scenario:
     """About ``n_findings`` findings (background + chains) over ``days`` days."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - seeded synthetic data, reproducible on purpose; never a secret
     attacks = _Attacks()
     users = [f"user{i:05d}" for i in range(n_users)]
     hosts = [f"ws{i:05d}" for i in range(n_users)]

@@ -65,7 +65,7 @@ class Desk:
             )
 
     def _shell(self, t: int) -> Proc:
-        assert self.explorer is not None
+        assert self.explorer is not None  # noqa: S101 - narrows the type for mypy; set when the persona starts
         if self.shell is None:
             self.shell = self.gen.spawn(
                 t - 5 * US_PER_S,

@@ -39,7 +39,7 @@ _ADMIN_TOOLS = {
 class TechWork(Desk):
     def dev_work(self, t: int) -> None:
         gen, rng = self.gen, self.rng
-        assert self.explorer is not None
+        assert self.explorer is not None  # noqa: S101 - narrows the type for mypy; set when the persona starts
         if self.code is None:
             code = f"{self.home}\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe"
             self.code = gen.spawn(t - 30 * US_PER_S, self.ws, self.explorer, code, f'"{code}" ')
@@ -149,7 +149,7 @@ class TechWork(Desk):
 
     def rdp(self, t: int) -> None:
         gen, rng, user = self.gen, self.rng, self.user
-        assert self.explorer is not None
+        assert self.explorer is not None  # noqa: S101 - narrows the type for mypy; set when the persona starts
         servers = [h for h in gen.world.windows if h.is_server]
         srv = rng.choice(servers)
         mstsc = gen.spawn(
@@ -232,7 +232,7 @@ class TechWork(Desk):
 
     def admin_local(self, t: int) -> None:
         gen, rng = self.gen, self.rng
-        assert self.explorer is not None
+        assert self.explorer is not None  # noqa: S101 - narrows the type for mypy; set when the persona starts
         cmd = gen.spawn(
             t, self.ws, self.explorer, SYS32 + "cmd.exe", f'"{SYS32}cmd.exe" ', cwd=f"{self.home}\\"
         )

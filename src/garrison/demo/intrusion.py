@@ -354,7 +354,7 @@ class Intrusion(LateralMovement):
     def lsass_dump(self, t: int) -> None:
         gen, c, s, ws, rng = self.gen, self.cast, "lsass-dump", self.ws, self.rng
         tool, dump = f"{PUBLIC}\\procdump64.exe", f"{PUBLIC}\\lsass.dmp"
-        assert self.implant is not None
+        assert self.implant is not None  # noqa: S101 - narrows the type for mypy; set when the persona starts
         self.tasking(t - 50 * US_PER_S, 330, rng.randint(420_000, 460_000), s)
         gen.winlog(
             t - 20 * US_PER_S, gen.win.file_create(ws, t - 20 * US_PER_S, self.implant, tool), s

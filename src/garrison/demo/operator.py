@@ -53,7 +53,7 @@ class Operator:
 
     def shell(self, t: int, stage: str, command: str) -> Proc:
         """The implant runs ``cmd.exe /C command``."""
-        assert self.implant is not None
+        assert self.implant is not None  # noqa: S101 - narrows the type for mypy; set when the persona starts
         return self.gen.spawn(
             t,
             self.ws,

@@ -161,7 +161,7 @@ class World:
 
 def rng_for(seed: int, stream: str) -> random.Random:
     """An independent, reproducible random stream: string seeds hash the same in every run."""
-    return random.Random(f"garrison-demo:{seed}:{stream}")
+    return random.Random(f"garrison-demo:{seed}:{stream}")  # noqa: S311 - seeded synthetic data, reproducible on purpose; never a secret
 
 
 def _host_plan(n_hosts: int) -> list[tuple[str, str, str]]:

@@ -211,7 +211,7 @@ class ChunkWorker:
     def request(self, path: str, chunks: list[tuple[int, int, bool]]) -> None:
         if not self.alive():
             self.start()
-        assert self.proc is not None and self.proc.stdin is not None
+        assert self.proc is not None and self.proc.stdin is not None  # noqa: S101 - narrows the type: start() made the pipes
         data = marshal.dumps((path, chunks))
         try:
             self.proc.stdin.write(len(data).to_bytes(_LEN, "little") + data)
@@ -223,10 +223,10 @@ class ChunkWorker:
 
     def frame(self) -> tuple[int, Items]:
         """The next answer; ``WorkerFailed`` (and the worker killed) on timeout or death."""
-        assert self.proc is not None and self.proc.stdout is not None
+        assert self.proc is not None and self.proc.stdout is not None  # noqa: S101 - narrows the type: start() made the pipes
         fd = self.proc.stdout.fileno()
         head = self._read(fd, _LEN)
-        frame = marshal.loads(self._read(fd, int.from_bytes(head, "little")))  # noqa: S302
+        frame = marshal.loads(self._read(fd, int.from_bytes(head, "little")))  # noqa: S302 - our own worker process wrote these bytes
         if type(frame) is not tuple or len(frame) != 2:
             self.kill()
             raise WorkerFailed("the parser worker answered garbage")

@@ -179,7 +179,7 @@ class FindingStore:
             "incident_uid, created_at"
         )
         names = [c.strip() for c in cols.split(",")]
-        sql = f"SELECT {cols} FROM triage_findings {where}"
+        sql = f"SELECT {cols} FROM triage_findings {where}"  # noqa: S608 - clauses are constants from this package; values are bound
         return [dict(zip(names, r, strict=True)) for r in self.state.query(sql, params)]
 
     def list(self, status: str = "active", limit: int = 20) -> list[dict[str, Any]]:

@@ -3,6 +3,8 @@ needed by a reader, and the only licence to remove files no committed batch refe
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -89,7 +91,7 @@ def test_a_second_writer_waits_then_gives_up_naming_the_holder(held_lake, home: 
 
 def test_the_lock_is_free_once_its_holder_dies(held_lake, home: Path) -> None:  # type: ignore[no-untyped-def]
     lake, pid = held_lake
-    subprocess.run(["kill", "-9", str(pid)], check=True)
+    os.kill(pid, signal.SIGKILL)
     store = ParquetEventStore(lake, StateDB(home / "state.db"), lock_wait=10)
     assert store.write_batch("a", "x", "f", _events("a", 3)) == 3
     store.close()

@@ -45,7 +45,7 @@ class RuleCache:
         self.misses = 0
 
     def _path(self, key: str) -> Path:
-        assert self.root is not None
+        assert self.root is not None  # noqa: S101 - narrows the type: callers check root first
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> dict[str, Any] | None:

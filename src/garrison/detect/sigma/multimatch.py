@@ -45,7 +45,7 @@ class NativeMultiMatcher:
     """Aho-Corasick automaton from ``ahocorasick_rs``; offsets are character offsets."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        assert _ac is not None
+        assert _ac is not None  # noqa: S101 - narrows the type: built only when importable
         self.patterns = list(patterns)
         self._all = _ac.AhoCorasick(self.patterns)
         #: the C-level search itself (no Python frame per call): used in hot loops

@@ -273,7 +273,7 @@ class _FieldIndex:
 
 def _finder(matcher: MultiMatcher | None) -> Callable[[str], list[tuple[int, int, int]]]:
     """The matcher's all-occurrences search, as direct a call as possible."""
-    assert matcher is not None
+    assert matcher is not None  # noqa: S101 - narrows the type: called only where i.matcher is set
     native = getattr(matcher, "native_find_all", None)
     return native if native is not None else matcher.find_all
 

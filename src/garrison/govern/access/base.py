@@ -55,7 +55,7 @@ class StoreBase:
 
     def _row(self, name: str, conn: sqlite3.Connection | None = None) -> UserInfo | None:
         """The user ``name``, read inside ``conn``'s transaction when given."""
-        sql = f"SELECT {USER_COLUMNS} FROM access_users WHERE name = ?"
+        sql = f"SELECT {USER_COLUMNS} FROM access_users WHERE name = ?"  # noqa: S608 - column list and clause are module constants; values are bound
         rows = conn.execute(sql, (name,)).fetchall() if conn else self.state.query(sql, (name,))
         return UserInfo.from_row(rows[0]) if rows else None
 

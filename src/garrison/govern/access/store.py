@@ -68,7 +68,7 @@ class UserStore(TokenStore):
     # -- reading ----------------------------------------------------------------------------
     def list_users(self) -> list[UserInfo]:
         self._require("users.manage")
-        rows = self.state.query(f"SELECT {USER_COLUMNS} FROM access_users ORDER BY name")
+        rows = self.state.query(f"SELECT {USER_COLUMNS} FROM access_users ORDER BY name")  # noqa: S608 - column list and clause are module constants; values are bound
         return [UserInfo.from_row(r) for r in rows]
 
     def principal_for(self, name: str, via: str) -> Principal:

@@ -82,7 +82,7 @@ def verify_chain(
                 "prev_mac does not match the previous entry's mac",
                 entry,
             )
-        assert key is not None
+        assert key is not None  # noqa: S101 - narrows the type: kid is None exactly when key is
         if not same(entry.mac, compute_mac(key, prev_mac, entry)):
             return _broken(
                 count,

@@ -122,7 +122,7 @@ def parse_head(text: str) -> ExportedHead:
             raise InputError(f"head file {name} is not 64 lowercase hex digits")
     if time is not None and type(time) is not int:
         raise InputError("head file time is not an integer")
-    assert isinstance(digest, str) and isinstance(mac, str)
+    assert isinstance(digest, str) and isinstance(mac, str)  # noqa: S101 - narrows the type: both checked just above
     return ExportedHead(seq, digest, mac, time)
 
 

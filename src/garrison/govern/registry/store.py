@@ -262,7 +262,7 @@ class HomeRegistry:
 def register_model(home: Path, folder: Path, name: str) -> tuple[Entry, bool]:
     """Register the artefact ``name`` written in ``folder`` in the registry of ``home``."""
     with HomeRegistry.open(home) as registry:
-        assert registry is not None
+        assert registry is not None  # noqa: S101 - narrows the type: open() yields a registry
         return registry.register(folder, name)
 
 

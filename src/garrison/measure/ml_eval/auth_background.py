@@ -96,7 +96,7 @@ def _windows_event(
 class _Builder:
     def __init__(self, spec: BackgroundSpec) -> None:
         self.spec = spec
-        self.rng = random.Random(spec.seed)
+        self.rng = random.Random(spec.seed)  # noqa: S311 - seeded synthetic data, reproducible on purpose; never a secret
         self.events: list[Event] = []
 
     def add(

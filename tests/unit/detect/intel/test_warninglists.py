@@ -41,7 +41,7 @@ REFUSED = [
     ("ip", "100.64.0.1", "rfc6598"),
     ("ip", "127.0.0.1", "special-use"),
     ("ip", "::1", "special-use"),
-    ("ip", "0.0.0.0", "special-use"),
+    ("ip", "0.0.0.0", "special-use"),  # noqa: S104 - a value under test, not a bind
     ("ip", "169.254.10.20", "special-use"),
     ("ip", "fe80::1", "ipv6-linklocal"),
     ("ip", "224.0.0.251", "special-use"),

@@ -151,7 +151,7 @@ def test_null_model_p_value_shrinks_with_count() -> None:
         ("169.254.1.1", "link-local"),
         ("fe80::1", "link-local"),
         ("127.0.0.1", "loopback"),
-        ("0.0.0.0", "unspecified"),
+        ("0.0.0.0", "unspecified"),  # noqa: S104 - a value under test, not a bind
         ("8.8.8.8", None),
         ("not-an-ip", "invalid"),
     ],

@@ -12,7 +12,7 @@ from garrison.govern.audit import MemoryAuditLog
 from garrison.store.state import StateDB
 
 T0 = 1_800_000_000_000
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # noqa: S105 - a throwaway test user's password
 
 
 class Clock:

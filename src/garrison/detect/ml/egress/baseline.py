@@ -83,7 +83,7 @@ class EgressBaseline:
         for chunk in _chunks(sorted(set(sources))):
             marks = ",".join("?" * len(chunk))
             rows = self.state.query(
-                f"SELECT source, day, max_pair FROM egress_source_days "
+                f"SELECT source, day, max_pair FROM egress_source_days "  # noqa: S608 - only '?' placeholders are interpolated; values are bound
                 f"WHERE day >= ? AND source IN ({marks})",
                 (since_day, *chunk),
             )
@@ -109,7 +109,7 @@ class EgressBaseline:
         for chunk in _chunks(sorted(set(dsts))):
             marks = ",".join("?" * len(chunk))
             rows = self.state.query(
-                f"SELECT dst, first_seen, last_seen, sources, popular FROM egress_destinations "
+                f"SELECT dst, first_seen, last_seen, sources, popular FROM egress_destinations "  # noqa: S608 - only '?' placeholders are interpolated; values are bound
                 f"WHERE dst IN ({marks})",
                 tuple(chunk),
             )
@@ -125,7 +125,7 @@ class EgressBaseline:
         for chunk in _chunks(sorted(set(fingerprints))):
             marks = ",".join("?" * len(chunk))
             rows = self.state.query(
-                f"SELECT fingerprint FROM egress_batches WHERE fingerprint IN ({marks})",
+                f"SELECT fingerprint FROM egress_batches WHERE fingerprint IN ({marks})",  # noqa: S608 - only '?' placeholders are interpolated; values are bound
                 tuple(chunk),
             )
             found.update(str(r[0]) for r in rows)

@@ -271,7 +271,7 @@ def _merged(stored: DestinationRecord | None, run: DestinationRecord | None) -> 
         return DestinationRecord(0, 0)
     if stored is None or run is None:
         only = stored or run
-        assert only is not None
+        assert only is not None  # noqa: S101 - narrows the type: the branch has one of the two
         return DestinationRecord(only.first_seen, only.last_seen, set(only.sources), only.popular)
     out = DestinationRecord(stored.first_seen, stored.last_seen, set(stored.sources))
     out.popular = stored.popular or run.popular

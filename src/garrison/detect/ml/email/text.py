@@ -55,7 +55,7 @@ class TextHasher:
             ngram_range=self.word_ngrams,
             alternate_sign=False,
             norm=None,
-            token_pattern=r"(?u)\b[a-z0][a-z0'$€£-]{1,30}\b|[$€£!]",  # noqa: S106
+            token_pattern=r"(?u)\b[a-z0][a-z0'$€£-]{1,30}\b|[$€£!]",  # noqa: S106 - a regex named token_pattern, no secret
             lowercase=False,
             dtype=np.float64,
         )

@@ -107,7 +107,7 @@ def split_user(raw: Any, domain: Any = None) -> tuple[str, str, bool] | None:
 
 def clean_ip(value: Any) -> str | None:
     text = _text(value, 64).strip("[]")
-    if not text or text in ("-", "::1", "127.0.0.1", "0.0.0.0", "::"):  # noqa: S104
+    if not text or text in ("-", "::1", "127.0.0.1", "0.0.0.0", "::"):  # noqa: S104 - addresses to skip, not to bind
         return None
     try:
         addr = ipaddress.ip_address(text.split("%")[0])

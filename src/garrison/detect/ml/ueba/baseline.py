@@ -197,7 +197,7 @@ class Baseline:
             chunk = items[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self.state.query(
-                f"SELECT fingerprint FROM ueba_batches WHERE fingerprint IN ({marks})",
+                f"SELECT fingerprint FROM ueba_batches WHERE fingerprint IN ({marks})",  # noqa: S608 - only '?' placeholders are interpolated; values are bound
                 tuple(chunk),
             )
             found.update(str(r[0]) for r in rows)

@@ -198,7 +198,7 @@ class UrlModel(SkopsArtifact):
         self, texts: list[str], salt: int, ngram_range: tuple[int, int], k: int
     ) -> list[list[dict[str, Any]]]:
         buckets, weight, packed = hashed(texts, ngram_range, self.recipe.bits, salt, True)
-        assert packed is not None
+        assert packed is not None  # noqa: S101 - narrows the type: packed is asked for (True)
         contrib = self.weights[buckets] * weight[:, None]
         m = min(4 * k, contrib.shape[1])
         top = np.argpartition(-contrib, m - 1, axis=1)[:, :m]
