@@ -29,8 +29,8 @@ GIT = shutil.which("git")
 # Detectors that flag any random-looking string: an exception may cover a file pattern.
 # Every other detector recognises a credential's shape: its exceptions must pin the value.
 ENTROPY_TYPES = frozenset({"Hex High Entropy String", "Base64 High Entropy String"})
-# detect-secrets reports a private key as its PEM header ("BEGIN RSA PRIVATE KEY"), the same for
-# every key of a kind: a pinned exception would wave through any key, so none is accepted.
+# detect-secrets reports a private key as its PEM header line alone, the same for every key
+# of a kind: a pinned exception would wave through any key, so none is accepted.
 NEVER_EXCEPTED = frozenset({"Private Key"})
 
 # The inline "pragma: allowlist secret" comment would be an exception with no reason and no
@@ -43,10 +43,10 @@ class Finding:
     path: str  # relative to the scanned root, with "/" separators
     type: str
     line: int
-    hashed_secret: str  # detect-secrets' SHA-1 of the value: never the value itself
+    value_sha1: str  # detect-secrets' SHA-1 of the value: never the value itself
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.type} (hashed_secret {self.hashed_secret})"
+        return f"{self.path}:{self.line}: {self.type} (value_sha1 {self.value_sha1})"
 
 
 @dataclass(frozen=True)
@@ -54,13 +54,13 @@ class Exception_:
     files: str
     type: str
     reason: str
-    hashed_secret: str | None = None
+    value_sha1: str | None = None
 
     def covers(self, finding: Finding) -> bool:
         return (
             finding.type == self.type
             and fnmatch.fnmatchcase(finding.path, self.files)
-            and self.hashed_secret in (None, finding.hashed_secret)
+            and self.value_sha1 in (None, finding.value_sha1)
         )
 
 
@@ -70,7 +70,7 @@ def load_allowlist(path: Path = ALLOWLIST) -> list[Exception_]:
     items = tomllib.loads(path.read_text(encoding="utf-8")).get("allow", [])
     out = []
     for n, item in enumerate(items, 1):
-        unknown = set(item) - {"files", "type", "reason", "hashed_secret"}
+        unknown = set(item) - {"files", "type", "reason", "value_sha1"}
         if unknown:
             raise ValueError(f"allowlist entry {n}: unknown keys {sorted(unknown)}")
         if not str(item.get("reason", "")).strip():
@@ -79,13 +79,9 @@ def load_allowlist(path: Path = ALLOWLIST) -> list[Exception_]:
             raise ValueError(f"allowlist entry {n}: needs files and type")
         if item["type"] in NEVER_EXCEPTED:
             raise ValueError(f"allowlist entry {n}: a {item['type']} finding is never excepted")
-        if item["type"] not in ENTROPY_TYPES and not item.get("hashed_secret"):
-            raise ValueError(
-                f"allowlist entry {n}: a {item['type']} exception must pin hashed_secret"
-            )
-        out.append(
-            Exception_(item["files"], item["type"], item["reason"], item.get("hashed_secret"))
-        )
+        if item["type"] not in ENTROPY_TYPES and not item.get("value_sha1"):
+            raise ValueError(f"allowlist entry {n}: a {item['type']} exception must pin value_sha1")
+        out.append(Exception_(item["files"], item["type"], item["reason"], item.get("value_sha1")))
     return out
 
 

