@@ -111,7 +111,10 @@ def render(opts: NftablesOptions, elem: Element, *, undo: bool = False) -> str:
             out += [f"add rule {fam} {table} {hook} {match} {d} @{name} drop" for d in dirs]
     target = f"{fam} {table} {sets[elem.addr.version]}"
     if undo:
-        out += [f"add element {target} {{ {elem.addr} }}", f"delete element {target} {{ {elem.addr} }}"]
+        out += [
+            f"add element {target} {{ {elem.addr} }}",
+            f"delete element {target} {{ {elem.addr} }}",
+        ]
     else:
         timeout = f" timeout {elem.seconds}s" if elem.seconds else ""
         out.append(f"add element {target} {{ {elem.addr}{timeout} }}")

@@ -50,7 +50,11 @@ class TicketFileOptions:
 def _record(delivery: Delivery, kind: str) -> dict[str, Any]:
     params = delivery.params
     subject = {k: delivery.subject.get(k) for k in ("uid", "kind", "title")}
-    record: dict[str, Any] = {"record": kind, "ticket": ticket_id(delivery.key), "key": delivery.key}
+    record: dict[str, Any] = {
+        "record": kind,
+        "ticket": ticket_id(delivery.key),
+        "key": delivery.key,
+    }
     if kind == "open":
         record |= {
             "queue": params.get("queue"),

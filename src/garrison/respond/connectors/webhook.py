@@ -210,7 +210,9 @@ class Webhook:
             raise ConnectorError(f"webhook {self.name}: {self.where}: TLS: {exc.reason}") from None
         except (OSError, http.client.HTTPException) as exc:
             what = visible(type(exc).__name__ if not str(exc) else str(exc), 120)
-            raise ConnectorError(f"webhook {self.name}: {self.where}: {what}", retryable=True) from None
+            raise ConnectorError(
+                f"webhook {self.name}: {self.where}: {what}", retryable=True
+            ) from None
         finally:
             conn.close()
         if 200 <= status < 300:
