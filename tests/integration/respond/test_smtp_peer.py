@@ -54,9 +54,8 @@ def test_check_verifies_every_recipient_and_sends_nothing() -> None:
 
 
 def test_check_fails_on_a_refused_recipient() -> None:
-    with SmtpPeer(refuse={"gone.example"}) as peer:
-        with pytest.raises(ConnectorError) as err:
-            _mailer(peer.port).check(_delivery(("soc@example.org", "x@gone.example")))
+    with SmtpPeer(refuse={"gone.example"}) as peer, pytest.raises(ConnectorError) as err:
+        _mailer(peer.port).check(_delivery(("soc@example.org", "x@gone.example")))
     assert "550" in err.value.reason and not err.value.retryable
     assert peer.messages == []
 
@@ -80,9 +79,8 @@ def test_send_delivers_one_message_with_safe_headers() -> None:
 
 
 def test_all_recipients_refused_is_not_retryable() -> None:
-    with SmtpPeer(refuse={"gone.example"}) as peer:
-        with pytest.raises(ConnectorError) as err:
-            _mailer(peer.port).send(_delivery("x@gone.example"))
+    with SmtpPeer(refuse={"gone.example"}) as peer, pytest.raises(ConnectorError) as err:
+        _mailer(peer.port).send(_delivery("x@gone.example"))
     assert not err.value.retryable and peer.messages == []
 
 
@@ -93,13 +91,12 @@ def test_no_server_is_retryable() -> None:
 
 
 def test_a_hostile_recipient_never_reaches_the_server() -> None:
-    with SmtpPeer() as peer:
-        with pytest.raises(ConnectorError) as err:
-            perform(
-                _delivery("soc@example.org>\r\nRCPT TO:<x@evil.example"),
-                {"mail": _mailer(peer.port)},
-                {"mail": "mail"},
-                live=True,
-            )
+    with SmtpPeer() as peer, pytest.raises(ConnectorError) as err:
+        perform(
+            _delivery("soc@example.org>\r\nRCPT TO:<x@evil.example"),
+            {"mail": _mailer(peer.port)},
+            {"mail": "mail"},
+            live=True,
+        )
     assert not err.value.retryable and "parameter to" in err.value.reason
     assert peer.rcpts == [] and peer.messages == []

@@ -48,9 +48,8 @@ def test_send_is_signed_and_carries_the_key() -> None:
 
 
 def test_a_wrong_secret_is_refused_by_the_receiver() -> None:
-    with HttpPeer(secret="another") as peer:
-        with pytest.raises(ConnectorError) as err:
-            _hook(peer.url).send(_delivery())
+    with HttpPeer(secret="another") as peer, pytest.raises(ConnectorError) as err:
+        _hook(peer.url).send(_delivery())
     assert not peer.requests[0].signed
     assert "401" in err.value.reason and not err.value.retryable
     assert "peer-secret" not in err.value.reason

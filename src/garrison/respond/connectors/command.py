@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import string
 import subprocess
 from collections.abc import Callable, Mapping
@@ -153,28 +154,41 @@ class Command:
             ensure_ascii=True, default=list,
         )  # fmt: skip
         try:
-            done = subprocess.run(
-                argv,
-                input=stdin,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                env=env,
-                timeout=self.options.timeout,
-                check=False,
-            )
+            code, out, err = _run(argv, stdin, env, self.options.timeout)
         except subprocess.TimeoutExpired:
             raise ConnectorError(
                 f"command {self.name}: timed out after {self.options.timeout:g}s", retryable=True
             ) from None
         except OSError as exc:
             raise ConnectorError(f"command {self.name}: cannot run: {exc.strerror}") from None
-        if done.returncode != 0:
+        if code != 0:
             raise ConnectorError(
-                f"command {self.name}: exit {done.returncode}: {_tail(done.stderr)}",
-                retryable=done.returncode in self.options.retry_exit_codes,
+                f"command {self.name}: exit {code}: {_tail(err)}",
+                retryable=code in self.options.retry_exit_codes,
             )
-        return _tail(done.stdout)
+        return _tail(out)
+
+
+def _run(argv: list[str], stdin: str, env: dict[str, str], timeout: float) -> tuple[int, str, str]:
+    """Run ``argv`` (no shell) in its own process group; on timeout the whole group is
+    killed, so a child the command left behind cannot hold its pipes open."""
+    with subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        env=env,
+        start_new_session=True,
+    ) as proc:
+        try:
+            out, err = proc.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+        return proc.returncode, out, err
 
 
 def _tail(text: str, width: int = 300) -> str:

@@ -40,7 +40,7 @@ NEVER = ("0.0.0.0/8", "127.0.0.0/8", "::/127", "ff00::/8", "224.0.0.0/4", "255.2
 
 
 def _name(value: str) -> str:
-    if not _NAME.match(value):
+    if not _NAME.fullmatch(value):
         raise ValueError("must be a letter then letters, digits or '_' (at most 31)")
     return value
 

@@ -25,7 +25,7 @@ _HOST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*\.?$")
 #: Windows and directory accounts: ``alice``, ``CORP\\alice``, ``alice@corp.example``,
 #: ``WS01$``. No leading dash (an option to the called tool), no space, no quote.
 _USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@\\-]{0,254}\$?$")
-_LOCAL = re.compile(r"^[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*$")
+_LOCAL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_+-]*(?:\.[A-Za-z0-9_+-]+)*$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$")
 _KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:/=+-]{0,199}$")
 _DURATION = re.compile(r"^([1-9][0-9]{0,6})([smhd])$")
@@ -64,7 +64,7 @@ def ip(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
 def hostname(value: Any) -> str:
     """A DNS or NetBIOS host name (letters, digits, ``-``, ``_``, dots) or an IP address."""
     text = _string(value, "a host name")
-    if len(text) <= 253 and _HOST.match(text):
+    if len(text) <= 253 and _HOST.fullmatch(text):
         return text
     try:
         return str(ip(text))
@@ -75,7 +75,7 @@ def hostname(value: Any) -> str:
 def username(value: Any) -> str:
     """An account name: letters, digits and ``_ . @ - \\``, optionally ending in ``$``."""
     text = _string(value, "a user name")
-    if not _USER.match(text):
+    if not _USER.fullmatch(text):
         raise ValueError(f"not a safe user name: {quote(text)}")
     return text
 
@@ -89,8 +89,8 @@ def email(value: Any) -> str:
         at
         and len(text) <= 254
         and len(local) <= 64
-        and _LOCAL.match(local)
-        and _HOST.match(domain)
+        and _LOCAL.fullmatch(local)
+        and _HOST.fullmatch(domain)
         and "_" not in domain
     )
     if not ok:
@@ -109,7 +109,7 @@ def emails(value: Any) -> tuple[str, ...]:
 def token(value: Any, what: str = "a name") -> str:
     """A short identifier (a queue, a priority, a connector, a playbook or step id)."""
     text = _string(value, what)
-    if not _TOKEN.match(text):
+    if not _TOKEN.fullmatch(text):
         raise ValueError(f"{what} must be letters, digits, '_', '.', ':' or '-': {quote(text)}")
     return text
 
@@ -117,7 +117,7 @@ def token(value: Any, what: str = "a name") -> str:
 def key(value: Any) -> str:
     """An idempotency key as it may appear in an argv or a header."""
     text = _string(value, "an idempotency key")
-    if not _KEY.match(text):
+    if not _KEY.fullmatch(text):
         raise ValueError(f"unsafe idempotency key: {quote(text)}")
     return text
 
@@ -125,7 +125,7 @@ def key(value: Any) -> str:
 def duration(value: Any) -> int:
     """Seconds of ``90s``, ``30m``, ``4h`` or ``2d`` (the playbooks' duration format)."""
     text = _string(value, "a duration")
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if match is None:
         raise ValueError(f"a duration is written like 30m, 4h or 1d, not {quote(text)}")
     return int(match.group(1)) * _UNIT[match.group(2)]

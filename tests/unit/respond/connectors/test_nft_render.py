@@ -87,15 +87,15 @@ _ip_text = st.ip_addresses().map(str)
 _hostile = st.one_of(
     _ip_text,
     st.tuples(_ip_text, st.text(min_size=1)).map("".join),
-    st.tuples(_ip_text, st.sampled_from(["%", " ", ";", "\n", "}", "/"]), st.text()).map(
-        "".join
-    ),
+    st.tuples(_ip_text, st.sampled_from(["%", " ", ";", "\n", "}", "/"]), st.text()).map("".join),
     st.text(),
 )
 
 
 @given(_hostile, st.sampled_from([None, "90s", "4h", "1d"]), st.booleans())
-def test_only_canonical_addresses_reach_the_rules(text: str, duration: str | None, undo: bool) -> None:
+def test_only_canonical_addresses_reach_the_rules(
+    text: str, duration: str | None, undo: bool
+) -> None:
     try:
         elem = element(DEFAULT, text, duration)
     except ValueError:
