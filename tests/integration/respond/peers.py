@@ -44,6 +44,7 @@ class HttpPeer:
     reply: bytes = b'{"ok": true}'
     requests: list[Request] = field(default_factory=list)
     executed: list[str] = field(default_factory=list)
+    tls: Tls | None = None
 
     def __post_init__(self) -> None:
         peer = self
@@ -74,11 +75,18 @@ class HttpPeer:
                 return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        if self.tls is not None:
+            self.server.socket = self.tls.server_context().wrap_socket(
+                self.server.socket, server_side=True
+            )
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook/token-in-path"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}/hook/token-in-path"
 
     def __enter__(self) -> HttpPeer:
         self.thread.start()
@@ -106,14 +114,31 @@ class SmtpPeer:
     """aiosmtpd on a free loopback port; ``rcpts`` every RCPT TO it was given (accepted or
     not), ``messages`` every message delivered."""
 
-    def __init__(self, refuse: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        refuse: Iterable[str] = (),
+        tls: Tls | None = None,
+        login: tuple[str, str] | None = None,
+    ) -> None:
         from aiosmtpd.controller import Controller
 
         self.refuse = set(refuse)
         self.rcpts: list[str] = []
         self.messages: list[Mail] = []
+        self.logins: list[tuple[str, bool]] = []
         self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        extra: dict[str, Any] = {}
+        if tls is not None:
+            extra |= {"tls_context": tls.server_context(), "require_starttls": True}
+        if login is not None:
+            extra |= {"auth_required": True, "auth_callback": self._auth}
+        self.login = login
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **extra)
+
+    def _auth(self, mechanism: str, user: bytes, password: bytes) -> bool:
+        ok = (user.decode(), password.decode()) == self.login
+        self.logins.append((user.decode(), ok))
+        return ok
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.rcpts.append(address)
@@ -132,3 +157,75 @@ class SmtpPeer:
 
     def __exit__(self, *exc: object) -> None:
         self.controller.stop()
+
+
+@dataclass
+class Tls:
+    """A throwaway CA and a server certificate for 127.0.0.1/localhost, as PEM files."""
+
+    ca_file: str
+    cert_file: str
+    key_file: str
+
+    def server_context(self) -> Any:
+        import ssl
+
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(self.cert_file, self.key_file)
+        return ctx
+
+
+def make_tls(folder: Any) -> Tls:
+    import datetime
+    import ipaddress
+    from pathlib import Path
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    folder = Path(folder)
+    now = datetime.datetime.now(datetime.UTC)
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder().subject_name(name("garrison test CA")).issuer_name(
+            name("garrison test CA")).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                       key_agreement=False, encipher_only=False, decipher_only=False),
+                       critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+                       critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    key = ec.generate_private_key(ec.SECP256R1())
+    san = x509.SubjectAlternativeName(
+        [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    )
+    cert = (
+        x509.CertificateBuilder().subject_name(name("localhost")).issuer_name(ca.subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(san, critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                       critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    pem = serialization.Encoding.PEM
+    (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (folder / "cert.pem").write_bytes(cert.public_bytes(pem))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return Tls(str(folder / "ca.pem"), str(folder / "cert.pem"), str(folder / "key.pem"))

@@ -14,7 +14,7 @@ from garrison.respond.connectors.base import ConnectorError, Delivery
 from garrison.respond.connectors.config import load_connectors
 from garrison.respond.connectors.smtp import message_id
 from garrison.respond.perform import perform
-from tests.integration.respond.peers import SmtpPeer, free_port
+from tests.integration.respond.peers import SmtpPeer, free_port, make_tls
 
 pytest.importorskip("aiosmtpd", reason="aiosmtpd (test extra) is the local SMTP peer")
 
@@ -100,3 +100,32 @@ def test_a_hostile_recipient_never_reaches_the_server() -> None:
         )
     assert not err.value.retryable and "parameter to" in err.value.reason
     assert peer.rcpts == [] and peer.messages == []
+
+
+def test_starttls_and_login_against_an_internal_ca(tmp_path) -> None:
+    tls = make_tls(tmp_path)
+    extra = {"security": "starttls", "username": "garrison", "password_env": "PW",
+             "ca_file": tls.ca_file}  # fmt: skip
+    table = {"type": "smtp", "host": "127.0.0.1", "sender": "garrison@example.org", **extra}
+    with SmtpPeer(tls=tls, login=("garrison", "right horse")) as peer:
+        table["port"] = peer.port
+        good = load_connectors({"m": table}, env={"PW": "right horse"})["m"]
+        good.send(_delivery("soc@example.org"))
+        bad = load_connectors({"m": table}, env={"PW": "wrong"})["m"]
+        with pytest.raises(ConnectorError) as err:
+            bad.check(_delivery("soc@example.org"))
+    assert len(peer.messages) == 1
+    # smtplib tries each offered mechanism (PLAIN, LOGIN) before giving up
+    assert peer.logins[0] == ("garrison", True) and peer.logins[1:]
+    assert all(not ok for _, ok in peer.logins[1:])
+    assert "authentication failed" in err.value.reason and not err.value.retryable
+    assert "wrong" not in err.value.reason and "right horse" not in err.value.reason
+
+
+def test_starttls_refuses_an_untrusted_server(tmp_path) -> None:
+    tls = make_tls(tmp_path)
+    with SmtpPeer(tls=tls) as peer:
+        conn = _mailer(peer.port, security="starttls")
+        with pytest.raises(ConnectorError) as err:
+            conn.send(_delivery("soc@example.org"))
+    assert "TLS" in err.value.reason and not err.value.retryable and peer.messages == []

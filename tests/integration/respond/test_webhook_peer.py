@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from garrison.core.options import OptionsError
 from garrison.respond.connectors.base import ConnectorError, Delivery
 from garrison.respond.connectors.config import load_connectors
 from garrison.respond.connectors.webhook import IDEMPOTENCY, SIGNATURE, TIMESTAMP
 from garrison.respond.perform import perform
 from garrison.respond.retry import with_retries
-from tests.integration.respond.peers import HttpPeer, free_port
+from tests.integration.respond.peers import HttpPeer, free_port, make_tls
 
 ENV = {"HOOK_SECRET": "peer-secret"}
 
@@ -139,3 +140,24 @@ def test_ticket_webhook_takes_the_peers_id_and_undo_is_flagged() -> None:
         undo = perform(closed, {"tk": sink}, {"tickets": "tk"}, live=True)
     assert receipt.reference == "SOC-42" and undo.detail.startswith("closed")
     assert [r.json["undo"] for r in peer.requests] == [False, True]
+
+
+def test_https_with_an_internal_ca(tmp_path) -> None:
+    tls = make_tls(tmp_path)
+    with HttpPeer(tls=tls) as peer:
+        trusted = _hook(peer.url, allow_http=False, ca_file=tls.ca_file)
+        assert trusted.send(_delivery()).reference == "HTTP 200"
+        untrusted = _hook(peer.url, allow_http=False)
+        with pytest.raises(ConnectorError) as err:
+            untrusted.send(_delivery())
+    assert "TLS" in err.value.reason and not err.value.retryable
+    assert len(peer.requests) == 1 and peer.requests[0].signed
+
+
+def test_ca_file_must_be_pem(tmp_path) -> None:
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate", encoding="utf-8")
+    with pytest.raises(OptionsError, match=r"ca_file: .* holds no PEM certificate"):
+        _hook("https://x.example.org/", ca_file=str(bad))
+    with pytest.raises(OptionsError, match="ca_file: cannot read"):
+        _hook("https://x.example.org/", ca_file=str(tmp_path / "absent.pem"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from pathlib import Path
 from typing import Any
 
 from garrison.core.text import visible
@@ -142,6 +143,15 @@ def header(value: Any) -> str:
     """Text for one mail header line: every control character (CR and LF above all) is
     shown as its escape, so attacker text can never end the header and start another."""
     return visible(value, 200)
+
+
+def tls_file(value: str) -> str:
+    """A CA file option: it must be a readable PEM file (checked at load, not mid-send)."""
+    path = Path(value)
+    text = path.read_text(encoding="ascii", errors="replace")  # OSError names the file
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ValueError(f"{value} holds no PEM certificate")
+    return str(path)
 
 
 class Secret:

@@ -8,6 +8,7 @@
     sender = "garrison@example.org"
     username = "garrison"          # optional; a login needs starttls or ssl
     password_env = "GARRISON_SMTP_PASSWORD"
+    ca_file = "/etc/garrison/internal-ca.pem"   # optional: trust this CA, not the system's
 
 ``check`` (dry run) connects, says EHLO, starts TLS and logs in as configured, gives
 ``MAIL FROM`` and one ``RCPT TO`` per recipient, then ``RSET``: every recipient is verified
@@ -37,7 +38,7 @@ from garrison.core.options import option
 from garrison.core.text import visible
 from garrison.respond.connectors import safe
 from garrison.respond.connectors.base import ConnectorError, Delivery, Receipt
-from garrison.respond.connectors.safe import Secret
+from garrison.respond.connectors.safe import Secret, tls_file
 
 
 @dataclass(slots=True)
@@ -51,6 +52,8 @@ class SmtpOptions:
     password_env: str | None = None
     timeout: float = option(10.0, min=0.1, max=300)
     subject_prefix: str = "[garrison]"
+    #: CA certificates (PEM) to trust instead of the system's: an internal CA.
+    ca_file: str | None = option(None, convert=tls_file)
 
     def __post_init__(self) -> None:
         if (self.username is None) != (self.password_env is None):
@@ -153,7 +156,7 @@ class Smtp:
     def _open(self) -> smtplib.SMTP:
         opts = self.options
         if opts.security == "ssl":
-            ctx = ssl.create_default_context()
+            ctx = ssl.create_default_context(cafile=opts.ca_file)
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                 opts.host, opts.port, timeout=opts.timeout, context=ctx
             )
@@ -162,7 +165,7 @@ class Smtp:
         try:
             smtp.ehlo()
             if opts.security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=ssl.create_default_context(cafile=opts.ca_file))
                 smtp.ehlo()
             if opts.username and self.password is not None:
                 smtp.login(opts.username, self.password.reveal())

@@ -6,6 +6,7 @@
     secret_env = "GARRISON_ONCALL_SECRET"   # the variable's name; the value is never written
     timeout = 10                            # seconds per attempt
     allow_http = false                      # true allows http:// to a loopback address only
+    ca_file = "/etc/garrison/internal-ca.pem"  # optional: trust this CA, not the system's
 
 The request
 -----------
@@ -46,7 +47,7 @@ from urllib.parse import SplitResult, urlsplit
 from garrison.core.options import option
 from garrison.core.text import visible
 from garrison.respond.connectors.base import ConnectorError, Delivery, Receipt
-from garrison.respond.connectors.safe import Secret
+from garrison.respond.connectors.safe import Secret, tls_file
 
 TIMESTAMP = "X-Garrison-Timestamp"
 SIGNATURE = "X-Garrison-Signature"
@@ -64,6 +65,8 @@ class WebhookOptions:
     timeout: float = option(10.0, min=0.1, max=300)
     #: Allow plain http:// (only to a loopback address: a local relay or a test peer).
     allow_http: bool = False
+    #: CA certificates (PEM) to trust instead of the system's: an internal CA.
+    ca_file: str | None = option(None, convert=tls_file)
 
     def __post_init__(self) -> None:
         check_url(self.url, allow_http=self.allow_http)
@@ -201,7 +204,7 @@ class Webhook:
         """POST ``delivery``; the response if 2xx, else ``ConnectorError``."""
         parts, body, headers = self._request(delivery)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        conn = _connection(parts, self.options.timeout)
+        conn = _connection(parts, self.options.timeout, self.options.ca_file)
         try:
             conn.request("POST", path, body=body, headers=headers)
             reply = conn.getresponse()
@@ -224,12 +227,13 @@ class Webhook:
         )
 
 
-def _connection(parts: SplitResult, timeout: float) -> http.client.HTTPConnection:
+def _connection(
+    parts: SplitResult, timeout: float, ca_file: str | None
+) -> http.client.HTTPConnection:
     host, port = parts.hostname or "", parts.port
     if parts.scheme == "https":
-        return http.client.HTTPSConnection(
-            host, port, timeout=timeout, context=ssl.create_default_context()
-        )
+        context = ssl.create_default_context(cafile=ca_file)
+        return http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
     return http.client.HTTPConnection(host, port, timeout=timeout)
 
 
