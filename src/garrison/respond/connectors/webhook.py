@@ -195,8 +195,8 @@ class Webhook:
             parts = check_url(self.options.url, allow_http=self.options.allow_http)
         except ValueError as exc:
             raise ConnectorError(f"webhook {self.name}: {exc}") from None
-        if "\r" in delivery.key or "\n" in delivery.key:
-            raise ConnectorError(f"webhook {self.name}: idempotency key has a line break")
+        if not (delivery.key.isascii() and delivery.key.isprintable()):
+            raise ConnectorError(f"webhook {self.name}: idempotency key is not printable ASCII")
         body = body_of(delivery)
         return parts, body, signed_headers(self.secret.reveal(), delivery.key, body)
 

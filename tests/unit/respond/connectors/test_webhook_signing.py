@@ -91,3 +91,17 @@ def test_any_body_round_trips(body: bytes, secret: str, now: int) -> None:
     headers = signed_headers(secret, "k", body, now=now)
     assert verify_signature(secret, headers, body, now=now)
     assert not verify_signature(secret, headers, body + b"x", now=now)
+
+
+@pytest.mark.parametrize("key", ["k\r\nX-Evil: 1", "k\x00", "clé-ü"])
+def test_an_unsafe_key_never_becomes_a_header(key: str) -> None:
+    from garrison.respond.connectors.base import ConnectorError
+    from garrison.respond.connectors.safe import Secret
+    from garrison.respond.connectors.webhook import Webhook, WebhookOptions
+
+    hook = Webhook("h", WebhookOptions("https://h.example.org/", "S"), Secret("s", "S"))
+    delivery = Delivery("notify.webhook", {"connector": "h"}, key)
+    with pytest.raises(ConnectorError, match="not printable ASCII"):
+        hook.check(delivery)
+    with pytest.raises(ConnectorError, match="not printable ASCII"):
+        hook.send(delivery)  # refused before any connection is made
