@@ -98,3 +98,33 @@ def test_bindings_are_checked_against_actions_and_connectors() -> None:
         with pytest.raises(OptionsError) as err:
             check_bindings(bindings, built, FILE)
         assert match in str(err.value) and err.value.table == "respond.bindings"
+
+
+def test_from_garrison_toml_through_the_respond_table(tmp_path: Path) -> None:
+    import tomllib
+
+    from garrison.respond.config import load_response_config
+
+    text = f"""
+[respond]
+attempts = 4
+[respond.bindings]
+firewall = "edge"
+tickets = "tk"
+[respond.connectors.edge]
+type = "nftables"
+table = "garrison"
+[respond.connectors.tk]
+type = "ticket-file"
+path = "{tmp_path / "tickets.jsonl"}"
+[respond.connectors.oncall]
+type = "webhook"
+url = "https://hooks.example.org/x"
+secret_env = "HOOK"
+"""
+    cfg = load_response_config(tomllib.loads(text), FILE)
+    built = load_connectors(cfg.connectors, FILE, ENV)
+    check_bindings(cfg.bindings, built, FILE)
+    assert sorted((n, c.kind) for n, c in built.items()) == [
+        ("edge", "nftables"), ("oncall", "webhook"), ("tk", "ticket-file")
+    ]  # fmt: skip
