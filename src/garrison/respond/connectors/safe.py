@@ -73,12 +73,16 @@ def hostname(value: Any) -> str:
         raise ValueError(f"not a host name or IP address: {quote(text)}") from None
 
 
+def _matching(value: Any, pattern: re.Pattern[str], what: str, problem: str) -> str:
+    text = _string(value, what)
+    if not pattern.fullmatch(text):
+        raise ValueError(f"{problem}: {quote(text)}")
+    return text
+
+
 def username(value: Any) -> str:
     """An account name: letters, digits and ``_ . @ - \\``, optionally ending in ``$``."""
-    text = _string(value, "a user name")
-    if not _USER.fullmatch(text):
-        raise ValueError(f"not a safe user name: {quote(text)}")
-    return text
+    return _matching(value, _USER, "a user name", "not a safe user name")
 
 
 def email(value: Any) -> str:
@@ -109,18 +113,12 @@ def emails(value: Any) -> tuple[str, ...]:
 
 def token(value: Any, what: str = "a name") -> str:
     """A short identifier (a queue, a priority, a connector, a playbook or step id)."""
-    text = _string(value, what)
-    if not _TOKEN.fullmatch(text):
-        raise ValueError(f"{what} must be letters, digits, '_', '.', ':' or '-': {quote(text)}")
-    return text
+    return _matching(value, _TOKEN, what, f"{what} must be letters, digits, '_', '.', ':' or '-'")
 
 
 def key(value: Any) -> str:
     """An idempotency key as it may appear in an argv or a header."""
-    text = _string(value, "an idempotency key")
-    if not _KEY.fullmatch(text):
-        raise ValueError(f"unsafe idempotency key: {quote(text)}")
-    return text
+    return _matching(value, _KEY, "an idempotency key", "unsafe idempotency key")
 
 
 def duration(value: Any) -> int:
