@@ -119,6 +119,7 @@ class SmtpPeer:
         refuse: Iterable[str] = (),
         tls: Tls | None = None,
         login: tuple[str, str] | None = None,
+        implicit: bool = False,
     ) -> None:
         from aiosmtpd.controller import Controller
 
@@ -128,7 +129,9 @@ class SmtpPeer:
         self.logins: list[tuple[str, bool]] = []
         self.port = free_port()
         extra: dict[str, Any] = {}
-        if tls is not None:
+        if tls is not None and implicit:
+            extra |= {"ssl_context": tls.server_context()}
+        elif tls is not None:
             extra |= {"tls_context": tls.server_context(), "require_starttls": True}
         if login is not None:
             extra |= {"auth_required": True, "auth_callback": self._auth}

@@ -129,3 +129,12 @@ def test_starttls_refuses_an_untrusted_server(tmp_path) -> None:
         with pytest.raises(ConnectorError) as err:
             conn.send(_delivery("soc@example.org"))
     assert "TLS" in err.value.reason and not err.value.retryable and peer.messages == []
+
+
+def test_implicit_tls(tmp_path) -> None:
+    tls = make_tls(tmp_path)
+    with SmtpPeer(tls=tls, implicit=True) as peer:
+        conn = _mailer(peer.port, security="ssl", ca_file=tls.ca_file)
+        conn.check(_delivery("soc@example.org"))
+        conn.send(_delivery("soc@example.org"))
+    assert peer.rcpts == ["soc@example.org", "soc@example.org"] and len(peer.messages) == 1
