@@ -66,7 +66,7 @@ def test_missing_nft_is_said() -> None:
 
 LIVE = """
 import json, subprocess, sys
-from garrison.respond.connectors.base import Delivery
+from garrison.respond.connectors.base import ConnectorError, Delivery
 from garrison.respond.connectors.nftables import Nftables, NftablesOptions
 conn = Nftables("edge", NftablesOptions())
 def listed():
@@ -85,6 +85,14 @@ steps["input_rules"] = rules.count("drop")
 undo = Delivery("block.ip", {"ip": "192.0.2.7"}, "k", undo=True)
 conn.send(undo); conn.send(undo)
 steps["after_undo"] = listed()
+subprocess.run(["nft", "-f", "-"], check=True, text=True,
+               input="table inet other { set blocklist { type ether_addr; }; }\\n")
+clash = Nftables("clash", NftablesOptions(table="other"))
+try:
+    clash.check(d)
+    steps["clash"] = "accepted"
+except ConnectorError as exc:
+    steps["clash"] = exc.reason
 print(json.dumps(steps))
 """
 
@@ -107,5 +115,7 @@ def test_send_blocks_and_lifts_inside_a_network_namespace() -> None:
     assert steps["blocked"] == ["192.0.2.7"]
     assert steps["input_rules"] == 2  # one per set, not stacked by the second send
     assert steps["after_undo"] == []
+    # a set of that name but another type already there: nft -c refuses, nothing changes
+    assert steps["clash"].startswith("nftables clash: nft refused the rules")
     host_after = subprocess.run([NFT, "list", "ruleset"], capture_output=True, text=True).stdout
     assert host_after == host_before and "garrison" not in host_after
