@@ -138,3 +138,10 @@ def test_implicit_tls(tmp_path) -> None:
         conn.check(_delivery("soc@example.org"))
         conn.send(_delivery("soc@example.org"))
     assert peer.rcpts == ["soc@example.org", "soc@example.org"] and len(peer.messages) == 1
+
+
+def test_a_server_without_starttls_is_a_permanent_error() -> None:
+    # no TLS context: the peer does not offer STARTTLS
+    with SmtpPeer() as peer, pytest.raises(ConnectorError) as err:
+        _mailer(peer.port, security="starttls").check(_delivery("soc@example.org"))
+    assert "STARTTLS" in err.value.reason and not err.value.retryable and peer.rcpts == []

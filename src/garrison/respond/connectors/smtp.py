@@ -188,7 +188,9 @@ def _error(name: str, host: str, exc: smtplib.SMTPException | OSError) -> Connec
     if isinstance(exc, ssl.SSLCertVerificationError):
         return ConnectorError(f"smtp {name}: {host}: TLS: {visible(exc.reason, 80)}")
     code = getattr(exc, "smtp_code", None)
+    # a 5xx, or a server without STARTTLS / AUTH: the same call can never succeed
     permanent = isinstance(code, int) and code >= 500
+    permanent |= isinstance(exc, smtplib.SMTPNotSupportedError)
     text = visible(str(exc) or type(exc).__name__, 120)
     return ConnectorError(f"smtp {name}: {host}: {text}", retryable=not permanent)
 
