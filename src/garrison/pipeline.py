@@ -38,6 +38,7 @@ from garrison.ingest.reader import (
     open_source,
 )
 from garrison.normalize.base import NORMALIZERS, Normalized
+from garrison.respond.config import load_response_config
 from garrison.store.lake import EventStore, ParquetEventStore
 from garrison.store.state import StateDB
 from garrison.triage.config import load_triage_config
@@ -202,10 +203,13 @@ class HuntService:
 
     @staticmethod
     def check_config(config: GarrisonConfig) -> dict[str, Any]:
-        """Every table a hunt reads (sources, detectors, triage, correlation), checked by the
-        one options loader; returns the detectors' typed options. Raises ``OptionsError``."""
+        """Every table of the configuration (sources, detectors, triage, correlation,
+        response), checked by the one options loader before a hunt touches anything, so a
+        misspelt key anywhere is found at once; returns the detectors' typed options.
+        Raises ``OptionsError``."""
         check_source_options(config.ingest, config.path)
         load_triage_config(config.raw, config.path)
+        load_response_config(config.raw, config.path)
         return load_detector_options(config)
 
     @classmethod

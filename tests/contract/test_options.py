@@ -38,6 +38,7 @@ from garrison.detect.options import DETECTOR_OPTIONS, detector_table
 from garrison.ingest.base import SOURCES
 from garrison.ingest.reader import source_settings
 from garrison.pipeline import HuntService
+from garrison.respond.config import ResponseConfig
 from garrison.triage import config as triage_config
 
 
@@ -51,7 +52,7 @@ def _sub_tables(where: str, cls: type[Any]) -> list[tuple[str, type[Any]]]:
 
 
 def all_tables() -> list[tuple[str, type[Any]]]:
-    tables = [("hunt", HuntConfig)]
+    tables = [("hunt", HuntConfig), ("respond", ResponseConfig)]
     for name, cls in triage_config.TABLES.items():
         tables += _sub_tables(name, cls)
     tables += [(detector_table(n), DETECTOR_OPTIONS.get(n)) for n in DETECTORS.names()]

@@ -29,6 +29,20 @@ class CheckFailed(GarrisonError):
     exit_code = 1
 
 
+class AccessDenied(GarrisonError):
+    """An identity may not do what it asked (a role it lacks, no registered identity).
+
+    The API maps it to 403; the CLI to exit 2 with the message, which names the identity,
+    the permission and the roles that grant it."""
+
+
+class Unauthenticated(AccessDenied):
+    """Credentials did not prove an identity (unknown, wrong, expired, revoked, disabled).
+
+    The message is the same for every cause, so a caller learns nothing about which
+    names or tokens exist; the API maps it to 401."""
+
+
 class RecordError(ValueError):
     """One record could not be parsed or normalized; it goes to quarantine with this reason."""
 

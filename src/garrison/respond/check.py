@@ -42,6 +42,12 @@ def load_file(path: Path) -> Playbook:
         data = path.read_bytes()
     except OSError as exc:
         raise Invalid(1, f"cannot read: {exc.strerror or exc}") from None
+    return load_text(data, str(path))
+
+
+def load_text(data: bytes | str, source: str = "") -> Playbook:
+    """The playbook written in ``data`` (a run keeps the text it started with, so a resumed
+    run follows the playbook as it was, not as it was edited since)."""
     try:
         root = safeyaml.compose(data)
     except safeyaml.YamlError as exc:
@@ -49,7 +55,7 @@ def load_file(path: Path) -> Playbook:
         raise Invalid(int(found[-1]) if found else 1, str(exc)) from None
     if root is None:
         raise Invalid(1, "empty file: a playbook is one YAML mapping")
-    return parse(root, str(path))
+    return parse(root, source)
 
 
 def check_dir(folder: Path) -> CheckReport:

@@ -20,6 +20,7 @@ from garrison.core.incidents import RISK_BANDS
 from garrison.respond import nodes
 from garrison.respond.actions import ACTIONS
 from garrison.respond.nodes import Invalid
+from garrison.respond.render import NAMES, unknown_names
 from garrison.triage.enrich.inventory import CRITICALITIES
 
 Mode = Literal["shadow", "dry-run", "live"]
@@ -45,6 +46,9 @@ class Trigger:
     severity: tuple[str, ...] = ()
     entity_type: tuple[str, ...] = ()
     asset_criticality: tuple[str, ...] = ()
+    #: True: an intel feed must list one of the subject's entities (or an intel analytic
+    #: must be among its findings); False: none may. None: no condition.
+    intel: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +100,15 @@ def _trigger(node: yaml.Node) -> Trigger:
         node,
         "trigger",
         ["on"],
-        ["analytic", "technique", "min_risk", "severity", "entity_type", "asset_criticality"],
+        [
+            "analytic",
+            "technique",
+            "min_risk",
+            "severity",
+            "entity_type",
+            "asset_criticality",
+            "intel",
+        ],
     )
 
     def words(key: str, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
@@ -128,6 +140,7 @@ def _trigger(node: yaml.Node) -> Trigger:
         severity=words("severity", SEVERITIES),
         entity_type=words("entity_type", ENTITY_TYPES),
         asset_criticality=words("asset_criticality", CRITICALITIES),
+        intel=nodes.boolean(keys["intel"], "trigger.intel") if "intel" in keys else None,
     )
 
 
@@ -169,7 +182,18 @@ def _params(
     for name in spec.required:
         if name not in keys:
             raise Invalid(node or at, f"{what}: action {action} needs parameter {name!r}")
-    return tuple((k, nodes.value(v, f"{what}.{k}")) for k, v in keys.items())
+    out = []
+    for name, node_value in keys.items():
+        value = nodes.value(node_value, f"{what}.{name}")
+        unknown = unknown_names(value)
+        if unknown:
+            raise Invalid(
+                node_value,
+                f"{what}.{name}: unknown placeholder {{{{{unknown[0]}}}}} "
+                f"(known: {', '.join(NAMES)})",
+            )
+        out.append((name, value))
+    return tuple(out)
 
 
 def _step(node: yaml.Node, index: int, earlier: list[str], every: set[str]) -> Step:

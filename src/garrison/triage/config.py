@@ -43,6 +43,7 @@ the table, the key and the file, never a traceback.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -57,6 +58,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
+#: A hundred years: no window, retention or expiry is longer.
+MAX_DURATION_MS = 100 * 365 * DAY_MS
 
 #: What TOML may hold for a duration: milliseconds, or a string with a unit.
 Duration = int | float | str
@@ -71,11 +74,14 @@ def duration_ms(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"expected a duration, got {value!r}")
     if isinstance(value, int | float):
-        ms = int(value)
+        amount = float(value)
     elif isinstance(value, str) and (m := _DURATION.match(value.lower())):
-        ms = int(float(m.group(1)) * _UNITS[m.group(2)])
+        amount = float(m.group(1)) * _UNITS[m.group(2)]
     else:
         raise ValueError(f"{value!r} is not a duration (use ms or e.g. '15m', '24h', '7d')")
+    if not math.isfinite(amount) or abs(amount) > MAX_DURATION_MS:
+        raise ValueError(f"{str(value)[:40]!r} is longer than any duration Garrison uses")
+    ms = int(amount)
     if ms < 0:
         raise ValueError("duration must not be negative")
     return ms

@@ -63,10 +63,26 @@ COMMANDS: dict[str, Entry] = {
         f"{_CLI}.triage:allowlist_app", "Allowlist and exceptions, applied to stored findings too."
     ),
     "playbooks": Entry(
-        f"{_CLI}.playbooks:playbooks_app", "Response playbooks: check them before they run."
+        f"{_CLI}.playbooks:playbooks_app",
+        "Response playbooks: check them, simulate them on stored findings before go-live.",
+    ),
+    "respond": Entry(
+        f"{_CLI}.respond:respond",
+        "Run playbooks on findings and incidents no playbook has handled yet.",
+    ),
+    "approvals": Entry(
+        f"{_CLI}.respond:approvals_app",
+        "Actions waiting for a human: list, approve (optionally with edits), reject.",
+    ),
+    "actions": Entry(
+        f"{_CLI}.respond:actions_app", "Actions playbooks took: list them, undo a reversible one."
     ),
     "models": Entry(f"{_CLI}.models:models_app", "Train and manage detection models."),
     "audit": Entry(f"{_CLI}.audit:audit_app", "The tamper-evident audit log."),
+    "users": Entry(
+        f"{_CLI}.users:users_app", "Users and their roles (the first admin needs no login)."
+    ),
+    "tokens": Entry(f"{_CLI}.users:tokens_app", "API tokens: issue, list, revoke."),
     "eval": Entry(f"{_CLI}.app:eval_commands", "Evaluate detectors on labelled data.", True),
 }
 
