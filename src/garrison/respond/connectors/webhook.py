@@ -75,6 +75,8 @@ class WebhookOptions:
 def check_url(url: str, *, allow_http: bool = False) -> SplitResult:
     """``url`` split, if it is https (or http to loopback with ``allow_http``) with a host;
     else ``ValueError`` naming only its scheme and host."""
+    if not (url.isascii() and url.isprintable()) or " " in url:
+        raise ValueError("url must be printable ASCII without spaces (percent-encode the rest)")
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError(f"url must be an https:// URL with a host, not {parts.scheme!r}")

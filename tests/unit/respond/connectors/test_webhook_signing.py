@@ -75,6 +75,9 @@ def test_body_holds_what_the_receiver_needs_and_no_more() -> None:
         ("https://user:pw@x.org/", False, False),
         ("https:///nohost", False, False),
         ("https://x.org:99999/", False, False),
+        ("https://x.org/a b", False, False),
+        ("https://x.org/\r\nHost: evil", False, False),
+        ("https://x.org/é", False, False),
     ],
 )
 def test_url_rules(url: str, allow_http: bool, ok: bool) -> None:
