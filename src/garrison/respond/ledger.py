@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
 from garrison.store.state import StateDB
 
@@ -159,16 +159,39 @@ _APPROVAL_COLS = (
 )
 
 
+#: Fields stored as JSON text.
+_JSON_FIELDS = frozenset({"subject", "params"})
+Row = TypeVar("Row", Run, StepRow, ApprovalRow)
+
+
+def _from_row(cls: type[Row], values: tuple[Any, ...]) -> Row:
+    """A row of the columns named like ``cls``'s fields, in field order, as a ``cls``."""
+    names = [f.name for f in fields(cls)]
+    return cls(
+        **{
+            name: json.loads(value) if name in _JSON_FIELDS else value
+            for name, value in zip(names, values, strict=True)
+        }
+    )
+
+
+def _to_row(obj: Run | StepRow | ApprovalRow) -> tuple[Any, ...]:
+    return tuple(
+        dumps(getattr(obj, f.name)) if f.name in _JSON_FIELDS else getattr(obj, f.name)
+        for f in fields(obj)
+    )
+
+
 def _run(r: tuple[Any, ...]) -> Run:
-    return Run(*r[:6], json.loads(r[6]), *r[7:])  # type: ignore[arg-type]
+    return _from_row(Run, r)
 
 
 def _step(r: tuple[Any, ...]) -> StepRow:
-    return StepRow(*r[:5], json.loads(r[5]), *r[6:])  # type: ignore[arg-type]
+    return _from_row(StepRow, r)
 
 
 def _approval(r: tuple[Any, ...]) -> ApprovalRow:
-    return ApprovalRow(*r[:6], json.loads(r[6]), *r[7:])  # type: ignore[arg-type]
+    return _from_row(ApprovalRow, r)
 
 
 def dumps(value: Any) -> str:
@@ -187,7 +210,7 @@ class Ledger:
             self.state.execute(
                 f"INSERT INTO respond_runs ({_RUN_COLS}, created_at, updated_at) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (*_run_values(run), now, now),
+                (*_to_row(run), now, now),
             )
         except sqlite3.IntegrityError:
             return False
@@ -249,7 +272,7 @@ class Ledger:
             " status=excluded.status, reason=excluded.reason, attempts=excluded.attempts,"
             " reference=excluded.reference, approval_id=excluded.approval_id,"
             " updated_at=excluded.updated_at",
-            (*_step_values(row), now),
+            (*_to_row(row), now),
         )
 
     def claim(self, key: str, now: int) -> bool:
@@ -279,7 +302,7 @@ class Ledger:
         self.state.execute(
             f"INSERT INTO respond_approvals ({_APPROVAL_COLS}) VALUES "
             "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            _approval_values(row),
+            _to_row(row),
         )
 
     def approval(self, approval_id: str) -> ApprovalRow | None:
@@ -341,54 +364,3 @@ class Ledger:
             " SET digest = excluded.digest, seen_at = excluded.seen_at",
             (kind, name, digest, now),
         )
-
-
-def _run_values(run: Run) -> tuple[Any, ...]:
-    return (
-        run.id,
-        run.playbook,
-        run.digest,
-        run.source_text,
-        run.subject_kind,
-        run.subject_uid,
-        dumps(run.subject),
-        run.mode,
-        run.status,
-    )
-
-
-def _step_values(row: StepRow) -> tuple[Any, ...]:
-    return (
-        row.run_id,
-        row.step,
-        row.action,
-        row.impact,
-        row.key,
-        dumps(row.params),
-        row.status,
-        row.reason,
-        row.attempts,
-        row.reference,
-        row.approval_id,
-    )
-
-
-def _approval_values(row: ApprovalRow) -> tuple[Any, ...]:
-    return (
-        row.id,
-        row.run_id,
-        row.step,
-        row.key,
-        row.action,
-        row.impact,
-        dumps(row.params),
-        row.digest,
-        row.quorum,
-        row.expires_at,
-        row.fallback,
-        row.status,
-        row.reason,
-        row.created_at,
-        row.decided_at,
-        row.escalated_at,
-    )

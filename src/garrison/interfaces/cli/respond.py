@@ -8,6 +8,8 @@ titles are attacker-influenced text: they reach the terminal through ``show`` on
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,11 +52,17 @@ ModeOption = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _service(home: Path | None, config: Path | None) -> Any:
+@contextmanager
+def _service(home: Path | None, config: Path | None) -> Iterator[Any]:
+    """The response service of the home, as the OS account's principal, closed after."""
     from garrison.govern.access import cli_principal
     from garrison.respond.service import ResponseService
 
-    return ResponseService.open(config_for(home, config), cli_principal)
+    service = ResponseService.open(config_for(home, config), cli_principal)
+    try:
+        yield service
+    finally:
+        service.close()
 
 
 def respond(
@@ -65,11 +73,8 @@ def respond(
     config: ConfigOption = None,
 ) -> None:
     """Run playbooks on findings and incidents no playbook has handled yet."""
-    service = _service(home, config)
-    try:
+    with _service(home, config) as service:
         summary = service.respond(playbooks or [], mode)
-    finally:
-        service.close()
     if as_json:
         print_json(summary.to_json())
         return
@@ -97,19 +102,16 @@ def list_approvals(
     config: ConfigOption = None,
 ) -> None:
     """Approvals waiting for a decision (with --all: every approval)."""
-    service = _service(home, config)
-    try:
+    with _service(home, config) as service:
         views = service.list_approvals(None if every else "pending")
-    finally:
-        service.close()
     rows = [_view_json(v) for v in views]
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "status", "action", "params", "votes", "expires", "playbook", "subject")
+    table = Table("status", "action", "params", "votes", "expires", "playbook", "subject")
+    table.add_column("id", no_wrap=True, min_width=15)  # copied into approve/reject
     for row in rows:
         table.add_row(
-            row["id"],
             row["status"],
             f"{row['action']} ({row['impact']})",
             show(", ".join(f"{k}={v}" for k, v in row["params"].items()), 60),
@@ -117,6 +119,7 @@ def list_approvals(
             row["expires"] or "-",
             show(row["playbook"]),
             show(row["subject"], 50),
+            row["id"],
         )
     console.print(table)
 
@@ -165,11 +168,8 @@ def approve(
 ) -> None:
     """Approve an action, optionally with edited parameters; it runs once the quorum is met."""
     edits = _edits(sets or [])
-    service = _service(home, config)
-    try:
+    with _service(home, config) as service:
         row = service.approve(approval_id, edits)
-    finally:
-        service.close()
     console.print(f"{row.id}: {row.status}", highlight=False)
 
 
@@ -181,11 +181,8 @@ def reject(
     config: ConfigOption = None,
 ) -> None:
     """Reject an action with a reason; the playbook's failure branch, if any, runs."""
-    service = _service(home, config)
-    try:
+    with _service(home, config) as service:
         row = service.reject(approval_id, reason)
-    finally:
-        service.close()
     console.print(f"{row.id}: {row.status}", highlight=False)
 
 
@@ -210,11 +207,8 @@ def list_actions(
     config: ConfigOption = None,
 ) -> None:
     """Executed (and undone) actions, most recent first, with their idempotency keys."""
-    service = _service(home, config)
-    try:
+    with _service(home, config) as service:
         rows = service.actions(limit)
-    finally:
-        service.close()
     data = [
         {
             "key": r.key,
@@ -229,14 +223,15 @@ def list_actions(
     if as_json:
         print_json(data)
         return
-    table = Table("key", "action", "status", "params", "reference")
+    table = Table("action", "status", "params", "reference")
+    table.add_column("key", no_wrap=True, min_width=35)  # copied into actions undo
     for row in data:
         table.add_row(
-            row["key"],
             f"{row['action']} ({row['impact']})",
             row["status"],
             show(", ".join(f"{k}={v}" for k, v in row["params"].items()), 60),
             show(row["reference"], 40),
+            row["key"],
         )
     console.print(table)
 
@@ -248,9 +243,6 @@ def undo(
     config: ConfigOption = None,
 ) -> None:
     """Revert a reversible action through the connector that did it."""
-    service = _service(home, config)
-    try:
+    with _service(home, config) as service:
         row = service.undo(key)
-    finally:
-        service.close()
     console.print(f"{row.key}: {row.status}", highlight=False)
