@@ -62,6 +62,10 @@ def _template(argv: list[str]) -> tuple[str, ...]:
                 raise ValueError(f"unknown placeholder {{{field}}} (known: {known})")
     if "{" in argv[0]:
         raise ValueError("the program itself must not be a placeholder")
+    if not Path(argv[0]).is_absolute():
+        # a relative name resolves against the working directory in check() and PATH in
+        # send(): the dry run and the real run could pick different programs
+        raise ValueError(f"the program must be an absolute path, not {argv[0][:60]!r}")
     return tuple(argv)
 
 

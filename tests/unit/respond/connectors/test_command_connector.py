@@ -151,6 +151,8 @@ def test_a_user_placeholder_for_disable_account(tool: Path) -> None:
         (["/bin/x", "{host!r}"], "unknown placeholder"),
         (["{host}"], "program"),
         ([], "program"),
+        (["isolate", "{host}"], "absolute path"),
+        (["bin/isolate", "{host}"], "absolute path"),
     ],
 )
 def test_bad_templates_are_refused_at_load(argv: list[str], match: str) -> None:
