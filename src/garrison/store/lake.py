@@ -16,7 +16,7 @@ import os
 import weakref
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +145,19 @@ def _text_array(values: list[str | None]) -> pa.Array:
         return pa.array(values, pa.string())
     except (UnicodeEncodeError, pa.ArrowException):
         return pa.array([None if v is None else _safe_text(v) for v in values], pa.string())
+
+
+def _count_removed(before: pa.Table, after: pa.Table | None, removed: dict[str, int]) -> None:
+    """Events per batch fingerprint in ``before`` but not in ``after`` added to ``removed``."""
+    counts: dict[str, int] = defaultdict(int)
+    for fp in before.column("batch_fp").to_pylist():
+        counts[str(fp)] += 1
+    if after is not None:
+        for fp in after.column("batch_fp").to_pylist():
+            counts[str(fp)] -= 1
+    for fp, n in counts.items():
+        if n:
+            removed[fp] += n
 
 
 class EventStore(ABC):
@@ -355,6 +368,72 @@ class ParquetEventStore(EventStore):
                     for fp, (fmt, path, n) in sorted(self._pending.items())
                 ],
             )
+
+    def replace_files(self, changes: Mapping[Path, pa.Table | None]) -> dict[str, int]:
+        """Replace committed lake files by smaller tables (``None``: by nothing), all at
+        once; returns the events removed per batch fingerprint.
+
+        Privacy deletion and retention use this. The new tables are written under new
+        names, then one catalog transaction points every batch at them and lowers its event
+        count, then the old files are removed: a crash before the commit leaves the lake as
+        it was (the new files are orphans, removed when a writer next opens the lake), one
+        after it leaves only orphaned old files. A batch emptied this way keeps its catalog
+        row (no file, no event), so the same input is not stored again by a later hunt."""
+        if not self.writer:
+            raise RuntimeError("this lake was opened for queries only (writer=False)")
+        self.flush()
+        committed = {str(p) for p in self.files()}
+        removed: dict[str, int] = defaultdict(int)
+        renamed: dict[str, str | None] = {}
+        written: list[Path] = []
+        try:
+            for path, table in sorted(changes.items()):
+                if str(path) not in committed:
+                    raise ValueError(f"{path} is not a committed file of this lake")
+                _count_removed(pq.read_table(path, columns=["batch_fp"]), table, removed)
+                renamed[str(path.relative_to(self.root))] = self._write_replacement(
+                    path, table, written
+                )
+            self._repoint(renamed, removed)
+        except BaseException as exc:
+            for made in written:
+                made.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise storage_error(exc, f"the event lake {self.root}") from exc
+            raise
+        for path in changes:
+            path.unlink(missing_ok=True)
+        return dict(removed)
+
+    def _write_replacement(
+        self, path: Path, table: pa.Table | None, written: list[Path]
+    ) -> str | None:
+        if table is None or table.num_rows == 0:
+            return None
+        digest = hashlib.sha256(path.name.encode() + os.urandom(16)).hexdigest()[:12]
+        final = path.with_name(f"{path.stem[:40]}-r{digest}.parquet")
+        tmp = final.with_suffix(f".tmp{os.getpid()}")
+        written.append(tmp)
+        pq.write_table(table, tmp, compression="zstd")
+        written.append(final)
+        tmp.replace(final)
+        return str(final.relative_to(self.root))
+
+    def _repoint(self, renamed: dict[str, str | None], removed: dict[str, int]) -> None:
+        """One transaction: every batch's file list rewritten, its event count lowered."""
+        with self.state.transaction() as conn:
+            rows = conn.execute("SELECT fingerprint, files, events FROM lake_batches").fetchall()
+            for fp, files, events in rows:
+                listing = json.loads(str(files))
+                if not any(rel in renamed for rel in listing) and fp not in removed:
+                    continue
+                new = [renamed.get(rel, rel) for rel in listing]
+                kept = json.dumps([rel for rel in new if rel is not None])
+                left = max(0, int(events) - removed.get(str(fp), 0))
+                conn.execute(
+                    "UPDATE lake_batches SET files = ?, events = ? WHERE fingerprint = ?",
+                    (kept, left, fp),
+                )
 
     def files(self) -> list[Path]:
         """Files of committed batches (a flush group's files are shared by its batches)."""

@@ -1,0 +1,138 @@
+"""Pseudonymization at ingestion: the configured OCSF fields of an event, and every other
+occurrence of their values, replaced by the value's token before the event is stored or
+detected on.
+
+What is replaced, per event of a configured source:
+
+* the value at each configured OCSF path (``actor.user.name`` ...), when it is text or a
+  number and names someone (not ``-``, ``unknown`` ...);
+* every occurrence of those values, as a whole word and in any case, in every other text
+  of the OCSF object and of the flat ``fields`` (so ``TargetUserName``, an sshd
+  ``message`` or a command line carrying the same name are covered too);
+* the raw text is dropped (set to ""): it is the record as the source wrote it, with its
+  own escaping (JSON ``\\u`` escapes, XML entities), so a name in it cannot be found and
+  replaced reliably. The OCSF object and ``fields`` keep everything detection reads.
+
+What is not: a person's value that is not at a configured path of the same event (a name
+that appears only in free text is not known to be personal) and values of other sources
+than those configured. docs/privacy.md says what that means for detection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from garrison.core.events import Event, Quarantined
+from garrison.core.paths import dig_parts
+from garrison.govern.privacy.config import PrivacyConfig
+from garrison.govern.privacy.keys import PrivacyKeys
+from garrison.govern.privacy.match import Matcher, personal
+from garrison.govern.privacy.token import canonical, is_token, pseudonym
+from garrison.govern.privacy.vault import Vault
+
+_MAX_DEPTH = 64
+WITHHELD = "[withheld: pseudonymized source]"
+
+
+class Pseudonymizer:
+    """Replaces configured personal values by tokens; new tokens go to the vault."""
+
+    def __init__(self, config: PrivacyConfig, keys: PrivacyKeys, vault: Vault | None) -> None:
+        self.config = config
+        self.keys = keys
+        self.vault = vault
+        self._paths: dict[str, tuple[tuple[str, ...], ...]] = {}
+        self._tokens: dict[str, str] = {}
+        self._stored: set[str] = set()
+        #: Values replaced so far (events changed), for the hunt's figures.
+        self.replaced = 0
+
+    def token(self, value: str) -> str:
+        key = canonical(value)
+        known = self._tokens.get(key)
+        if known is None:
+            known = self._tokens[key] = pseudonym(self.keys.token_key, value)
+        return known
+
+    def paths(self, source: str) -> tuple[tuple[str, ...], ...]:
+        known = self._paths.get(source)
+        if known is None:
+            known = self._paths[source] = tuple(
+                tuple(p.split(".")) for p in self.config.paths_for(source)
+            )
+        return known
+
+    def apply(self, events: Sequence[Event], source: str) -> list[Event]:
+        """The events with personal values replaced (the same list when ``source`` has no
+        configured field); the vault learns every new token before this returns."""
+        paths = self.paths(source)
+        if not paths:
+            return list(events)
+        fresh: dict[str, str] = {}
+        out = [self._event(ev, paths, fresh) for ev in events]
+        if self.vault is not None and fresh:
+            self.vault.put(fresh)
+            self._stored.update(fresh)
+        return out
+
+    def quarantined(self, items: Sequence[Quarantined], source: str) -> list[Quarantined]:
+        """Quarantine entries of a pseudonymized source without their excerpt (the record's
+        text, unparsed, so its personal values cannot be found); position and reason stay."""
+        if not self.paths(source):
+            return list(items)
+        return [dataclasses.replace(q, excerpt=WITHHELD) if q.excerpt else q for q in items]
+
+    def _event(self, ev: Event, paths: tuple[tuple[str, ...], ...], fresh: dict[str, str]) -> Event:
+        values = [v for v in (_text_at(ev.ocsf, p) for p in paths) if v is not None]
+        matcher = Matcher(values)
+        if not matcher:
+            return dataclasses.replace(ev, raw="")
+        self.replaced += 1
+
+        def swap(found: str) -> str:
+            token = self.token(found)
+            if token not in self._stored and token not in fresh:
+                fresh[token] = found
+            return token
+
+        ocsf = _replace(ev.ocsf, matcher, swap, 0)
+        for path in paths:  # a number at a configured path is personal too
+            _set_number(ocsf, path, swap)
+        fields = _replace(ev.fields, matcher, swap, 0)
+        return dataclasses.replace(ev, ocsf=ocsf, fields=fields, raw="")
+
+
+def _text_at(ocsf: dict[str, Any], parts: tuple[str, ...]) -> str | None:
+    value = dig_parts(ocsf, parts)
+    if value is None or isinstance(value, bool | dict | list):
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text if personal(text) and not is_token(text) else None
+
+
+def _set_number(ocsf: dict[str, Any], parts: tuple[str, ...], swap: Any) -> None:
+    parent = dig_parts(ocsf, parts[:-1]) if len(parts) > 1 else ocsf
+    if isinstance(parent, dict):
+        value = parent.get(parts[-1])
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            parent[parts[-1]] = swap(str(value))
+
+
+def _replace(obj: Any, matcher: Matcher, swap: Any, depth: int) -> Any:
+    """A copy of ``obj`` with every match in its text (keys too) replaced."""
+    if depth > _MAX_DEPTH:
+        return obj
+    if isinstance(obj, str):
+        return matcher.sub(obj, swap)
+    if isinstance(obj, dict):
+        return {
+            (matcher.sub(k, swap) if isinstance(k, str) else k): _replace(
+                v, matcher, swap, depth + 1
+            )
+            for k, v in obj.items()
+        }
+    if isinstance(obj, list):
+        return [_replace(v, matcher, swap, depth + 1) for v in obj]
+    return obj
