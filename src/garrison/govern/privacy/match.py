@@ -50,11 +50,12 @@ class Matcher:
         return self._pattern.sub(lambda m: replace(m.group(0)), text)
 
     def in_leaves(self, obj: Any, depth: int = 0) -> bool:
-        """Whether any text (or number) inside nested dicts and lists matches."""
+        """Whether any text (or number) inside nested dicts and lists matches; keys are
+        field names, not values, and are not searched."""
         if depth > 64:
             return False
         if isinstance(obj, dict):
-            return any(self.search(str(k)) or self.in_leaves(v, depth + 1) for k, v in obj.items())
+            return any(self.in_leaves(v, depth + 1) for v in obj.values())
         if isinstance(obj, list | tuple):
             return any(self.in_leaves(v, depth + 1) for v in obj)
         if obj is None or isinstance(obj, bool):

@@ -121,18 +121,14 @@ def _set_number(ocsf: dict[str, Any], parts: tuple[str, ...], swap: Any) -> None
 
 
 def _replace(obj: Any, matcher: Matcher, swap: Any, depth: int) -> Any:
-    """A copy of ``obj`` with every match in its text (keys too) replaced."""
+    """A copy of ``obj`` with every match in its text values replaced (keys are field
+    names, kept: a person called ``user`` must not rename the ``user`` object)."""
     if depth > _MAX_DEPTH:
         return obj
     if isinstance(obj, str):
         return matcher.sub(obj, swap)
     if isinstance(obj, dict):
-        return {
-            (matcher.sub(k, swap) if isinstance(k, str) else k): _replace(
-                v, matcher, swap, depth + 1
-            )
-            for k, v in obj.items()
-        }
+        return {k: _replace(v, matcher, swap, depth + 1) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_replace(v, matcher, swap, depth + 1) for v in obj]
     return obj
