@@ -25,6 +25,7 @@ from garrison.core.config import GarrisonConfig
 from garrison.core.errors import UsageError
 from garrison.core.timeutil import now_ms
 from garrison.correlate.store import IncidentStore
+from garrison.detect.ml.ueba.baseline import forget_users
 from garrison.govern.access import Principal, requires
 from garrison.govern.audit import AuditLog, audited
 from garrison.govern.privacy import (
@@ -71,6 +72,8 @@ class SubjectReport:
     findings: int = 0
     incidents: int = 0
     vault_entries: int = 0
+    #: Learnt detector profiles of the person (UEBA), removed by a deletion.
+    profiles: int = 0
     lake_before: int = 0
     lake_after: int = 0
     applied: bool = False
@@ -84,6 +87,7 @@ class SubjectReport:
             "findings": self.findings,
             "incidents": self.incidents,
             "vault_entries": self.vault_entries,
+            "profiles": self.profiles,
             "lake_events_before": self.lake_before,
             "lake_events_after": self.lake_after,
             "applied": self.applied,
@@ -240,8 +244,8 @@ class PrivacyService:
     @requires("privacy.manage")
     def delete(self, who: str, apply: bool = False) -> SubjectReport:
         """Remove every trace of the subject: its events from the lake (partitions rewritten
-        atomically), the findings and incidents mentioning it, its vault entry. Without
-        ``apply`` only counts what would go."""
+        atomically), the findings and incidents mentioning it, its learnt UEBA profile, its
+        vault entry. Without ``apply`` only counts what would go (profiles: not counted)."""
         subject = self.subject(who)
         matcher, finding_uids, incident_uids = self._matching(subject)
         vault = Vault(self.state, self._keys().vault_key)
@@ -261,6 +265,7 @@ class PrivacyService:
                 IncidentStore(self.state).forget(incident_uids)
                 FindingStore(self.state).forget(finding_uids, incident_uids)
                 vault.forget([subject.token])
+                report.profiles = forget_users(self.state, matcher.search)
             report.lake_after = lake.count()
         return report
 

@@ -5,7 +5,8 @@ registered user, ``govern.access.cli_principal``), calls it and prints. The serv
 ``privacy.manage`` (admin) and audits every call with that identity. ``retention`` and
 ``delete`` change nothing without ``--apply`` / ``--yes``: they print what would go.
 ``export`` writes JSON lines to stdout or to a new file (0600; an existing file is never
-overwritten) and its counts to stderr.
+overwritten) and its counts to stderr; the others print their report as JSON on stdout
+and any notice on stderr, so a script can parse stdout.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from garrison.core.errors import InputError
 from garrison.correlate.privacy import PrivacyService
 from garrison.govern.access import cli_principal
 from garrison.govern.audit import open_audit
-from garrison.interfaces.cli.common import ConfigOption, HomeOption, config_for, console, print_json
+from garrison.interfaces.cli.common import ConfigOption, HomeOption, config_for, print_json
 from garrison.store.state import StateDB
 
 privacy_app = typer.Typer(
@@ -110,4 +111,4 @@ def delete(
     report = _service(home, config).delete(who, apply=yes)
     print_json(report.to_json())
     if not yes:
-        console.print("dry run: nothing deleted; run again with --yes", highlight=False)
+        typer.echo("dry run: nothing deleted; run again with --yes", err=True)
