@@ -5,6 +5,7 @@ is kept.
     # source format (as ``garrison hunt`` names it: jsonl, syslog, evtx, zeek...) or "*"
     # for every source -> OCSF field paths whose values are replaced by a keyed token
     fields = { "*" = ["actor.user.name", "user.name"], jsonl = ["email.from"] }
+    keep = ["root", "administrator", "svc-backup"]   # accounts that name no person
     [privacy.retention]
     zeek = "30d"     # days ("30d", a number of days) or weeks ("12w")
     syslog = 90
@@ -28,6 +29,8 @@ _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,15}$")
 _RETENTION = re.compile(r"^\s*([0-9]{1,6})\s*([dw]?)\s*$")
 #: No retention is longer than a hundred years.
 MAX_DAYS = 36_500
+#: Built-in accounts kept by default (``keep``).
+DEFAULT_KEEP = ("root", "administrator", "admin", "guest", "nobody", "daemon")
 #: The key of ``fields`` that applies to every source.
 ANY_SOURCE = "*"
 
@@ -76,12 +79,23 @@ def _retentions(value: dict[str, int | str]) -> dict[str, int]:
     return out
 
 
+def _folded(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v.strip().casefold() for v in values if v.strip()))
+
+
 @dataclass(slots=True)
 class PrivacyConfig:
     #: Source format (or ``"*"``) -> OCSF field paths pseudonymized at ingestion.
     fields: dict[str, tuple[str, ...]] = option(
         default_factory=dict, accepts=dict[str, list[str]], convert=_field_paths
     )
+    #: Account names that name no person (built-in and service accounts), never
+    #: pseudonymized, compared case-insensitively: rules and detectors keyed on them
+    #: (a root login, a failed Administrator logon) keep working.
+    keep: tuple[str, ...] = option(DEFAULT_KEEP, accepts=list[str], convert=_folded)
+    #: Windows machine accounts (``HOST$``) are kept: they name a computer, not a person,
+    #: and UEBA tells machine from human logons by the ``$``.
+    keep_machine_accounts: bool = True
     #: Source format -> days its lake partitions are kept (``[privacy.retention]``).
     retention: dict[str, int] = option(
         default_factory=dict, accepts=dict[str, int | str], convert=_retentions
@@ -91,6 +105,12 @@ class PrivacyConfig:
         """The paths pseudonymized in events of ``source`` (its own and those of ``*``)."""
         both = (*self.fields.get(ANY_SOURCE, ()), *self.fields.get(source, ()))
         return tuple(dict.fromkeys(both))
+
+    def keeps(self, value: str) -> bool:
+        """Whether ``value`` is an account name that is never pseudonymized."""
+        if self.keep_machine_accounts and value.endswith("$"):
+            return True
+        return value.strip().casefold() in self.keep
 
     @property
     def pseudonymizes(self) -> bool:

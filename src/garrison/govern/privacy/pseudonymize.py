@@ -5,7 +5,8 @@ detected on.
 What is replaced, per event of a configured source:
 
 * the value at each configured OCSF path (``actor.user.name`` ...), when it is text or a
-  number and names someone (not ``-``, ``unknown`` ...);
+  number and names someone: not a placeholder (``-``, ``unknown`` ...), not an account
+  of ``keep`` (``root``, ``Administrator`` ...), not a machine account (``HOST$``);
 * every occurrence of those values, as a whole word and in any case, in every other text
   of the OCSF object and of the flat ``fields`` (so ``TargetUserName``, an sshd
   ``message`` or a command line carrying the same name are covered too);
@@ -13,15 +14,22 @@ What is replaced, per event of a configured source:
   own escaping (JSON ``\\u`` escapes, XML entities), so a name in it cannot be found and
   replaced reliably. The OCSF object and ``fields`` keep everything detection reads.
 
-What is not: a person's value that is not at a configured path of the same event (a name
-that appears only in free text is not known to be personal) and values of other sources
-than those configured. docs/privacy.md says what that means for detection.
+A single-word value (a login, an address) once known - seen at a configured path earlier in
+the run, or in the vault from earlier runs - is also replaced wherever it appears later as
+a whole word, even in events where it is not at a configured path (``New session 12 of
+user deploy.``).
+
+What is not: a value never seen at a configured path, a multi-word value outside the
+events carrying it at a configured path, a known value that appears before its first
+configured occurrence in the first run, and sources not configured. docs/privacy.md says
+what that means for detection.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from garrison.core.events import Event, Quarantined
@@ -33,6 +41,10 @@ from garrison.govern.privacy.token import canonical, is_token, pseudonym
 from garrison.govern.privacy.vault import Vault
 
 _MAX_DEPTH = 64
+#: A single-word value: word characters, joined by ``.``, ``@`` or ``-`` (a login, an
+#: address, a host name); such values, once known, are replaced wherever they appear.
+_WORD = re.compile(r"\w+(?:[.@-]\w+)*")
+_TOKEN_PART = re.compile(r"pn|[0-9a-f]{32}")
 WITHHELD = "[withheld: pseudonymized source]"
 
 
@@ -46,8 +58,27 @@ class Pseudonymizer:
         self._paths: dict[str, tuple[tuple[str, ...], ...]] = {}
         self._tokens: dict[str, str] = {}
         self._stored: set[str] = set()
+        #: Single-word personal values known so far (case-folded): from the vault (earlier
+        #: runs) and from configured paths of this run; replaced wherever they appear.
+        self._words: set[str] = set()
+        if vault is not None:
+            self._learn(vault.values())
         #: Values replaced so far (events changed), for the hunt's figures.
         self.replaced = 0
+
+    def _learn(self, values: Iterable[str]) -> None:
+        for value in values:
+            # never a part of a token's own text ("pn", 32 hex digits)
+            if _WORD.fullmatch(value) and not _TOKEN_PART.fullmatch(value.casefold()):
+                self._words.add(value.casefold())
+
+    def _known_words(self, text: str, swap: Callable[[str], str]) -> str:
+        """``text`` with every known single-word value replaced (one pass, any number of
+        known values: a dictionary lookup per word, not a pattern per value)."""
+        if not self._words:
+            return text
+        words = self._words
+        return _WORD.sub(lambda m: swap(m[0]) if m[0].casefold() in words else m[0], text)
 
     def token(self, value: str) -> str:
         key = canonical(value)
@@ -71,7 +102,15 @@ class Pseudonymizer:
         if not paths:
             return list(events)
         fresh: dict[str, str] = {}
-        out = [self._event(ev, paths, fresh) for ev in events]
+        keeps = self.config.keeps
+        values = [
+            [v for v in (_text_at(ev.ocsf, p) for p in paths) if v is not None and not keeps(v)]
+            for ev in events
+        ]
+        self._learn(v for found in values for v in found)
+        out = [
+            self._event(ev, found, paths, fresh) for ev, found in zip(events, values, strict=True)
+        ]
         if self.vault is not None and fresh:
             self.vault.put(fresh)
             self._stored.update(fresh)
@@ -84,12 +123,14 @@ class Pseudonymizer:
             return list(items)
         return [dataclasses.replace(q, excerpt=WITHHELD) if q.excerpt else q for q in items]
 
-    def _event(self, ev: Event, paths: tuple[tuple[str, ...], ...], fresh: dict[str, str]) -> Event:
-        values = [v for v in (_text_at(ev.ocsf, p) for p in paths) if v is not None]
+    def _event(
+        self,
+        ev: Event,
+        values: list[str],
+        paths: tuple[tuple[str, ...], ...],
+        fresh: dict[str, str],
+    ) -> Event:
         matcher = Matcher(values)
-        if not matcher:
-            return dataclasses.replace(ev, raw="")
-        self.replaced += 1
 
         def swap(found: str) -> str:
             token = self.token(found)
@@ -97,10 +138,15 @@ class Pseudonymizer:
                 fresh[token] = found
             return token
 
-        ocsf = _replace(ev.ocsf, matcher, swap, 0)
+        def scrub(text: str) -> str:
+            return self._known_words(matcher.sub(text, swap), swap)
+
+        if matcher:
+            self.replaced += 1
+        ocsf = _replace(ev.ocsf, scrub, 0)
         for path in paths:  # a number at a configured path is personal too
             _set_number(ocsf, path, swap)
-        fields = _replace(ev.fields, matcher, swap, 0)
+        fields = _replace(ev.fields, scrub, 0)
         return dataclasses.replace(ev, ocsf=ocsf, fields=fields, raw="")
 
 
@@ -120,15 +166,15 @@ def _set_number(ocsf: dict[str, Any], parts: tuple[str, ...], swap: Any) -> None
             parent[parts[-1]] = swap(str(value))
 
 
-def _replace(obj: Any, matcher: Matcher, swap: Any, depth: int) -> Any:
-    """A copy of ``obj`` with every match in its text values replaced (keys are field
-    names, kept: a person called ``user`` must not rename the ``user`` object)."""
+def _replace(obj: Any, scrub: Callable[[str], str], depth: int) -> Any:
+    """A copy of ``obj`` with every text value scrubbed (keys are field names, kept: a
+    person called ``user`` must not rename the ``user`` object)."""
     if depth > _MAX_DEPTH:
         return obj
     if isinstance(obj, str):
-        return matcher.sub(obj, swap)
+        return scrub(obj)
     if isinstance(obj, dict):
-        return {k: _replace(v, matcher, swap, depth + 1) for k, v in obj.items()}
+        return {k: _replace(v, scrub, depth + 1) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_replace(v, matcher, swap, depth + 1) for v in obj]
+        return [_replace(v, scrub, depth + 1) for v in obj]
     return obj

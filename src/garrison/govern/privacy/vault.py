@@ -62,15 +62,29 @@ class Vault:
         rows = self.state.query("SELECT nonce, sealed FROM privacy_vault WHERE token = ?", (token,))
         if not rows:
             return None
-        nonce, sealed = cast(bytes, rows[0][0]), cast(bytes, rows[0][1])
-        try:
-            data = self._aead.decrypt(nonce, sealed, token.encode("ascii", "replace"))
-        except InvalidTag:
+        value = self._open(token, rows[0][0], rows[0][1])
+        if value is None:
             raise VaultError(
                 f"vault entry {token} does not open with this home's key (another key, or "
                 "the entry was altered)"
-            ) from None
+            )
+        return value
+
+    def _open(self, token: object, nonce: object, sealed: object) -> str | None:
+        try:
+            data = self._aead.decrypt(
+                cast(bytes, nonce), cast(bytes, sealed), str(token).encode("ascii", "replace")
+            )
+        except InvalidTag:
+            return None
         return data.decode("utf-8", "surrogatepass")
+
+    def values(self) -> list[str]:
+        """Every value in the vault (decrypted); a row that does not open is skipped here
+        (``reveal`` reports it)."""
+        rows = self.state.query("SELECT token, nonce, sealed FROM privacy_vault")
+        opened = (self._open(token, nonce, sealed) for token, nonce, sealed in rows)
+        return [v for v in opened if v is not None]
 
     def known(self, tokens: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(tokens))

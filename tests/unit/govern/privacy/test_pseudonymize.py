@@ -93,6 +93,45 @@ def test_a_number_at_a_configured_path_is_replaced() -> None:
     assert ev.ocsf["uid"] == 1001 and ev.ocsf["user"]["name"] == "alice"  # input not mutated
 
 
+def test_a_known_login_is_replaced_wherever_it_appears_later() -> None:
+    state = StateDB.memory()
+    p = make(state)
+    free_text = auth_event("-")
+    free_text.fields["message"] = "New session 12 of user Deploy."
+    free_text.fields["SourceUser"] = "CORP\\deploy"
+    _, later = p.apply([auth_event("deploy"), free_text], "jsonl")
+    token = pseudonym(KEYS.token_key, "deploy")
+    assert later.fields["message"] == f"New session 12 of user {token}."
+    assert later.fields["SourceUser"] == f"CORP\\{token}"
+    # a new run (a new pseudonymizer) knows it from the vault, before any configured path
+    (again,) = make(state).apply([free_text], "jsonl")
+    assert again.fields["message"] == f"New session 12 of user {token}."
+    # an unconfigured source is not touched, known or not
+    only_jsonl = load_privacy_config({"privacy": {"fields": {"jsonl": ["user.name"]}}})
+    assert make(state, only_jsonl).apply([free_text], "zeek") == [free_text]
+
+
+def test_built_in_and_machine_accounts_are_kept() -> None:
+    for kept in ("root", "Administrator", "WS-1317$"):
+        (out,) = make().apply([auth_event(kept)], "jsonl")
+        assert out.ocsf["user"]["name"] == kept and out.raw == ""
+    custom = load_privacy_config(
+        {
+            "privacy": {
+                "fields": {"*": ["user.name"]},
+                "keep": ["Svc-Backup"],
+                "keep_machine_accounts": False,
+            }
+        }
+    )
+    (svc,) = make(config=custom).apply([auth_event("svc-backup")], "jsonl")
+    (machine,) = make(config=custom).apply([auth_event("WS-1$")], "jsonl")
+    (root,) = make(config=custom).apply([auth_event("root")], "jsonl")
+    assert svc.ocsf["user"]["name"] == "svc-backup"
+    assert machine.ocsf["user"]["name"] == pseudonym(KEYS.token_key, "WS-1$")
+    assert root.ocsf["user"]["name"] == pseudonym(KEYS.token_key, "root")  # keep replaced
+
+
 def test_quarantine_excerpts_withheld_for_configured_sources() -> None:
     q = [Quarantined("/a", 3, "bad json", "jsonl", '{"user": "alice"')]
     assert make().quarantined(q, "jsonl")[0].excerpt == WITHHELD
@@ -112,7 +151,7 @@ hostile = st.one_of(
 @given(value=hostile)
 def test_a_hostile_value_never_survives(value: str) -> None:
     matcher = Matcher([value])
-    assume(matcher)  # placeholders are not personal
+    assume(matcher and not CONFIG.keeps(value))  # placeholders, root, HOST$ are kept
     # values that are part of a token's own text (``pn``) would match inside it
     assume(not matcher.search(pseudonym(KEYS.token_key, "probe")))
     (out,) = make().apply([auth_event(value)], "jsonl")
