@@ -16,7 +16,8 @@ import os
 import weakref
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,16 @@ def _text_array(values: list[str | None]) -> pa.Array:
         return pa.array(values, pa.string())
     except (UnicodeEncodeError, pa.ArrowException):
         return pa.array([None if v is None else _safe_text(v) for v in values], pa.string())
+
+
+def _write_file(table: pa.Table, final: Path, written: list[Path]) -> None:
+    """``table`` as ``final`` through a temporary name (the rename is atomic); every path
+    created is appended to ``written`` as soon as it exists."""
+    tmp = final.with_suffix(f".tmp{os.getpid()}")
+    written.append(tmp)
+    pq.write_table(table, tmp, compression="zstd")
+    written.append(final)
+    tmp.replace(final)
 
 
 def _count_removed(before: pa.Table, after: pa.Table | None, removed: dict[str, int]) -> None:
@@ -326,17 +337,11 @@ class ParquetEventStore(EventStore):
         self._tables_from_small()
         group = hashlib.sha256("\0".join(sorted(self._pending)).encode()).hexdigest()[:40]
         written: list[Path] = []
-        try:
+        # None of this group's files is committed on a failure (its batches were not, or
+        # they would not be pending), so none is kept: a full disk leaves no partial file.
+        with self._kept_only_on_success(written):
             files = [str(rel) for rel in self._write_group(group, written)]
             self._commit(json.dumps(files))
-        except BaseException as exc:
-            # None of this group's files is committed (its batches were not, or they would
-            # not be pending), so none is kept: a full disk leaves no partial lake file.
-            for path in written:
-                path.unlink(missing_ok=True)
-            if isinstance(exc, OSError):
-                raise storage_error(exc, f"the event lake {self.root}") from exc
-            raise
         self._pending.clear()
         self._tables.clear()
         self._buffered = 0
@@ -350,11 +355,7 @@ class ParquetEventStore(EventStore):
             rel = Path(f"source={fmt}") / f"day={day}" / f"{group}.parquet"
             final = self.root / rel
             final.parent.mkdir(parents=True, exist_ok=True)
-            tmp = final.with_suffix(f".tmp{os.getpid()}")
-            written.append(tmp)
-            pq.write_table(pa.concat_tables(tables), tmp, compression="zstd")
-            written.append(final)
-            tmp.replace(final)
+            _write_file(pa.concat_tables(tables), final, written)
             rels.append(rel)
         return rels
 
@@ -386,7 +387,7 @@ class ParquetEventStore(EventStore):
         removed: dict[str, int] = defaultdict(int)
         renamed: dict[str, str | None] = {}
         written: list[Path] = []
-        try:
+        with self._kept_only_on_success(written):
             for path, table in sorted(changes.items()):
                 if str(path) not in committed:
                     raise ValueError(f"{path} is not a committed file of this lake")
@@ -395,12 +396,6 @@ class ParquetEventStore(EventStore):
                     path, table, written
                 )
             self._repoint(renamed, removed)
-        except BaseException as exc:
-            for made in written:
-                made.unlink(missing_ok=True)
-            if isinstance(exc, OSError):
-                raise storage_error(exc, f"the event lake {self.root}") from exc
-            raise
         for path in changes:
             path.unlink(missing_ok=True)
         return dict(removed)
@@ -412,12 +407,21 @@ class ParquetEventStore(EventStore):
             return None
         digest = hashlib.sha256(path.name.encode() + os.urandom(16)).hexdigest()[:12]
         final = path.with_name(f"{path.stem[:40]}-r{digest}.parquet")
-        tmp = final.with_suffix(f".tmp{os.getpid()}")
-        written.append(tmp)
-        pq.write_table(table, tmp, compression="zstd")
-        written.append(final)
-        tmp.replace(final)
+        _write_file(table, final, written)
         return str(final.relative_to(self.root))
+
+    @contextmanager
+    def _kept_only_on_success(self, written: list[Path]) -> Iterator[None]:
+        """On any failure inside, remove every file in ``written`` (nothing was committed
+        that points at them) and report a machine error as a ``StorageError``."""
+        try:
+            yield
+        except BaseException as exc:
+            for path in written:
+                path.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise storage_error(exc, f"the event lake {self.root}") from exc
+            raise
 
     def _repoint(self, renamed: dict[str, str | None], removed: dict[str, int]) -> None:
         """One transaction: every batch's file list rewritten, its event count lowered."""

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from garrison.core.errors import StorageError
 from garrison.govern.privacy.match import Matcher
 from garrison.store.lake import ParquetEventStore
 
@@ -88,7 +89,13 @@ def subject_hits(store: ParquetEventStore, matcher: Matcher) -> Iterator[FileHit
     if not found:
         return
     for path in store.files():
-        table = pq.read_table(path)
+        try:
+            table = pq.read_table(path)
+        except FileNotFoundError:
+            raise StorageError(
+                f"{path} went away while it was read (a deletion or retention ran at the "
+                "same time): run again"
+            ) from None
         candidates = _candidates(table, found).to_pylist()
         if not any(candidates):
             continue

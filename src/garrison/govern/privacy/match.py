@@ -2,7 +2,9 @@
 data-subject search.
 
 A value matches as a whole word, case-insensitively: ``alice`` matches ``Failed password
-for Alice from``, not ``malice`` nor ``alice2``. Every value is escaped before it goes into
+for Alice from`` and ``CORP\\alice``, not ``malice``, ``alice2``, ``alice.smith``,
+``alice@corp.com`` nor ``adm-alice`` (a word joined by ``.``, ``@`` or ``-`` is another
+identifier, as for the pseudonymizer's known words). Every value is escaped before it goes into
 the pattern (values are attacker-controlled text), and values are tried longest first so
 ``alice.smith`` wins over ``alice``.
 """
@@ -13,6 +15,11 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+#: A match must stand alone: not inside a word, and not joined to one by ``.``, ``@`` or
+#: ``-`` (``alice`` is not in ``alice.smith``, ``alice@corp.com`` nor ``adm-alice``, which
+#: are other identifiers), but ``for alice.`` and ``CORP\\alice`` hold it.
+_BEFORE = r"(?<!\w)(?<!\w[.@-])"
+_AFTER = r"(?!\w)(?![.@-]\w)"
 #: Placeholders that name nobody: never pseudonymized, never searched for.
 PLACEHOLDERS = frozenset(
     {"", "-", "?", "n/a", "null", "none", "unknown", "system", "anonymous logon", "anonymous"}
@@ -31,7 +38,7 @@ class Matcher:
         self.terms = sorted({t for t in terms if personal(t)}, key=lambda t: (-len(t), t))
         self._pattern = (
             re.compile(
-                r"(?<!\w)(?:" + "|".join(re.escape(t) for t in self.terms) + r")(?!\w)",
+                _BEFORE + "(?:" + "|".join(re.escape(t) for t in self.terms) + ")" + _AFTER,
                 re.IGNORECASE,
             )
             if self.terms

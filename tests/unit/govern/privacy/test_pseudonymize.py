@@ -180,6 +180,11 @@ def test_matcher_is_whole_word_case_insensitive_and_escaped() -> None:
     assert m.terms == ["al(ice", "a.b"]
     assert m.search("to AL(ICE now") and m.search("x a.b")
     assert not m.search("axb") and not m.search("ca.b2")
+    alice = Matcher(["alice"])
+    for holds in ("for Alice.", "CORP\\alice", "(alice)", "alice", "user=alice,"):
+        assert alice.search(holds), holds
+    for other in ("alice.smith", "alice@corp.com", "adm-alice", "malice", "alice2", "x.alice"):
+        assert not alice.search(other), other
     assert not Matcher(["", "unknown", "-"])
     assert m.in_leaves({"k": [1, {"x": "A.B"}]})
     assert not m.in_leaves({"a.b": [True, None]})  # keys are field names, not values
