@@ -64,7 +64,7 @@ def retention(
     home: HomeOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """List lake partitions past their [privacy.retention]; delete them with --apply."""
+    """List lake partitions older than their source's retention; delete them with --apply."""
     report = _service(home, config).retention(apply=apply)
     print_json(report.to_json())
     if not apply and report.partitions:
