@@ -28,6 +28,7 @@ from garrison.core.timeutil import now_ms
 from garrison.correlate.service import AlertPipeline
 from garrison.detect import DETECTORS, Detector, DetectorContext
 from garrison.detect.options import load_detector_options
+from garrison.govern.privacy import Pseudonymizer, Vault, load_keys, load_privacy_config
 from garrison.ingest.reader import (
     Batch,
     FileProblem,
@@ -200,6 +201,18 @@ class HuntService:
         #: folders never read as input (the home; the CLI adds --out): see core.preflight
         self.exclude = input_exclusions(config.home)
         self.alerts = AlertPipeline.build(config, state, assets, self.intel_files)
+        self.pseudonymizer = self._pseudonymizer(config, state)
+
+    @staticmethod
+    def _pseudonymizer(config: GarrisonConfig, state: StateDB) -> Pseudonymizer | None:
+        """The ``[privacy]`` pseudonymizer when fields are configured (the home's key is
+        created on first use), else None: events are stored as normalized."""
+        privacy = load_privacy_config(config.raw, config.path)
+        if not privacy.pseudonymizes:
+            return None
+        keys = load_keys(config.home / "keys", create=True)
+        assert keys is not None
+        return Pseudonymizer(privacy, keys, Vault(state, keys.vault_key))
 
     @staticmethod
     def check_config(config: GarrisonConfig) -> dict[str, Any]:
@@ -210,6 +223,7 @@ class HuntService:
         check_source_options(config.ingest, config.path)
         load_triage_config(config.raw, config.path)
         load_response_config(config.raw, config.path)
+        load_privacy_config(config.raw, config.path)
         return load_detector_options(config)
 
     @classmethod
@@ -338,6 +352,9 @@ class HuntService:
     ) -> None:
         stats.records_read += batch.size
         events, rejected = build_events(batch, now_ms())
+        if self.pseudonymizer is not None:  # before anything stores or reads the events
+            events = self.pseudonymizer.apply(events, batch.source_format)
+            rejected = self.pseudonymizer.quarantined(rejected, batch.source_format)
         report.quarantine.extend(rejected)
         stats.records_quarantined += len(rejected)
         stats.events_stored += len(events)

@@ -2,8 +2,8 @@
 
 For EVERY detector table (``[detectors."<id>"]``, one per registered detector), every source
 table (``[ingest.<format>]``) and every stage table (``[hunt]``, ``[triage]`` and its
-sub-tables, ``[correlate]``), written to a real garrison.toml and checked the way a hunt
-checks it (``load_config`` + ``HuntService.check_config``):
+sub-tables, ``[correlate]``, ``[respond]``, ``[privacy]``), written to a real garrison.toml
+and checked the way a hunt checks it (``load_config`` + ``HuntService.check_config``):
 
 * an unknown key is rejected, naming the table, the key and the file;
 * for every key, a value of a TOML type the field does not accept is rejected, naming the
@@ -35,6 +35,7 @@ from garrison.core.errors import InputError
 from garrison.core.options import OptionsError, fields_of, load_options, table_name
 from garrison.detect import DETECTORS
 from garrison.detect.options import DETECTOR_OPTIONS, detector_table
+from garrison.govern.privacy import PrivacyConfig
 from garrison.ingest.base import SOURCES
 from garrison.ingest.reader import source_settings
 from garrison.pipeline import HuntService
@@ -52,7 +53,7 @@ def _sub_tables(where: str, cls: type[Any]) -> list[tuple[str, type[Any]]]:
 
 
 def all_tables() -> list[tuple[str, type[Any]]]:
-    tables = [("hunt", HuntConfig), ("respond", ResponseConfig)]
+    tables = [("hunt", HuntConfig), ("respond", ResponseConfig), ("privacy", PrivacyConfig)]
     for name, cls in triage_config.TABLES.items():
         tables += _sub_tables(name, cls)
     tables += [(detector_table(n), DETECTOR_OPTIONS.get(n)) for n in DETECTORS.names()]

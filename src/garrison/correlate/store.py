@@ -299,6 +299,23 @@ class IncidentStore:
             ):
                 conn.execute(f"DELETE FROM {table} WHERE {col} = ?", (uid,))  # noqa: S608 - table/column names and clauses are constants; values bound
 
+    def forget(self, uids: Iterable[str]) -> int:
+        """Remove incidents with their membership, entity keys and action history
+        (data-subject deletion); their findings' links to them are cut. How many there were."""
+        rows = [(u,) for u in dict.fromkeys(uids)]
+        with self.state.transaction() as conn:
+            before = conn.total_changes
+            conn.executemany("DELETE FROM incidents WHERE uid = ?", rows)
+            gone = conn.total_changes - before
+            for table in ("incident_findings", "incident_entities", "incident_events"):
+                conn.executemany(f"DELETE FROM {table} WHERE incident_uid = ?", rows)
+        return gone
+
+    def docs(self) -> builtins.list[tuple[str, dict[str, Any]]]:
+        """Every stored incident as (uid, OCSF document), for a search over their content."""
+        rows = self.state.query("SELECT uid, doc FROM incidents ORDER BY uid")
+        return [(str(uid), json.loads(str(doc))) for uid, doc in rows]
+
     # -- read -------------------------------------------------------------------------------
     def get(self, uid: str) -> Incident | None:
         rows = self.state.query("SELECT doc, status, verdict FROM incidents WHERE uid = ?", (uid,))

@@ -16,7 +16,8 @@ import os
 import weakref
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,29 @@ def _text_array(values: list[str | None]) -> pa.Array:
         return pa.array(values, pa.string())
     except (UnicodeEncodeError, pa.ArrowException):
         return pa.array([None if v is None else _safe_text(v) for v in values], pa.string())
+
+
+def _write_file(table: pa.Table, final: Path, written: list[Path]) -> None:
+    """``table`` as ``final`` through a temporary name (the rename is atomic); every path
+    created is appended to ``written`` as soon as it exists."""
+    tmp = final.with_suffix(f".tmp{os.getpid()}")
+    written.append(tmp)
+    pq.write_table(table, tmp, compression="zstd")
+    written.append(final)
+    tmp.replace(final)
+
+
+def _count_removed(before: pa.Table, after: pa.Table | None, removed: dict[str, int]) -> None:
+    """Events per batch fingerprint in ``before`` but not in ``after`` added to ``removed``."""
+    counts: dict[str, int] = defaultdict(int)
+    for fp in before.column("batch_fp").to_pylist():
+        counts[str(fp)] += 1
+    if after is not None:
+        for fp in after.column("batch_fp").to_pylist():
+            counts[str(fp)] -= 1
+    for fp, n in counts.items():
+        if n:
+            removed[fp] += n
 
 
 class EventStore(ABC):
@@ -313,17 +337,11 @@ class ParquetEventStore(EventStore):
         self._tables_from_small()
         group = hashlib.sha256("\0".join(sorted(self._pending)).encode()).hexdigest()[:40]
         written: list[Path] = []
-        try:
+        # None of this group's files is committed on a failure (its batches were not, or
+        # they would not be pending), so none is kept: a full disk leaves no partial file.
+        with self._kept_only_on_success(written):
             files = [str(rel) for rel in self._write_group(group, written)]
             self._commit(json.dumps(files))
-        except BaseException as exc:
-            # None of this group's files is committed (its batches were not, or they would
-            # not be pending), so none is kept: a full disk leaves no partial lake file.
-            for path in written:
-                path.unlink(missing_ok=True)
-            if isinstance(exc, OSError):
-                raise storage_error(exc, f"the event lake {self.root}") from exc
-            raise
         self._pending.clear()
         self._tables.clear()
         self._buffered = 0
@@ -337,11 +355,7 @@ class ParquetEventStore(EventStore):
             rel = Path(f"source={fmt}") / f"day={day}" / f"{group}.parquet"
             final = self.root / rel
             final.parent.mkdir(parents=True, exist_ok=True)
-            tmp = final.with_suffix(f".tmp{os.getpid()}")
-            written.append(tmp)
-            pq.write_table(pa.concat_tables(tables), tmp, compression="zstd")
-            written.append(final)
-            tmp.replace(final)
+            _write_file(pa.concat_tables(tables), final, written)
             rels.append(rel)
         return rels
 
@@ -355,6 +369,75 @@ class ParquetEventStore(EventStore):
                     for fp, (fmt, path, n) in sorted(self._pending.items())
                 ],
             )
+
+    def replace_files(self, changes: Mapping[Path, pa.Table | None]) -> dict[str, int]:
+        """Replace committed lake files by smaller tables (``None``: by nothing), all at
+        once; returns the events removed per batch fingerprint.
+
+        Privacy deletion and retention use this. The new tables are written under new
+        names, then one catalog transaction points every batch at them and lowers its event
+        count, then the old files are removed: a crash before the commit leaves the lake as
+        it was (the new files are orphans, removed when a writer next opens the lake), one
+        after it leaves only orphaned old files. A batch emptied this way keeps its catalog
+        row (no file, no event), so the same input is not stored again by a later hunt."""
+        if not self.writer:
+            raise RuntimeError("this lake was opened for queries only (writer=False)")
+        self.flush()
+        committed = {str(p) for p in self.files()}
+        removed: dict[str, int] = defaultdict(int)
+        renamed: dict[str, str | None] = {}
+        written: list[Path] = []
+        with self._kept_only_on_success(written):
+            for path, table in sorted(changes.items()):
+                if str(path) not in committed:
+                    raise ValueError(f"{path} is not a committed file of this lake")
+                _count_removed(pq.read_table(path, columns=["batch_fp"]), table, removed)
+                renamed[str(path.relative_to(self.root))] = self._write_replacement(
+                    path, table, written
+                )
+            self._repoint(renamed, removed)
+        for path in changes:
+            path.unlink(missing_ok=True)
+        return dict(removed)
+
+    def _write_replacement(
+        self, path: Path, table: pa.Table | None, written: list[Path]
+    ) -> str | None:
+        if table is None or table.num_rows == 0:
+            return None
+        digest = hashlib.sha256(path.name.encode() + os.urandom(16)).hexdigest()[:12]
+        final = path.with_name(f"{path.stem[:40]}-r{digest}.parquet")
+        _write_file(table, final, written)
+        return str(final.relative_to(self.root))
+
+    @contextmanager
+    def _kept_only_on_success(self, written: list[Path]) -> Iterator[None]:
+        """On any failure inside, remove every file in ``written`` (nothing was committed
+        that points at them) and report a machine error as a ``StorageError``."""
+        try:
+            yield
+        except BaseException as exc:
+            for path in written:
+                path.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise storage_error(exc, f"the event lake {self.root}") from exc
+            raise
+
+    def _repoint(self, renamed: dict[str, str | None], removed: dict[str, int]) -> None:
+        """One transaction: every batch's file list rewritten, its event count lowered."""
+        with self.state.transaction() as conn:
+            rows = conn.execute("SELECT fingerprint, files, events FROM lake_batches").fetchall()
+            for fp, files, events in rows:
+                listing = json.loads(str(files))
+                if not any(rel in renamed for rel in listing) and fp not in removed:
+                    continue
+                new = [renamed.get(rel, rel) for rel in listing]
+                kept = json.dumps([rel for rel in new if rel is not None])
+                left = max(0, int(events) - removed.get(str(fp), 0))
+                conn.execute(
+                    "UPDATE lake_batches SET files = ?, events = ? WHERE fingerprint = ?",
+                    (kept, left, fp),
+                )
 
     def files(self) -> list[Path]:
         """Files of committed batches (a flush group's files are shared by its batches)."""

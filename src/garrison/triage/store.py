@@ -165,6 +165,33 @@ class FindingStore:
                 out.append(finding_from_ocsf(json.loads(str(rows[0][0]))))
         return out
 
+    def docs(self) -> builtins.list[tuple[str, dict[str, Any]]]:
+        """Every stored finding as (uid, OCSF document), for a search over their content."""
+        rows = self.state.query("SELECT uid, doc FROM triage_findings ORDER BY uid")
+        return [(str(uid), json.loads(str(doc))) for uid, doc in rows]
+
+    def forget(self, uids: Iterable[str], incidents: Iterable[str] = ()) -> int:
+        """Remove findings with their entities and dispositions, and the dispositions of
+        ``incidents`` (data-subject deletion); how many findings were stored."""
+        rows = [(u,) for u in dict.fromkeys(uids)]
+        with self.state.transaction() as conn:
+            before = conn.total_changes
+            conn.executemany("DELETE FROM triage_findings WHERE uid = ?", rows)
+            gone = conn.total_changes - before
+            conn.executemany("DELETE FROM triage_finding_entities WHERE finding_uid = ?", rows)
+            conn.executemany(
+                "DELETE FROM triage_dispositions WHERE target = 'finding' AND uid = ?", rows
+            )
+            conn.executemany(
+                "DELETE FROM triage_dispositions WHERE target = 'incident' AND uid = ?",
+                [(u,) for u in incidents],
+            )
+            conn.executemany(
+                "UPDATE triage_findings SET incident_uid = NULL WHERE incident_uid = ?",
+                [(u,) for u in incidents],
+            )
+        return gone
+
     def find(self, prefix: str) -> str | None:
         """The full uid of a finding given its uid or an unambiguous prefix."""
         rows = self.state.query(

@@ -15,6 +15,7 @@ intact. ``state=None`` keeps everything in memory (tests, evaluations).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from garrison.store.state import StateDB
@@ -282,3 +283,23 @@ def _int_or_none(value: object) -> int | None:
         return None if value is None else int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+def forget_users(state: StateDB, is_subject: Callable[[str], bool]) -> int:
+    """Remove the learnt profile (logon history, hours, places) of every user for whom
+    ``is_subject(name)`` holds: data-subject deletion (``garrison privacy delete``). Group
+    hours and source totals keep the person's contribution, which names nobody. Returns
+    how many users were forgotten."""
+    state.ensure(DDL)
+    names = {
+        str(r[0])
+        for r in state.query("SELECT user FROM ueba_users UNION SELECT user FROM ueba_seen")
+    }
+    gone = sorted(n for n in names if is_subject(n))
+    with state.transaction() as conn:
+        for table, column in (("ueba_users", "user"), ("ueba_seen", "user")):
+            conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(n,) for n in gone])
+        conn.executemany(
+            "DELETE FROM ueba_hours WHERE scope = 'user' AND name = ?", [(n,) for n in gone]
+        )
+    return len(gone)
