@@ -211,7 +211,8 @@ class HuntService:
         if not privacy.pseudonymizes:
             return None
         keys = load_keys(config.home / "keys", create=True)
-        assert keys is not None
+        if keys is None:  # create=True makes them or raises; never None
+            raise RuntimeError("privacy keys were neither loaded nor created")
         return Pseudonymizer(privacy, keys, Vault(state, keys.vault_key))
 
     @staticmethod

@@ -168,7 +168,8 @@ class PrivacyService:
 
     def _keys(self) -> PrivacyKeys:
         keys = load_keys(self.keys_dir, create=True)
-        assert keys is not None
+        if keys is None:  # create=True makes them or raises; never None
+            raise RuntimeError("privacy keys were neither loaded nor created")
         return keys
 
     def subject(self, who: str) -> Subject:

@@ -308,7 +308,8 @@ class IncidentStore:
             conn.executemany("DELETE FROM incidents WHERE uid = ?", rows)
             gone = conn.total_changes - before
             for table in ("incident_findings", "incident_entities", "incident_events"):
-                conn.executemany(f"DELETE FROM {table} WHERE incident_uid = ?", rows)
+                sql = f"DELETE FROM {table} WHERE incident_uid = ?"  # noqa: S608 - constant names
+                conn.executemany(sql, rows)
         return gone
 
     def docs(self) -> builtins.list[tuple[str, dict[str, Any]]]:

@@ -298,7 +298,8 @@ def forget_users(state: StateDB, is_subject: Callable[[str], bool]) -> int:
     gone = sorted(n for n in names if is_subject(n))
     with state.transaction() as conn:
         for table, column in (("ueba_users", "user"), ("ueba_seen", "user")):
-            conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(n,) for n in gone])
+            sql = f"DELETE FROM {table} WHERE {column} = ?"  # noqa: S608 - constant names
+            conn.executemany(sql, [(n,) for n in gone])
         conn.executemany(
             "DELETE FROM ueba_hours WHERE scope = 'user' AND name = ?", [(n,) for n in gone]
         )
