@@ -42,6 +42,7 @@ from garrison.respond.ledger import (
     StepRow,
     dumps,
 )
+from garrison.respond.nodes import Invalid
 from garrison.respond.playbook import Playbook, Step
 from garrison.respond.policy import Decision, decide
 from garrison.respond.render import RenderError, render_params
@@ -114,7 +115,17 @@ class Engine:
 
     def advance(self, run: Run) -> str:
         """Carry the run as far as it can go now: ``done``, or ``waiting`` on an approval."""
-        playbook = load_text(run.source_text, run.playbook)
+        try:
+            playbook = load_text(run.source_text, run.playbook)
+        except Invalid as exc:  # e.g. an action removed from this version of Garrison
+            self.ledger.set_run_status(run.id, "done", self.clock())
+            self._audit(
+                "respond.run",
+                run.id,
+                "error:invalid-playbook",
+                {"playbook": run.playbook, "line": exc.line, "reason": exc.reason},
+            )
+            return "done"
         subject = Subject.from_dict(run.subject)
         rows = self.ledger.steps(run.id)
         for step in playbook.steps:

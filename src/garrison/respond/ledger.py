@@ -159,16 +159,59 @@ _APPROVAL_COLS = (
 )
 
 
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 def _run(r: tuple[Any, ...]) -> Run:
-    return Run(*r[:6], json.loads(r[6]), *r[7:])  # type: ignore[arg-type]
+    return Run(
+        id=str(r[0]),
+        playbook=str(r[1]),
+        digest=str(r[2]),
+        source_text=str(r[3]),
+        subject_kind=str(r[4]),
+        subject_uid=str(r[5]),
+        subject=json.loads(r[6]),
+        mode=str(r[7]),
+        status=str(r[8]),
+    )
 
 
 def _step(r: tuple[Any, ...]) -> StepRow:
-    return StepRow(*r[:5], json.loads(r[5]), *r[6:])  # type: ignore[arg-type]
+    return StepRow(
+        run_id=str(r[0]),
+        step=str(r[1]),
+        action=str(r[2]),
+        impact=str(r[3]),
+        key=str(r[4]),
+        params=json.loads(r[5]),
+        status=str(r[6]),
+        reason=str(r[7]),
+        attempts=int(r[8]),
+        reference=str(r[9]),
+        approval_id=None if r[10] is None else str(r[10]),
+    )
 
 
 def _approval(r: tuple[Any, ...]) -> ApprovalRow:
-    return ApprovalRow(*r[:6], json.loads(r[6]), *r[7:])  # type: ignore[arg-type]
+    return ApprovalRow(
+        id=str(r[0]),
+        run_id=str(r[1]),
+        step=str(r[2]),
+        key=str(r[3]),
+        action=str(r[4]),
+        impact=str(r[5]),
+        params=json.loads(r[6]),
+        digest=str(r[7]),
+        quorum=int(r[8]),
+        expires_at=_int_or_none(r[9]),
+        fallback=str(r[10]),
+        status=str(r[11]),
+        reason=str(r[12]),
+        created_at=int(r[13]),
+        decided_at=_int_or_none(r[14]),
+        escalated_at=_int_or_none(r[15]),
+    )
 
 
 def dumps(value: Any) -> str:

@@ -13,7 +13,7 @@ from garrison.core import safeyaml
 
 _TAG = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL = (_TAG + t for t in ("str", "int", "float", "bool"))
-_DURATION = re.compile(r"^([1-9][0-9]{0,6})([smhd])$")
+_DURATION = re.compile(r"^([1-9][0-9]{0,6})([smhd])\Z")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

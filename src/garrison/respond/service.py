@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from garrison.respond.matching import matches
 from garrison.respond.playbook import MODES, Playbook
 from garrison.respond.simulate import SimulationReport, simulate
 from garrison.respond.subjects import stored_subjects
+from garrison.store.lock import WriterLock
 from garrison.store.state import StateDB
 from garrison.triage.store import FindingStore
 
@@ -44,6 +46,15 @@ from garrison.triage.store import FindingStore
 #: is given.
 BUNDLED = Path(__file__).resolve().parent.parent / "content" / "playbooks"
 RUN = "respond.run"
+#: Seconds an approval or a respond run waits for another one acting on the same home.
+LOCK_WAIT = 600.0
+LOCK_HINT = "wait for the other garrison respond or approvals command"
+
+
+def _respond_folder(state: StateDB) -> Path:
+    folder = Path(state.path).parent / "respond"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
 
 
 def capped(mode: str, cap: str | None) -> str:
@@ -124,6 +135,25 @@ class ResponseService:
         self.approvals = Approvals(self.engine, authorize)
         self.authorize = authorize
         self._raw = dict(raw_config or {})
+        #: One acting process per home at a time (None for an in-memory state): two
+        #: concurrent ``respond`` runs would each take the other's in-flight step for a
+        #: crashed one and send it again.
+        self._lock = (
+            None
+            if state.path == ":memory:"
+            else WriterLock(_respond_folder(state), "the response engine of", LOCK_HINT)
+        )
+
+    @contextmanager
+    def _acting(self) -> Iterator[None]:
+        if self._lock is None:
+            yield
+            return
+        self._lock.acquire(wait=LOCK_WAIT)
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     @classmethod
     def open(
@@ -165,6 +195,10 @@ class ResponseService:
         prepare = getattr(self.engine.performer, "prepare", None)
         if prepare is not None:
             prepare()  # a bad [respond.connectors] table stops the run before it acts
+        with self._acting():
+            return self._respond(playbooks, mode)
+
+    def _respond(self, playbooks: list[tuple[Playbook, str]], mode: str | None) -> RespondSummary:
         self._note_changes(playbooks)
         summary = RespondSummary()
         summary.expired = len(self.approvals.expire_due())
@@ -226,10 +260,12 @@ class ResponseService:
         return out
 
     def approve(self, approval_id: str, edits: Mapping[str, str] | None = None) -> ApprovalRow:
-        return self.approvals.approve(approval_id, edits)
+        with self._acting():
+            return self.approvals.approve(approval_id, edits)
 
     def reject(self, approval_id: str, reason: str) -> ApprovalRow:
-        return self.approvals.reject(approval_id, reason)
+        with self._acting():
+            return self.approvals.reject(approval_id, reason)
 
     # -- undo -------------------------------------------------------------------------------
     def actions(self, limit: int = 50) -> list[StepRow]:
@@ -241,6 +277,10 @@ class ResponseService:
         """Revert an executed reversible action (lift the block, close the ticket, release
         the host) through the connector that did it, with the same idempotency key."""
         self.authorize("respond.run")
+        with self._acting():
+            return self._undo(key)
+
+    def _undo(self, key: str) -> StepRow:
         row = self.ledger.step_by_key(key.strip())
         if row is None:
             raise UsageError(f"no executed action with key {key.strip()[:40]!r}")

@@ -10,6 +10,7 @@ commands that never act (``approvals list``, ``playbooks simulate``) need no con
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -34,6 +35,7 @@ class ConnectorPerformer:
     ) -> None:
         self.cfg, self.file, self.env, self.sleep = cfg, file, env, sleep
         self._connectors: dict[str, Connector] | None = None
+        self.rng = random.Random()  # jitter for backoff, not a secret
 
     def prepare(self) -> dict[str, Connector]:
         """Build the connectors now; an ``OptionsError`` (exit 2) names a bad table."""
@@ -51,6 +53,7 @@ class ConnectorPerformer:
             self.cfg.backoff,
             self.cfg.backoff_max,
             self.sleep,
+            self.rng,  # full jitter: many failing actions do not retry in step
         )
         return Executed(outcome.receipt, outcome.reason, len(outcome.attempts))
 

@@ -49,8 +49,15 @@ _guard = threading.Lock()
 class WriterLock:
     """The exclusive writer lock of one lake folder; ``release`` or process exit frees it."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        what: str = "the event lake",
+        hint: str = "raise [hunt] lock_wait in garrison.toml",
+    ) -> None:
         self.path = folder / LOCK_NAME
+        #: Named in the messages: what is busy, and what the waiting user may do.
+        self.what, self.hint = what, hint
         self._key = os.path.realpath(self.path)
         self._owned = False
 
@@ -89,10 +96,11 @@ class WriterLock:
             return
         holder = _read_owner(fd)
         if wait is not None and wait <= 0:
-            raise HomeBusy(_busy_message(self.path, holder))
+            raise HomeBusy(_busy_message(self, holder))
         limit = "without a limit" if wait is None else f"up to {wait:g} s"
         log.warning(
-            "the event lake %s is in use by %s; waiting %s for it to finish",
+            "%s %s is in use by %s; waiting %s for it to finish",
+            self.what,
             self.path.parent,
             holder,
             limit,
@@ -100,7 +108,7 @@ class WriterLock:
         deadline = None if wait is None else time.monotonic() + wait
         while not _try_flock(fd):
             if deadline is not None and time.monotonic() >= deadline:
-                raise HomeBusy(_busy_message(self.path, _read_owner(fd), wait))
+                raise HomeBusy(_busy_message(self, _read_owner(fd), wait))
             time.sleep(_POLL_SECONDS)
 
     def release(self) -> None:
@@ -156,11 +164,11 @@ def _read_owner(fd: int) -> str:
     return f"another writer ({printable})" if printable else "another writer"
 
 
-def _busy_message(path: Path, holder: str, waited: float | None = None) -> str:
+def _busy_message(lock: WriterLock, holder: str, waited: float | None = None) -> str:
     after = f" after waiting {waited:g} s" if waited else ""
     return (
-        f"the event lake {path.parent} is in use by {holder}{after}; "
-        "let it finish, or raise [hunt] lock_wait in garrison.toml, or use another --home"
+        f"{lock.what} {lock.path.parent} is in use by {holder}{after}; "
+        f"let it finish, or {lock.hint}, or use another --home"
     )
 
 

@@ -55,7 +55,8 @@ def make_incident(
         risk_score=risk,
         severity_id=5 if risk >= 80 else 4,
         entities=sorted({e for f in findings for e in f.entities}),
-        techniques=list(techniques) or sorted({a.technique_uid for f in findings for a in f.attacks}),
+        techniques=list(techniques)
+        or sorted({a.technique_uid for f in findings for a in f.attacks}),
         uid=uid,
     )
 

@@ -248,3 +248,20 @@ def test_undo_of_a_step_that_did_not_act_is_refused(home: Home, tmp_path: Path) 
     (view,) = pending(home)
     with pytest.raises(UsageError, match="awaiting"):
         home.service().undo(view.approval.key)
+
+
+def test_a_run_whose_playbook_no_longer_loads_ends_with_an_audited_error(
+    home: Home, tmp_path: Path
+) -> None:
+    from garrison.respond.ledger import Ledger
+
+    home.store([make_finding()])
+    home.service().respond([write_playbook(tmp_path / "p", "b", BLOCK)])
+    (run,) = Ledger(home.state).open_runs()
+    home.state.execute(
+        "UPDATE respond_runs SET source_text = replace(source_text, 'block.ip', 'block.gone')"
+    )
+    home.service().respond([write_playbook(tmp_path / "q", "t", TICKET)])
+    assert not Ledger(home.state).open_runs()
+    (entry,) = [e for e in home.audit.entries(action="respond.run") if e.target == run.id]
+    assert entry.outcome == "error:invalid-playbook" and "block.gone" in entry.details

@@ -35,8 +35,13 @@ from garrison.store.state import StateDB
 from garrison.triage.store import FindingStore
 from tests.unit.respond.conftest import Clock, make_finding
 
-POINTS = ("respond.before-send", "respond.after-send", "respond.after-audit",
-          "respond.after-approval", "peer.after-apply")
+POINTS = (
+    "respond.before-send",
+    "respond.after-send",
+    "respond.after-audit",
+    "respond.after-approval",
+    "peer.after-apply",
+)
 AUTHORISED = ("r1", "r2", "r3")
 PARAMS = {
     "ip": "{{entity}}",
@@ -59,7 +64,7 @@ class Peer:
 
     applied: dict[str, Delivery] = field(default_factory=dict)
     deliveries: Counter[str] = field(default_factory=Counter)
-    crash: "Crasher | None" = None
+    crash: Crasher | None = None
 
     def __call__(self, delivery: Delivery, live: bool) -> Executed:
         if live:
@@ -194,14 +199,14 @@ def test_no_unapproved_gated_action_and_one_audit_entry_per_execution(
                 continue
             target = pending[index % len(pending)].id
             if op == "approve":
-                attempt(lambda: service(who).approve(target))
+                attempt(lambda w=who, t=target: service(w).approve(t))
             elif op == "edit":
-                attempt(lambda: service(who).approve(target, {"reason": f"edited by {who}"}))
+                attempt(lambda w=who, t=target: service(w).approve(t, {"reason": f"edited by {w}"}))
             else:
-                attempt(lambda: service(who).reject(target, "not this one"))
+                attempt(lambda w=who, t=target: service(w).reject(t, "not this one"))
         for who in AUTHORISED[:2]:  # then the responders clear the queue
             for row in Ledger(state).approvals("pending"):
-                attempt(lambda: service(who).approve(row.id))  # noqa: B023
+                attempt(lambda w=who, r=row.id: service(w).approve(r))
         attempt(lambda: service("r1").respond([folder]))
         service("r1").respond([folder])  # the last restart runs with no crash left
     finally:

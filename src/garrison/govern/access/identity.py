@@ -64,7 +64,7 @@ def _owns_home(state: StateDB) -> bool:
     if state.path == ":memory:":
         return False
     try:
-        return os.stat(Path(state.path).parent).st_uid == os.geteuid()
+        return Path(state.path).parent.stat().st_uid == os.geteuid()
     except OSError:
         return False
 

@@ -26,6 +26,7 @@ from garrison.govern.audit import AuditEntry, Verdict, open_audit, read_head_fil
 from garrison.interfaces.cli.common import (
     ConfigOption,
     HomeOption,
+    config_for,
     console,
     err_console,
     home_for,
@@ -69,6 +70,12 @@ def head(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the head to this file, not stdout.")
     ] = None,
+    post: Annotated[
+        str | None,
+        typer.Option(
+            "--post", help="Also send it through this [respond.connectors] webhook connector."
+        ),
+    ] = None,
     home: HomeOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -76,9 +83,18 @@ def head(
 
     Keep it in a ticket or a WORM store; check later with `garrison audit verify --head FILE`.
     """
-    verdict, exported = open_audit(home_for(home, config)).export_head()
+    log = open_audit(home_for(home, config))
+    verdict, exported = log.export_head()
     if not verdict.ok:
         _broken(verdict)
+    if post is not None:
+        from garrison.respond.anchor import post_head
+
+        receipt = post_head(config_for(home, config), log, exported.text(), post)
+        err_console.print(
+            f"audit head seq {exported.seq} sent to {_show(post)} ({_show(receipt.reference)})",
+            highlight=False,
+        )
     if out is None:
         typer.echo(exported.text())
         return

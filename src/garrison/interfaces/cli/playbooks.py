@@ -84,7 +84,7 @@ def simulate(
         table.add_row(
             show(impact.playbook),
             str(impact.runs),
-            f"{impact.per_day:.1f}",
+            f"{impact.per_day:.2f}",
             _counts(impact.would_run),
             _counts(impact.approvals),
             _counts(impact.refused),

@@ -106,10 +106,10 @@ def list_approvals(
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "status", "action", "params", "votes", "expires", "playbook", "subject")
+    table = Table("status", "action", "params", "votes", "expires", "playbook", "subject")
+    table.add_column("id", no_wrap=True, min_width=15)  # copied into approve/reject
     for row in rows:
         table.add_row(
-            row["id"],
             row["status"],
             f"{row['action']} ({row['impact']})",
             show(", ".join(f"{k}={v}" for k, v in row["params"].items()), 60),
@@ -117,6 +117,7 @@ def list_approvals(
             row["expires"] or "-",
             show(row["playbook"]),
             show(row["subject"], 50),
+            row["id"],
         )
     console.print(table)
 
@@ -229,14 +230,15 @@ def list_actions(
     if as_json:
         print_json(data)
         return
-    table = Table("key", "action", "status", "params", "reference")
+    table = Table("action", "status", "params", "reference")
+    table.add_column("key", no_wrap=True, min_width=35)  # copied into actions undo
     for row in data:
         table.add_row(
-            row["key"],
             f"{row['action']} ({row['impact']})",
             row["status"],
             show(", ".join(f"{k}={v}" for k, v in row["params"].items()), 60),
             show(row["reference"], 40),
+            row["key"],
         )
     console.print(table)
 
