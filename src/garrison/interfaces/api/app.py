@@ -16,13 +16,13 @@ from garrison import __version__
 from garrison.core.config import GarrisonConfig
 from garrison.core.serveconfig import ServeConfig, load_serve_config
 from garrison.core.timeutil import now_ms
+from garrison.govern.access.sessions import SessionStore
 from garrison.govern.audit import open_audit
 from garrison.interfaces.api import errors
 from garrison.interfaces.api.deps import Context
 from garrison.interfaces.api.guard import Guard
 from garrison.interfaces.api.metrics import Metrics
 from garrison.interfaces.api.routes import ROUTERS
-from garrison.interfaces.api.sessions import SessionStore
 from garrison.store.state import StateDB
 
 

@@ -20,9 +20,9 @@ from garrison.core.config import GarrisonConfig
 from garrison.core.errors import Unauthenticated
 from garrison.core.serveconfig import ServeConfig
 from garrison.govern.access import Principal, UserStore, authorizer, require
+from garrison.govern.access.sessions import SessionStore
 from garrison.govern.audit import AuditLog
 from garrison.interfaces.api.schemas import ERRORS
-from garrison.interfaces.api.sessions import SessionStore
 from garrison.store.state import StateDB
 
 #: The OpenAPI extension naming a route's permission (absent: any signed-in identity).

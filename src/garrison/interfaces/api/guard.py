@@ -23,10 +23,10 @@ from anyio import to_thread
 
 from garrison.core.errors import AccessDenied, Unauthenticated
 from garrison.govern.access import Principal
+from garrison.govern.access.sessions import COOKIE, CSRF_HEADER
 from garrison.interfaces.api.deps import PRINCIPAL_SCOPE, Context
 from garrison.interfaces.api.errors import error
 from garrison.interfaces.api.metrics import Metrics
-from garrison.interfaces.api.sessions import COOKIE, CSRF_HEADER
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -83,6 +83,10 @@ COMMANDS: dict[str, Entry] = {
         f"{_CLI}.users:users_app", "Users and their roles (the first admin needs no login)."
     ),
     "tokens": Entry(f"{_CLI}.users:tokens_app", "API tokens: issue, list, revoke."),
+    "serve": Entry(
+        f"{_CLI}.serve:serve",
+        "Serve the REST API (OpenAPI at /openapi.json); /healthz needs no credentials.",
+    ),
     "eval": Entry(f"{_CLI}.app:eval_commands", "Evaluate detectors on labelled data.", True),
 }
 

@@ -16,4 +16,6 @@ router = APIRouter(tags=["kpis"])
 def kpis(request: Request, check: Authorize) -> dict[str, Any]:
     from garrison.measure.kpi.service import read_kpis
 
-    return read_kpis(context(request).config, check)
+    figures = read_kpis(context(request).config, check)
+    figures.pop("source", None)  # the state file's path: not the caller's business
+    return figures

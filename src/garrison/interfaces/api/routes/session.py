@@ -12,9 +12,9 @@ from pydantic import Field
 
 from garrison.core.errors import Unauthenticated
 from garrison.govern.access import BAD_LOGIN, ROLES, Principal
+from garrison.govern.access.sessions import COOKIE
 from garrison.interfaces.api.deps import Who, context, route
 from garrison.interfaces.api.schemas import ERRORS, Body
-from garrison.interfaces.api.sessions import COOKIE
 
 router = APIRouter(tags=["session"])
 
