@@ -19,7 +19,9 @@ class ErrorOut(BaseModel):
 
 
 def _doc(why: str) -> dict[str, Any]:
-    return {"model": ErrorOut, "description": why}
+    """An error response: JSON whatever the route's own media type (``/metrics``)."""
+    schema = ErrorOut.model_json_schema()
+    return {"description": why, "content": {"application/json": {"schema": schema}}}
 
 
 #: Documented on every authenticated route (the guard and the error mapping produce them).
