@@ -46,9 +46,7 @@ def user_for(role: str) -> str:
     return "u-" + role
 
 
-def make_api(
-    home: Path, serve: ServeConfig | None = None, users: bool = True
-) -> Api:
+def make_api(home: Path, serve: ServeConfig | None = None, users: bool = True) -> Api:
     from garrison.core.timeutil import now_ms
     from garrison.interfaces.api.app import create_app
 
@@ -61,7 +59,9 @@ def make_api(
     api = Api(home, config, state, TestClient(app), clock=api_clock)
     if users:
         UserStore(state, passwords=CHEAP).add_user("root", ["admin"], PASSWORD)
-        admin = UserStore(state, actor=Principal("root", frozenset({"admin"}), "cli"), passwords=CHEAP)
+        admin = UserStore(
+            state, actor=Principal("root", frozenset({"admin"}), "cli"), passwords=CHEAP
+        )
         for role in ROLES:
             admin.add_user(user_for(role), [role], PASSWORD)
             api.tokens[role] = admin.issue_token(user_for(role), role).secret

@@ -29,7 +29,7 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_reads_work(api: Api) -> None
 
 
 def test_cookies_are_secure_off_loopback(tmp_path) -> None:
-    api = make_api(tmp_path / "h", ServeConfig(host="0.0.0.0"))  # noqa: S104
+    api = make_api(tmp_path / "h", ServeConfig(host="0.0.0.0"))
     res = api.client.post("/api/session", json={"name": "u-viewer", "password": PASSWORD})
     assert "secure" in res.headers["set-cookie"].lower()
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from garrison.core.incidents import RISK_BANDS
 from garrison.interfaces.api.deps import Bench, Who, route
 from garrison.interfaces.api.schemas import Body, Note
-from garrison.triage.store import FindingQuery
 
 router = APIRouter(tags=["findings"])
 
@@ -40,6 +39,8 @@ def list_findings(
     offset: int = Query(0, ge=0, le=1_000_000),
     bench: Bench,
 ) -> list[dict[str, Any]]:
+    from garrison.triage.store import FindingQuery
+
     low, high = band_range(band)
     query = FindingQuery(status, low, high, detector, entity, since, until, limit, offset)
     rows: list[dict[str, Any]] = bench.search_findings(query)

@@ -9,7 +9,6 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from garrison.correlate.store import IncidentQuery
 from garrison.interfaces.api.deps import Bench, Who, route
 from garrison.interfaces.api.routes.findings import Band, Verdict
 from garrison.interfaces.api.schemas import Body, Note
@@ -31,6 +30,8 @@ def list_incidents(
     offset: int = Query(0, ge=0, le=1_000_000),
     bench: Bench,
 ) -> list[dict[str, Any]]:
+    from garrison.correlate.store import IncidentQuery
+
     query = IncidentQuery(status, band or "", entity, since, until, limit, offset)
     rows: list[dict[str, Any]] = bench.search_incidents(query)
     return rows
