@@ -210,7 +210,7 @@ class FindingStore:
         order = "ORDER BY risk_score DESC, time LIMIT ?"
         return self.rows(f"{where} {order}", (*params, max(1, limit)))
 
-    def search(self, q: FindingQuery) -> list[dict[str, Any]]:
+    def search(self, q: FindingQuery) -> builtins.list[dict[str, Any]]:
         """Stored findings matching ``q``, highest risk first (parameterised SQL only)."""
         if q.status not in FINDING_STATUSES:
             raise UsageError(
