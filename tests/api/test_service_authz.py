@@ -27,11 +27,11 @@ def test_the_workbench_refuses_what_the_role_lacks_and_audits_the_refusal(tmp_pa
     config = load_config(tmp_path)
     bench = Workbench.open(config, lambda _s: who("viewer"))
     assert bench.list_findings() == []
-    with pytest.raises(AccessDenied, match="findings.write"):
+    with pytest.raises(AccessDenied, match=r"findings\.write"):
         bench.dispose_finding("x", "fp")
-    with pytest.raises(AccessDenied, match="allowlist.write"):
+    with pytest.raises(AccessDenied, match=r"allowlist\.write"):
         bench.allow("ip", "10.0.0.1")
-    with pytest.raises(AccessDenied, match="incidents.write"):
+    with pytest.raises(AccessDenied, match=r"incidents\.write"):
         bench.merge("a", ["b"])
     entry = open_audit(tmp_path).entries(1, "allowlist.add")[0]
     assert entry.actor == "u-viewer" and entry.outcome.startswith("error")
@@ -77,15 +77,15 @@ def test_every_workbench_entry_point_asks_a_permission(tmp_path: Path) -> None:
 
 
 def test_models_audit_and_kpis_check_their_permissions(tmp_path: Path) -> None:
-    with pytest.raises(AccessDenied, match="models.read"):
+    with pytest.raises(AccessDenied, match=r"models\.read"):
         ModelService.open(tmp_path, principal=who("admin")).registry()
-    with pytest.raises(AccessDenied, match="models.train"):
+    with pytest.raises(AccessDenied, match=r"models\.train"):
         ModelService.open(tmp_path, principal=who("analyst")).register("dga", tmp_path)
     assert ModelService.open(tmp_path, principal=who("viewer")).registry().rows
     log = open_audit(tmp_path)
-    with pytest.raises(AccessDenied, match="audit.read"):
+    with pytest.raises(AccessDenied, match=r"audit\.read"):
         AuditReader(log, authorizer(who("viewer"))).entries(AuditFilter())
-    with pytest.raises(AccessDenied, match="audit.verify"):
+    with pytest.raises(AccessDenied, match=r"audit\.verify"):
         AuditReader(log, authorizer(who("model-owner"))).verify()
     assert AuditReader(log, authorizer(who("admin"))).verify().ok
     StateDB(tmp_path / "state.db")
