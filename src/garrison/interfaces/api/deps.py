@@ -40,8 +40,14 @@ class Context:
     state: StateDB
     audit: AuditLog
     sessions: SessionStore
+    _anonymous: UserStore | None = None
 
     def users(self, actor: Principal | None = None) -> UserStore:
+        """The user store acting as ``actor`` (``None``: authentication and sign-in only)."""
+        if actor is None:
+            if self._anonymous is None:
+                self._anonymous = UserStore(self.state, self.audit)
+            return self._anonymous
         return UserStore(self.state, self.audit, actor)
 
 
