@@ -109,38 +109,40 @@ class Workbench:
         return self._index
 
     # -- lookups ----------------------------------------------------------------------------
-    def finding_uid(self, prefix: str) -> str:
+    # A read of an unknown id is ``NotFound`` (the API: 404); a decision naming one stays
+    # the ``UsageError`` it always was (its audit entry says so, and the API answers 400).
+    def finding_uid(self, prefix: str, missing: type[UsageError] = UsageError) -> str:
         uid = self.findings.find(prefix.strip())
         if uid is None:
-            raise NotFound(f"no single stored finding matches {prefix!r}")
+            raise missing(f"no single stored finding matches {prefix!r}")
         return uid
 
-    def incident_uid(self, prefix: str) -> str:
+    def incident_uid(self, prefix: str, missing: type[UsageError] = UsageError) -> str:
         uid = self.incidents.find(prefix.strip())
         if uid is None:
-            raise NotFound(f"no single stored incident matches {prefix!r}")
+            raise missing(f"no single stored incident matches {prefix!r}")
         return uid
 
-    def _incident(self, prefix: str) -> Incident:
-        inc = self.incidents.get(self.incident_uid(prefix))
+    def _incident(self, prefix: str, missing: type[UsageError] = UsageError) -> Incident:
+        inc = self.incidents.get(self.incident_uid(prefix, missing))
         if inc is None:
-            raise NotFound(f"incident {prefix!r} not found")
+            raise missing(f"incident {prefix!r} not found")
         return inc
 
     def incident(self, prefix: str) -> Incident:
         """The stored incident (its timeline, stages, explanation, enrichment, similar)."""
         self.authorize("incidents.read")
-        return self._incident(prefix)
+        return self._incident(prefix, NotFound)
 
     def incident_events(self, prefix: str) -> list[dict[str, Any]]:
         """What analysts did to the incident (status, verdicts, merges, assignments)."""
         self.authorize("incidents.read")
-        return self.incidents.events(self.incident_uid(prefix))
+        return self.incidents.events(self.incident_uid(prefix, NotFound))
 
     def finding(self, prefix: str) -> dict[str, Any]:
         """The stored finding as OCSF (its evidences, entities, triage block)."""
         self.authorize("findings.read")
-        return self.findings.load([self.finding_uid(prefix)])[0].to_ocsf()
+        return self.findings.load([self.finding_uid(prefix, NotFound)])[0].to_ocsf()
 
     def list_findings(self, status: str = "active", limit: int = 20) -> list[dict[str, Any]]:
         """Stored findings, highest risk first (``FindingStore.list``)."""
@@ -360,7 +362,7 @@ class Workbench:
     # -- similar ----------------------------------------------------------------------------
     def similar(self, prefix: str, k: int = 5) -> list[dict[str, Any]]:
         self.authorize("incidents.read")
-        inc = self._incident(prefix)
+        inc = self._incident(prefix, NotFound)
         own = self.incidents.ids([inc.uid]).values()
         feats = features(inc)
         hits = self.index.search(embed(inc), k, own)
