@@ -80,27 +80,21 @@ def test_serve_answers_health_and_an_authenticated_route(tmp_path: Path) -> None
     assert token not in err.decode() and "Traceback" not in err.decode()
 
 
+def _serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", RUNNER, "serve"], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
 def test_a_bad_serve_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     (home / "garrison.toml").write_text("[serve]\nprot = 1\n", encoding="utf-8")
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC), "GARRISON_HOME": str(home)}
-    res = subprocess.run(
-        [sys.executable, "-c", RUNNER, "serve"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    res = _serve(env)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "[serve] prot" in res.stderr and "did you mean 'port'" in res.stderr
     env_bad = {**env, "GARRISON_SERVE_PORT": "http"}
     (home / "garrison.toml").unlink()
-    res = subprocess.run(
-        [sys.executable, "-c", RUNNER, "serve"],
-        capture_output=True,
-        text=True,
-        env=env_bad,
-        timeout=120,
-    )
+    res = _serve(env_bad)
     assert res.returncode == 2 and "[serve] port" in res.stderr and "environment" in res.stderr
