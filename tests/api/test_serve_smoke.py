@@ -82,7 +82,11 @@ def test_serve_answers_health_and_an_authenticated_route(tmp_path: Path) -> None
 
 def _serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", RUNNER, "serve"], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", RUNNER, "serve"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
