@@ -134,3 +134,17 @@ def test_hostile_requests_never_5xx(api: Api, path: str, body: bytes, ctype: str
             return
         assert res.status_code < 500, (path, res.text)
         _one_line_error(res) if res.status_code >= 400 else None
+
+
+def test_a_state_that_fails_under_authentication_is_a_503_not_a_traceback(api: Api) -> None:
+    from garrison.core.errors import StorageError
+
+    ctx = api.client.app.state.garrison  # type: ignore[attr-defined]
+    users = ctx.users()
+
+    def broken(_text: str) -> None:
+        raise StorageError("cannot use the state database: disk I/O error")
+
+    users.authenticate_token = broken
+    res = api.client.get("/api/findings", headers=api.auth("viewer"))
+    assert res.status_code == 503 and "disk I/O" in _one_line_error(res)

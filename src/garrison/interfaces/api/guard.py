@@ -21,11 +21,11 @@ from typing import Any
 
 from anyio import to_thread
 
-from garrison.core.errors import AccessDenied, Unauthenticated
+from garrison.core.errors import AccessDenied, GarrisonError, Unauthenticated
 from garrison.govern.access import Principal
 from garrison.govern.access.sessions import COOKIE, CSRF_HEADER
 from garrison.interfaces.api.deps import PRINCIPAL_SCOPE, Context
-from garrison.interfaces.api.errors import error
+from garrison.interfaces.api.errors import error, status_of
 from garrison.interfaces.api.metrics import Metrics
 
 Scope = MutableMapping[str, Any]
@@ -92,6 +92,9 @@ class Guard:
         except Refused as exc:
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
             await error(exc.status, exc.message, headers)(scope, receive, send_secured)
+        except GarrisonError as exc:  # the state failing under authentication (503)
+            if not status["sent"]:
+                await error(status_of(exc), str(exc))(scope, receive, send_secured)
         except Exception:
             log.exception("unexpected error on %s %s", scope["method"], scope["path"])
             if not status["sent"]:
