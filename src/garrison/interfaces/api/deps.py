@@ -41,6 +41,15 @@ class Context:
     audit: AuditLog
     sessions: SessionStore
     _anonymous: UserStore | None = None
+    _triage: Any = None
+
+    def triage(self) -> Any:
+        """``[triage]``/``[correlate]`` of the configuration, parsed once per server."""
+        if self._triage is None:
+            from garrison.triage.config import load_triage_config
+
+            self._triage = load_triage_config(self.config.raw, self.config.path)
+        return self._triage
 
     def users(self, actor: Principal | None = None) -> UserStore:
         """The user store acting as ``actor`` (``None``: authentication and sign-in only)."""
@@ -92,10 +101,12 @@ def route(
 
 # -- services opened for the principal -----------------------------------------------------
 def workbench(request: Request) -> Any:
+    from garrison.correlate.service import INDEX_FILE
     from garrison.correlate.workbench import Workbench
 
     ctx, who = context(request), principal(request)
-    return Workbench.open(ctx.config, lambda _state: who, state=ctx.state)
+    index = ctx.config.home / INDEX_FILE
+    return Workbench(ctx.triage(), ctx.state, index, ctx.audit, who.name, authorizer(who))
 
 
 def response(request: Request) -> Iterator[Any]:
