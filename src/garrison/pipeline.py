@@ -24,6 +24,7 @@ from garrison.core.findings import Finding
 from garrison.core.gctune import allocation_heavy
 from garrison.core.incidents import Incident
 from garrison.core.preflight import check_hunt_paths, input_exclusions
+from garrison.core.serveconfig import load_serve_config
 from garrison.core.timeutil import now_ms
 from garrison.correlate.service import AlertPipeline
 from garrison.detect import DETECTORS, Detector, DetectorContext
@@ -225,6 +226,7 @@ class HuntService:
         load_triage_config(config.raw, config.path)
         load_response_config(config.raw, config.path)
         load_privacy_config(config.raw, config.path)
+        load_serve_config(config.raw, config.path, env={})
         return load_detector_options(config)
 
     @classmethod

@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from garrison.core.config import TABLES, HuntConfig, load_config
 from garrison.core.errors import InputError
 from garrison.core.options import OptionsError, fields_of, load_options, table_name
+from garrison.core.serveconfig import ServeConfig
 from garrison.detect import DETECTORS
 from garrison.detect.options import DETECTOR_OPTIONS, detector_table
 from garrison.govern.privacy import PrivacyConfig
@@ -53,7 +54,12 @@ def _sub_tables(where: str, cls: type[Any]) -> list[tuple[str, type[Any]]]:
 
 
 def all_tables() -> list[tuple[str, type[Any]]]:
-    tables = [("hunt", HuntConfig), ("respond", ResponseConfig), ("privacy", PrivacyConfig)]
+    tables = [
+        ("hunt", HuntConfig),
+        ("respond", ResponseConfig),
+        ("privacy", PrivacyConfig),
+        ("serve", ServeConfig),
+    ]
     for name, cls in triage_config.TABLES.items():
         tables += _sub_tables(name, cls)
     tables += [(detector_table(n), DETECTOR_OPTIONS.get(n)) for n in DETECTORS.names()]

@@ -19,6 +19,15 @@ class UsageError(GarrisonError):
     """The command was called wrongly (bad option, missing argument)."""
 
 
+class NotFound(UsageError):
+    """What a command or request names does not exist (no such incident, approval...);
+    the CLI exits 2 as for any usage error, the API answers 404."""
+
+
+class Conflict(UsageError):
+    """The request clashes with the current state (decided already, taken); the API: 409."""
+
+
 class InputError(GarrisonError):
     """An input cannot be used at all (missing file, unreadable config)."""
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
@@ -147,6 +148,21 @@ def incident_from_ocsf(doc: dict[str, Any]) -> Incident:
         raw_findings=int(unmapped.get("raw_findings", 0) or 0),
         description=str(doc.get("desc", "")),
     )
+
+
+@dataclass(slots=True, frozen=True)
+class IncidentQuery:
+    """What ``IncidentStore.search`` filters on; ``None`` (or "") leaves a filter out.
+    ``band`` is a stored risk band (Critical, High...), ``entity`` an entity key
+    (``kind:value``) or a bare value, ``since``/``until`` bound the first finding's time."""
+
+    status: str = "open"
+    band: str = ""
+    entity: str = ""
+    since: int | None = None
+    until: int | None = None
+    limit: int = 50
+    offset: int = 0
 
 
 class IncidentStore:
@@ -418,20 +434,54 @@ class IncidentStore:
                 out[i] = rows[0]
         return out
 
-    def list(self, status: str = "open", limit: int = 20) -> builtins.list[dict[str, Any]]:
-        """Stored incidents, highest risk first, at most ``limit`` (at least 1): the typed
-        query interfaces use. ``status`` is a stored status, ``open`` (new or acknowledged)
-        or ``all`` (everything but incidents merged into another)."""
+    def events(self, uid: str) -> builtins.list[dict[str, Any]]:
+        """The incident's history (analyst actions), oldest first."""
+        rows = self.state.query(
+            "SELECT action, detail, analyst, time FROM incident_events WHERE incident_uid = ? "
+            "ORDER BY time, id",
+            (uid,),
+        )
+        names = ("action", "detail", "analyst", "time")
+        return [dict(zip(names, r, strict=True)) for r in rows]
+
+    def search(self, q: IncidentQuery) -> builtins.list[dict[str, Any]]:
+        """Stored incidents matching ``q``, highest risk first (parameterised SQL only)."""
+        where, params = self._status_filter(q.status)
+        clauses, values = [where], list(params)
+        checks: builtins.list[tuple[str, object]] = [
+            ("band = ?", q.band or None),
+            ("first_time >= ?", q.since),
+            ("first_time <= ?", q.until),
+            (
+                "uid IN (SELECT incident_uid FROM incident_entities WHERE key = ? "
+                "OR substr(key, instr(key, ':') + 1) = ?)",
+                q.entity or None,
+            ),
+        ]
+        for clause, value in checks:
+            if value is not None:
+                clauses.append(clause)
+                values += [value] * clause.count("?")
+        order = "ORDER BY risk_score DESC, first_time, uid LIMIT ? OFFSET ?"
+        sql = "WHERE " + " AND ".join(clauses) + f" {order}"
+        return self.rows(sql, (*values, max(1, q.limit), max(0, q.offset)))
+
+    @staticmethod
+    def _status_filter(status: str) -> tuple[str, tuple[object, ...]]:
         if status not in INCIDENT_STATUSES:
             raise UsageError(
                 f"incident status must be one of {', '.join(INCIDENT_STATUSES)}, not {status!r}"
             )
-        params: tuple[object, ...] = ()
         if status == "all":
-            where = "WHERE status != 'merged'"
-        elif status == "open":
-            where = "WHERE status IN ('new', 'acknowledged')"
-        else:
-            where, params = "WHERE status = ?", (status,)
+            return "status != 'merged'", ()
+        if status == "open":
+            return "status IN ('new', 'acknowledged')", ()
+        return "status = ?", (status,)
+
+    def list(self, status: str = "open", limit: int = 20) -> builtins.list[dict[str, Any]]:
+        """Stored incidents, highest risk first, at most ``limit`` (at least 1): the typed
+        query interfaces use. ``status`` is a stored status, ``open`` (new or acknowledged)
+        or ``all`` (everything but incidents merged into another)."""
+        where, params = self._status_filter(status)
         order = "ORDER BY risk_score DESC, first_time LIMIT ?"
-        return self.rows(f"{where} {order}", (*params, max(1, limit)))
+        return self.rows(f"WHERE {where} {order}", (*params, max(1, limit)))

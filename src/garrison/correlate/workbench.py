@@ -15,23 +15,31 @@ analyst gave for the record and is kept beside it, never trusted as the identity
 
 Interfaces read through the typed queries here (``list_findings``, ``list_incidents``,
 ``allow_entries``), never with SQL of their own.
+
+Authorization: every public method asks ``authorize(permission)`` first (the permission
+table of ``govern.access``), so the CLI and the API get the same refusals; a refusal of an
+audited method is audited too. ``open(config, identify)`` builds it from the principal the
+interface authenticated (the CLI: ``cli_principal``; the API: the token's or session's).
+Built directly, the workbench trusts its in-process caller (tests, code that holds the
+state file anyway) unless it is given an ``authorize``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from garrison.core.config import GarrisonConfig
-from garrison.core.errors import UsageError
+from garrison.core.errors import NotFound, UsageError
 from garrison.core.incidents import Incident
 from garrison.correlate.edit import merge, split
 from garrison.correlate.embed import embed, features
 from garrison.correlate.incident import build_incident
 from garrison.correlate.service import INDEX_FILE
 from garrison.correlate.similar import SimilarIndex
-from garrison.correlate.store import IncidentStore
+from garrison.correlate.store import IncidentQuery, IncidentStore
+from garrison.govern.access import Principal, authorizer, in_process
 from garrison.govern.audit import AuditLog, audit_for_state, audited, open_audit
 from garrison.store.state import StateDB
 from garrison.triage.config import TriageConfig, load_triage_config
@@ -40,7 +48,9 @@ from garrison.triage.marks import DISPOSITIONS, set_disposition, triage_block
 from garrison.triage.rules import RuleError, SuppressionRule
 from garrison.triage.scoring import score_finding
 from garrison.triage.service import active, config_rules
-from garrison.triage.store import AllowEntry, FindingStore
+from garrison.triage.store import AllowEntry, FindingQuery, FindingStore
+
+Authorize = Callable[[str], None]
 
 
 def _actor(self: Workbench, *_args: Any, **_kwargs: Any) -> str | None:
@@ -56,8 +66,11 @@ class Workbench:
         index_path: Path | None = None,
         audit: AuditLog | None = None,
         actor: str | None = None,
+        authorize: Authorize = in_process,
     ) -> None:
         self.cfg = cfg
+        #: Raises ``AccessDenied`` unless the caller may do the permission it is given.
+        self.authorize = authorize
         self.state = state
         self.audit = audit if audit is not None else audit_for_state(state)
         #: Who acts, as authenticated by the caller; None: the operating-system account.
@@ -68,12 +81,24 @@ class Workbench:
         self._index: SimilarIndex | None = None
 
     @classmethod
-    def open(cls, config: GarrisonConfig, actor: str | None = None) -> Workbench:
-        """The workbench on the state under ``config.home``, acting as ``actor``."""
-        state = StateDB(config.home / "state.db")
+    def open(
+        cls,
+        config: GarrisonConfig,
+        identify: Callable[[StateDB], Principal] | None = None,
+        state: StateDB | None = None,
+        actor: str | None = None,
+    ) -> Workbench:
+        """The workbench on the state under ``config.home`` (or ``state``), acting as the
+        principal ``identify`` authenticates on it, with that principal's permissions
+        (without ``identify``: trusted in-process code, audited as ``actor``)."""
+        state = state if state is not None else StateDB(config.home / "state.db")
         audit = open_audit(config.home, state)
         triage = load_triage_config(config.raw, config.path)
-        return cls(triage, state, config.home / INDEX_FILE, audit, actor=actor)
+        index = config.home / INDEX_FILE
+        if identify is None:
+            return cls(triage, state, index, audit, actor=actor)
+        principal = identify(state)
+        return cls(triage, state, index, audit, principal.name, authorizer(principal))
 
     @property
     def index(self) -> SimilarIndex:
@@ -84,34 +109,64 @@ class Workbench:
         return self._index
 
     # -- lookups ----------------------------------------------------------------------------
-    def finding_uid(self, prefix: str) -> str:
+    # A read of an unknown id is ``NotFound`` (the API: 404); a decision naming one stays
+    # the ``UsageError`` it always was (its audit entry says so, and the API answers 400).
+    def finding_uid(self, prefix: str, missing: type[UsageError] = UsageError) -> str:
         uid = self.findings.find(prefix.strip())
         if uid is None:
-            raise UsageError(f"no single stored finding matches {prefix!r}")
+            raise missing(f"no single stored finding matches {prefix!r}")
         return uid
 
-    def incident_uid(self, prefix: str) -> str:
+    def incident_uid(self, prefix: str, missing: type[UsageError] = UsageError) -> str:
         uid = self.incidents.find(prefix.strip())
         if uid is None:
-            raise UsageError(f"no single stored incident matches {prefix!r}")
+            raise missing(f"no single stored incident matches {prefix!r}")
         return uid
 
-    def incident(self, prefix: str) -> Incident:
-        inc = self.incidents.get(self.incident_uid(prefix))
+    def _incident(self, prefix: str, missing: type[UsageError] = UsageError) -> Incident:
+        inc = self.incidents.get(self.incident_uid(prefix, missing))
         if inc is None:
-            raise UsageError(f"incident {prefix!r} not found")
+            raise missing(f"incident {prefix!r} not found")
         return inc
+
+    def incident(self, prefix: str) -> Incident:
+        """The stored incident (its timeline, stages, explanation, enrichment, similar)."""
+        self.authorize("incidents.read")
+        return self._incident(prefix, NotFound)
+
+    def incident_events(self, prefix: str) -> list[dict[str, Any]]:
+        """What analysts did to the incident (status, verdicts, merges, assignments)."""
+        self.authorize("incidents.read")
+        return self.incidents.events(self.incident_uid(prefix, NotFound))
+
+    def finding(self, prefix: str) -> dict[str, Any]:
+        """The stored finding as OCSF (its evidences, entities, triage block)."""
+        self.authorize("findings.read")
+        return self.findings.load([self.finding_uid(prefix, NotFound)])[0].to_ocsf()
 
     def list_findings(self, status: str = "active", limit: int = 20) -> list[dict[str, Any]]:
         """Stored findings, highest risk first (``FindingStore.list``)."""
+        self.authorize("findings.read")
         return self.findings.list(status=status, limit=limit)
+
+    def search_findings(self, query: FindingQuery) -> list[dict[str, Any]]:
+        """Stored findings matching ``query`` (status, band, detector, entity, time)."""
+        self.authorize("findings.read")
+        return self.findings.search(query)
 
     def list_incidents(self, status: str = "open", limit: int = 20) -> list[dict[str, Any]]:
         """Stored incidents, highest risk first (``IncidentStore.list``)."""
+        self.authorize("incidents.read")
         return self.incidents.list(status=status, limit=limit)
+
+    def search_incidents(self, query: IncidentQuery) -> list[dict[str, Any]]:
+        """Stored incidents matching ``query`` (status, band, entity, time)."""
+        self.authorize("incidents.read")
+        return self.incidents.search(query)
 
     def allow_entries(self) -> list[AllowEntry]:
         """The stored allowlist entries (those of garrison.toml apply at every hunt too)."""
+        self.authorize("findings.read")
         return self.findings.allow_entries()
 
     # -- verdicts and workflow --------------------------------------------------------------
@@ -129,6 +184,7 @@ class Workbench:
     def dispose_finding(
         self, prefix: str, disposition: str, note: str = "", analyst: str = ""
     ) -> dict[str, Any]:
+        self.authorize("findings.write")
         _check(disposition)
         uid = self.finding_uid(prefix)
         self.findings.add_disposition("finding", uid, disposition, note, analyst)
@@ -162,6 +218,7 @@ class Workbench:
         analyst: str = "",
         resolve: bool = False,
     ) -> str:
+        self.authorize("incidents.write")
         _check(disposition)
         uid = self.incident_uid(prefix)
         self.findings.add_disposition("incident", uid, disposition, note, analyst)
@@ -182,10 +239,29 @@ class Workbench:
         result=lambda uid, *a, **k: {"incident": uid},
     )
     def set_status(self, prefix: str, status: str, analyst: str = "", note: str = "") -> str:
+        self.authorize("incidents.write")
         if status not in ("acknowledged", "resolved", "closed", "new"):
             raise UsageError(f"unknown status {status!r}")
         uid = self.incident_uid(prefix)
         self.incidents.set_status(uid, status, analyst, note)
+        return uid
+
+    @audited(
+        "incident.assign",
+        actor=_actor,
+        target=lambda self, prefix, *a, **k: prefix,
+        details=lambda self, prefix, assignee, analyst="": {
+            "assignee": assignee,
+            "analyst": analyst,
+        },
+        result=lambda uid, *a, **k: {"incident": uid},
+    )
+    def assign(self, prefix: str, assignee: str, analyst: str = "") -> str:
+        """Give the incident to ``assignee`` (a registered user name, or "" to unassign);
+        recorded in the incident's history, whose latest assignment is its owner."""
+        self.authorize("incidents.write")
+        uid = self.incident_uid(prefix)
+        self.incidents.log(uid, "assign", assignee, analyst)
         return uid
 
     def effective_verdicts(self) -> dict[str, str]:
@@ -211,8 +287,9 @@ class Workbench:
         result=lambda inc, *a, **k: {"incident": inc.uid, "findings": len(inc.finding_uids)},
     )
     def merge(self, target: str, others: Sequence[str], analyst: str = "") -> Incident:
-        keep = self.incident(target)
-        rest = [self.incident(o) for o in others]
+        self.authorize("incidents.write")
+        keep = self._incident(target)
+        rest = [self._incident(o) for o in others]
         rest = [o for o in rest if o.uid != keep.uid]
         if not rest:
             raise UsageError("give at least one other incident to merge")
@@ -244,7 +321,8 @@ class Workbench:
     def split(
         self, prefix: str, finding_prefixes: Sequence[str], analyst: str = ""
     ) -> tuple[Incident, Incident]:
-        inc = self.incident(prefix)
+        self.authorize("incidents.write")
+        inc = self._incident(prefix)
         inc.finding_uids = self.incidents.members(inc.uid)
         take = [self.finding_uid(p) for p in finding_prefixes]
         kept, new = split(inc, self.findings.load(inc.finding_uids), take, self.cfg.risk)
@@ -283,7 +361,8 @@ class Workbench:
 
     # -- similar ----------------------------------------------------------------------------
     def similar(self, prefix: str, k: int = 5) -> list[dict[str, Any]]:
-        inc = self.incident(prefix)
+        self.authorize("incidents.read")
+        inc = self._incident(prefix, NotFound)
         own = self.incidents.ids([inc.uid]).values()
         feats = features(inc)
         hits = self.index.search(embed(inc), k, own)
@@ -323,6 +402,7 @@ class Workbench:
     def allow(
         self, kind: str, value: str, analytic: str = "", reason: str = "", analyst: str = ""
     ) -> dict[str, Any]:
+        self.authorize("allowlist.write")
         try:
             rule = SuppressionRule.build({kind: value} if kind else {}, analytic, reason)
         except RuleError as exc:
@@ -352,13 +432,16 @@ class Workbench:
     )
     def unallow(self, entry: int) -> bool:
         """Remove a stored allowlist entry (suppressed findings stay so until re-detected)."""
+        self.authorize("allowlist.write")
         return self.findings.remove_allow(entry)
 
     def rule_stats(self) -> list[dict[str, Any]]:
+        self.authorize("findings.read")
         stats = rule_stats(self.findings.rows(), self.effective_verdicts())
         return [s.to_json() for s in sorted(stats.values(), key=lambda s: -s.findings)]
 
     def tuning(self, min_count: int = 3) -> list[Suggestion]:
+        self.authorize("findings.read")
         verdicts = self.effective_verdicts()
         rows = self.findings.rows()
         reviewed = {r["uid"] for r in rows if r["uid"] in verdicts}

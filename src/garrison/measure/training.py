@@ -13,14 +13,20 @@ calibrations of ``ml.beacon`` / ``ml.ueba`` are fitted on the labelled corpus by
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from garrison.core.errors import InputError, UsageError
 from garrison.detect.ml.text import TrainRequest
+from garrison.govern.access import Principal, authorizer, in_process
 from garrison.govern.audit import AuditLog, artifact_digests, audited, open_audit
+
+if TYPE_CHECKING:
+    from garrison.detect.ml.text import TextModel
+    from garrison.govern.registry.check import Report
 
 #: Calibrations ``garrison.measure.ml_eval.calibrate`` fits; the text models come from
 #: ``TEXT_MODELS``.
@@ -66,16 +72,56 @@ def _trained_files(_result: object, self: ModelService, name: str, request: Trai
 
 
 class ModelService:
-    """Train, scan, sign and register models in one home, acting as ``actor``."""
+    """Train, scan, sign, register, list, verify and score models in one home, acting as
+    ``actor``; every method asks ``authorize`` for its permission first (``models.train``,
+    ``models.read``). Opened for a principal, that is the principal's permissions; built
+    without one, the caller is trusted in-process code (``in_process``)."""
 
-    def __init__(self, home: Path, audit: AuditLog, actor: str | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        audit: AuditLog,
+        actor: str | None = None,
+        authorize: Callable[[str], None] = in_process,
+    ) -> None:
         self.home = home
         self.audit = audit
         self.actor = actor
+        self.authorize = authorize
 
     @classmethod
-    def open(cls, home: Path, actor: str | None = None) -> ModelService:
-        return cls(home, open_audit(home), actor)
+    def open(
+        cls, home: Path, actor: str | None = None, principal: Principal | None = None
+    ) -> ModelService:
+        """The service of ``home``; with ``principal``, acting as it with its permissions."""
+        if principal is None:
+            return cls(home, open_audit(home), actor)
+        return cls(home, open_audit(home), principal.name, authorizer(principal))
+
+    def registry(self, name: str | None = None) -> Report:
+        """Every shipped and home model artefact with what does not hold (digest,
+        signature, registry binding); with ``name``, only that model's rows."""
+        from garrison.govern.registry.check import verify_all
+
+        self.authorize("models.read")
+        report = verify_all(self.home)
+        if name is None:
+            return report
+        report = report.only(name)
+        if not report.rows:
+            raise UsageError(f"no model named {name!r} (see `garrison models list`)")
+        return report
+
+    def score(
+        self, name: str, lines: Sequence[str], threshold: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Score ``lines`` with the text model ``name`` (dga, url, email) as loaded for this
+        home (its registry vouches for it, or loading refuses), one result per line."""
+        self.authorize("models.read")
+        if threshold is not None and not 0.0 <= threshold <= 1.0:
+            raise UsageError("threshold must be between 0 and 1")
+        text, loaded = _loaded(name, self.home)
+        return text.score_batch(loaded, list(lines), explain=True, threshold=threshold)
 
     @audited(
         "models.train",
@@ -89,6 +135,7 @@ class ModelService:
     )
     def train(self, name: str, request: TrainRequest, say: Say) -> Trained:
         """Train ``name`` on ``request.data`` into ``request.out``, then register it."""
+        self.authorize("models.train")
         from garrison.detect.ml.textmodels import TEXT_MODELS
 
         if name not in trainable():
@@ -117,6 +164,7 @@ class ModelService:
     def register(self, name: str, folder: Path) -> Registered:
         """Scan, sign and record a model (refused if a file is not skops or JSON, holds
         types outside the model's allowlist, or its version is taken)."""
+        self.authorize("models.train")
         return self._admit(name, folder)
 
     def _admit(self, name: str, folder: Path) -> Registered:
@@ -130,6 +178,16 @@ class ModelService:
         except FileNotFoundError as exc:
             raise InputError(str(exc)) from exc
         return Registered(entry.name, entry.version, entry.signer, new)
+
+
+@functools.lru_cache(maxsize=8)
+def _loaded(name: str, home: Path) -> tuple[TextModel, Any]:
+    """A text model and its loaded artefact, once per process and home (loading verifies
+    the artefact against the registry and costs far more than scoring a line)."""
+    from garrison.detect.ml.textmodels import text_model
+
+    text = text_model(name)
+    return text, text.load(None, home)
 
 
 def _train_calibration(name: str, corpus: Path, out: Path, say: Say) -> list[str]:

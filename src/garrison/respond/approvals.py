@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from garrison.core.errors import UsageError
+from garrison.core.errors import Conflict, NotFound, UsageError
 from garrison.core.failpoints import failpoint
 from garrison.core.text import visible
 from garrison.respond.actions import ACTIONS
@@ -55,7 +55,7 @@ class Approvals:
     def get(self, approval_id: str) -> ApprovalRow:
         row = self.ledger.approval(approval_id.strip())
         if row is None:
-            raise UsageError(f"no approval {visible(approval_id, 40)!r}")
+            raise NotFound(f"no approval {visible(approval_id, 40)!r}")
         return row
 
     def votes(self, row: ApprovalRow) -> list[Vote]:
@@ -148,7 +148,7 @@ class Approvals:
     def _pending(self, approval_id: str) -> ApprovalRow:
         row = self.get(approval_id)
         if row.status != "pending":
-            raise UsageError(f"approval {row.id} is {row.status}, not pending")
+            raise Conflict(f"approval {row.id} is {row.status}, not pending")
         return row
 
     def _edited(self, row: ApprovalRow, edits: Mapping[str, str]) -> dict[str, object]:

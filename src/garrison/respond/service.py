@@ -312,6 +312,24 @@ class ResponseService:
         self.ledger.put_step(undone, self.engine.clock())
         return undone
 
+    # -- playbooks --------------------------------------------------------------------------
+    def playbooks(self, folders: Sequence[Path]) -> list[Playbook]:
+        """The valid playbooks of the folders (default: the shipped ones)."""
+        self.authorize("playbooks.read")
+        return [playbook for playbook, _ in load_playbooks(folders)]
+
+    def check_text(self, text: str) -> Playbook:
+        """The playbook written in ``text``, or ``InputError`` naming the line and reason
+        (nothing is stored or run: checking an uploaded playbook before it is deployed)."""
+        from garrison.respond.check import load_text
+        from garrison.respond.nodes import Invalid
+
+        self.authorize("playbooks.check")
+        try:
+            return load_text(text, "<uploaded>")
+        except Invalid as exc:
+            raise InputError(f"line {exc.line}: {exc.reason}") from None
+
     # -- simulation -------------------------------------------------------------------------
     def simulate(self, folders: Sequence[Path]) -> SimulationReport:
         """What the playbooks would have done on the stored findings and incidents."""

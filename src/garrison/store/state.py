@@ -48,6 +48,7 @@ class StateDB:
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        self._ensured: set[str] = set()
         with self._mapped():
             if self.path != ":memory:":
                 try:
@@ -81,9 +82,14 @@ class StateDB:
         return cls(":memory:")
 
     def ensure(self, ddl: str) -> None:
-        """Create tables/indexes if they do not exist (idempotent DDL script)."""
+        """Create tables/indexes if they do not exist (idempotent DDL script); a script
+        already run on this connection is not run again (services built per API request
+        would otherwise rerun every owner's DDL on every request)."""
         with self._lock, self._mapped():
+            if ddl in self._ensured:
+                return
             self._conn.executescript(ddl)
+            self._ensured.add(ddl)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

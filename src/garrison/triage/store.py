@@ -81,6 +81,23 @@ CREATE TABLE IF NOT EXISTS triage_allowlist (
 
 
 @dataclass(slots=True, frozen=True)
+class FindingQuery:
+    """What ``FindingStore.search`` filters on; ``None`` (or "") leaves a filter out.
+    ``min_risk``/``max_risk`` bound the risk score (a band is a range of it); ``since`` and
+    ``until`` bound the first event's time (ms epoch); ``entity`` is a value of any kind."""
+
+    status: str = "active"
+    min_risk: int | None = None
+    max_risk: int | None = None
+    detector: str = ""
+    entity: str = ""
+    since: int | None = None
+    until: int | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(slots=True, frozen=True)
 class Disposition:
     target: str
     uid: str
@@ -219,6 +236,34 @@ class FindingStore:
         where, params = ("", ()) if status == "all" else ("WHERE status = ?", (status,))
         order = "ORDER BY risk_score DESC, time LIMIT ?"
         return self.rows(f"{where} {order}", (*params, max(1, limit)))
+
+    def search(self, q: FindingQuery) -> builtins.list[dict[str, Any]]:
+        """Stored findings matching ``q``, highest risk first (parameterised SQL only)."""
+        if q.status not in FINDING_STATUSES:
+            raise UsageError(
+                f"finding status must be one of {', '.join(FINDING_STATUSES)}, not {q.status!r}"
+            )
+        clauses: builtins.list[str] = []
+        params: builtins.list[object] = []
+        checks: builtins.list[tuple[str, object]] = [
+            ("status = ?", None if q.status == "all" else q.status),
+            ("risk_score >= ?", q.min_risk),
+            ("risk_score <= ?", q.max_risk),
+            ("analytic_uid = ?", q.detector or None),
+            ("time >= ?", q.since),
+            ("time <= ?", q.until),
+            (
+                "uid IN (SELECT finding_uid FROM triage_finding_entities WHERE value = ?)",
+                q.entity or None,
+            ),
+        ]
+        for clause, value in checks:
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        order = "ORDER BY risk_score DESC, time, uid LIMIT ? OFFSET ?"
+        return self.rows(f"{where} {order}", (*params, max(1, q.limit), max(0, q.offset)))
 
     # -- dispositions -----------------------------------------------------------------------
     def add_disposition(

@@ -14,7 +14,7 @@ docs/access.md has the table, the token format and the bootstrap.
 """
 
 from garrison.core.errors import AccessDenied, Unauthenticated
-from garrison.govern.access.guard import requires
+from garrison.govern.access.guard import authorizer, in_process, requires
 from garrison.govern.access.identity import cli_principal, cli_store, os_account
 from garrison.govern.access.names import DEFAULT_TTL, check_name, parse_ttl
 from garrison.govern.access.passwords import Passwords, check_password
@@ -49,10 +49,12 @@ __all__ = [
     "UserInfo",
     "UserStore",
     "allowed",
+    "authorizer",
     "check_name",
     "check_password",
     "cli_principal",
     "cli_store",
+    "in_process",
     "os_account",
     "parse_ttl",
     "permission",

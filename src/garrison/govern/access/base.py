@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from garrison.core.errors import AccessDenied, UsageError
+from garrison.core.errors import AccessDenied, NotFound
 from garrison.core.timeutil import now_ms
 from garrison.govern.access.names import check_name
 from garrison.govern.access.passwords import Passwords
@@ -62,7 +62,7 @@ class StoreBase:
     def _existing(self, name: str, conn: sqlite3.Connection | None = None) -> UserInfo:
         user = self._row(check_name(name), conn)
         if user is None:
-            raise UsageError(f"no user {name!r}")
+            raise NotFound(f"no user {name!r}")
         return user
 
     def has_users(self) -> bool:

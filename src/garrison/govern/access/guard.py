@@ -49,3 +49,20 @@ def requires(
         return inner
 
     return wrap
+
+
+def in_process(name: str) -> None:
+    """The ``authorize`` of a service built directly by trusted in-process code (tests, a
+    pipeline that holds the state file anyway): the permission must exist, so a typo still
+    fails loudly; nothing else is checked. Interfaces never use it: they open services for
+    the principal they authenticated."""
+    permission(name)
+
+
+def authorizer(principal: Principal) -> Callable[[str], None]:
+    """The ``authorize`` callable of a service opened for ``principal``."""
+
+    def authorize(name: str) -> None:
+        require(principal, name)
+
+    return authorize

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import cast
 
-from garrison.core.errors import AccessDenied, Unauthenticated, UsageError
+from garrison.core.errors import AccessDenied, NotFound, Unauthenticated, UsageError
 from garrison.govern.access import tokens
 from garrison.govern.access.base import StoreBase, acting
 from garrison.govern.access.names import MAX_TTL_MS, check_roles, parse_ttl
@@ -105,7 +105,7 @@ class TokenStore(StoreBase):
             (str(token_id),),
         )
         if not rows:
-            raise UsageError(f"no token {str(token_id)[:40]!r}")
+            raise NotFound(f"no token {str(token_id)[:40]!r}")
         info = TokenInfo.from_row(rows[0])
         self._may_act_for(info.user)
         self.state.execute(

@@ -87,6 +87,10 @@ COMMANDS: dict[str, Entry] = {
         f"{_CLI}.privacy:privacy_app",
         "Privacy: reveal a pseudonym, retention, data-subject export and deletion.",
     ),
+    "serve": Entry(
+        f"{_CLI}.serve:serve",
+        "Serve the REST API (OpenAPI at /openapi.json); /healthz needs no credentials.",
+    ),
     "eval": Entry(f"{_CLI}.app:eval_commands", "Evaluate detectors on labelled data.", True),
 }
 

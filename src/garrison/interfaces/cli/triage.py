@@ -16,7 +16,7 @@ from rich.table import Table
 
 from garrison.core.timeutil import iso
 from garrison.correlate.workbench import Workbench
-from garrison.govern.audit.log import current_actor
+from garrison.govern.access import cli_principal
 from garrison.interfaces.cli.common import (
     ConfigOption,
     HomeOption,
@@ -54,7 +54,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a ta
 
 def _bench(home: Path | None, config: Path | None) -> Workbench:
     """The service every command calls, acting as the account that runs the CLI."""
-    return Workbench.open(config_for(home, config), actor=current_actor())
+    return Workbench.open(config_for(home, config), cli_principal)
 
 
 # -- findings ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ so an interface only renders the result and maps errors.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,3 +65,10 @@ def compute(config: GarrisonConfig, request: KpiRequest) -> KpiResult:
 
         written = list(render(kpis, data, truth, target))
     return KpiResult(kpis, target, written)
+
+
+def read_kpis(config: GarrisonConfig, authorize: Callable[[str], None]) -> dict[str, Any]:
+    """The KPIs of the whole state of the home, for an identity allowed ``kpi.read``;
+    nothing is written (the API reads, ``compute`` is what writes kpi.json and plots)."""
+    authorize("kpi.read")
+    return compute_kpis(_data(config, None), None)

@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
-import ipaddress
 import json
 import ssl
 import time
@@ -45,6 +44,7 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from garrison.core.options import option
+from garrison.core.serveconfig import is_loopback
 from garrison.core.text import visible
 from garrison.respond.connectors.base import ConnectorError, Delivery, Receipt
 from garrison.respond.connectors.safe import Secret, tls_file
@@ -85,22 +85,13 @@ def check_url(url: str, *, allow_http: bool = False) -> SplitResult:
     if parts.scheme == "http":
         if not allow_http:
             raise ValueError("url is http://; use https, or allow_http = true for loopback")
-        if not _loopback(parts.hostname):
+        if not is_loopback(parts.hostname):
             raise ValueError(f"allow_http covers loopback only, not {parts.hostname!r}")
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         raise ValueError("url has an invalid port") from None
     return parts
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def origin(parts: SplitResult) -> str:
