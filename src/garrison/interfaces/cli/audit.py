@@ -73,7 +73,7 @@ def head(
     post: Annotated[
         str | None,
         typer.Option(
-            "--post", help="Also send it through this [respond.connectors] webhook connector."
+            "--post", help="Also send it through this webhook connector (respond.connectors table)."
         ),
     ] = None,
     home: HomeOption = None,

@@ -45,10 +45,11 @@ def _logging() -> None:
 
 def serve(
     host: Annotated[
-        str | None, typer.Option("--host", help="Address to bind (default [serve] host).")
+        str | None,
+        typer.Option("--host", help="Address to bind (default: serve table, 127.0.0.1)."),
     ] = None,
     port: Annotated[
-        int | None, typer.Option("--port", help="Port (default [serve] port, 8600).")
+        int | None, typer.Option("--port", help="Port (default: port in the serve table, 8600).")
     ] = None,
     home: HomeOption = None,
     config: ConfigOption = None,
