@@ -98,3 +98,15 @@ def test_an_empty_home_refuses_every_sign_in(tmp_path) -> None:
             res = api.client.post("/api/session", json={"name": name, "password": password})
             assert res.status_code in (401, 422)
     assert api.client.get("/api/findings").status_code == 401
+
+
+def test_sign_in_is_throttled_with_retry_after(api) -> None:
+    for _ in range(5):
+        res = api.client.post("/api/session", json={"name": "u-viewer", "password": "nope" * 4})
+        assert res.status_code == 401
+    res = api.client.post("/api/session", json={"name": "u-viewer", "password": PASSWORD})
+    assert res.status_code == 429 and int(res.headers["retry-after"]) > 0
+    assert "too many" in res.json()["error"]
+    api.clock[0] += 15 * 60_000 + 1
+    res = api.client.post("/api/session", json={"name": "u-viewer", "password": PASSWORD})
+    assert res.status_code == 200

@@ -75,3 +75,12 @@ def storage_error(exc: OSError, what: str) -> StorageError:
             "free some space and run again"
         )
     return StorageError(f"could not write {what}: {exc.strerror or exc}")
+
+
+class TooManyRequests(GarrisonError):
+    """Too many failed attempts from one client or at one name: wait ``retry_after``
+    seconds (the API answers 429 with a ``Retry-After`` header)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

@@ -17,6 +17,7 @@ from garrison.core.config import GarrisonConfig
 from garrison.core.serveconfig import ServeConfig, load_serve_config
 from garrison.core.timeutil import now_ms
 from garrison.govern.access.sessions import SessionStore
+from garrison.govern.access.throttle import LoginThrottle
 from garrison.govern.audit import open_audit
 from garrison.interfaces.api import errors
 from garrison.interfaces.api.deps import Context
@@ -32,7 +33,8 @@ def create_app(
     clock: Callable[[], int] = now_ms,
 ) -> FastAPI:
     """The API over the home of ``config``; ``serve`` defaults to its ``[serve]`` table
-    (with ``GARRISON_SERVE_*`` overrides); ``clock`` (ms) moves session expiry in tests."""
+    (with ``GARRISON_SERVE_*`` overrides); ``clock`` (ms) moves session expiry and sign-in
+    throttling in tests."""
     serve = serve if serve is not None else load_serve_config(config.raw, config.path)
     state = StateDB(config.home / "state.db")
     ctx = Context(
@@ -41,6 +43,7 @@ def create_app(
         state,
         open_audit(config.home, state),
         SessionStore(state, serve.session_ttl_ms, clock),
+        LoginThrottle(clock=clock),
     )
     app = FastAPI(
         title="Garrison",

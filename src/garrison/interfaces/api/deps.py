@@ -11,7 +11,7 @@ depth). Services are built per request, lazily, so the app imports no model code
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -21,6 +21,7 @@ from garrison.core.errors import Unauthenticated
 from garrison.core.serveconfig import ServeConfig
 from garrison.govern.access import Principal, UserStore, authorizer, require
 from garrison.govern.access.sessions import SessionStore
+from garrison.govern.access.throttle import LoginThrottle
 from garrison.govern.audit import AuditLog
 from garrison.interfaces.api.schemas import ERRORS
 from garrison.store.state import StateDB
@@ -40,6 +41,7 @@ class Context:
     state: StateDB
     audit: AuditLog
     sessions: SessionStore
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
     _anonymous: UserStore | None = None
     _triage: Any = None
 

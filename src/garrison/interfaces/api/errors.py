@@ -19,6 +19,7 @@ from garrison.core.errors import (
     GarrisonError,
     NotFound,
     StorageError,
+    TooManyRequests,
     Unauthenticated,
 )
 from garrison.core.text import visible
@@ -30,6 +31,7 @@ log = logging.getLogger("garrison.api")
 #: Most specific first: ``Unauthenticated`` is an ``AccessDenied``, ``NotFound`` a usage error.
 STATUS: tuple[tuple[type[GarrisonError], int], ...] = (
     (Unauthenticated, 401),
+    (TooManyRequests, 429),
     (AccessDenied, 403),
     (NotFound, 404),
     (Conflict, 409),
@@ -64,6 +66,8 @@ async def _garrison(_request: Request, exc: Exception) -> JSONResponse:
     if status == 503:
         log.error("storage unavailable: %s", exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return error(status, str(exc), headers)
 
 

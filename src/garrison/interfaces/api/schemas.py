@@ -34,6 +34,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     413: _doc("body too large"),
     415: _doc("body is not JSON"),
     422: _doc("invalid body or parameters"),
+    429: _doc("too many failed sign-ins: wait Retry-After seconds"),
     503: _doc("storage unavailable"),
 }
 

@@ -13,6 +13,7 @@ from pydantic import Field
 from garrison.core.errors import Unauthenticated
 from garrison.govern.access import BAD_LOGIN, ROLES, Principal
 from garrison.govern.access.sessions import COOKIE
+from garrison.govern.access.throttle import sign_in
 from garrison.interfaces.api.deps import Who, context, route
 from garrison.interfaces.api.schemas import ERRORS, Body
 
@@ -35,7 +36,8 @@ def login(body: LoginIn, request: Request, response: Response) -> dict[str, Any]
     users = ctx.users()
     if not users.has_users():
         raise Unauthenticated(BAD_LOGIN)
-    who = users.verify_password(body.name, body.password)
+    client = request.client.host if request.client else "unknown"
+    who = sign_in(users, ctx.throttle, body.name, body.password, client)
     session_id, session = ctx.sessions.create(who.name)
     response.set_cookie(
         COOKIE,
