@@ -302,10 +302,34 @@ class HuntService:
         with allocation_heavy():
             return self._run(paths, progress)
 
+    def close(self) -> None:
+        """Let the next writer into the lake and close the state (a process that ends does
+        this anyway; a server that hunts per request must)."""
+        try:
+            self.store.close()
+        finally:
+            self.state.close()
+
+    def run_files(self, files: list[InputFile]) -> HuntReport:
+        """A hunt over files the caller names one by one, with no walk and no exclusion:
+        for files Garrison spooled itself (an upload to the API under the home's
+        ``spool/``), never for paths a user typed (``run`` checks those)."""
+        with allocation_heavy():
+            return self._run_files(files, [], None, time.perf_counter())
+
     def _run(self, paths: list[str], progress: ProgressHook | None) -> HuntReport:
         started = time.perf_counter()
-        report = HuntReport()
         files, problems = expand_inputs(paths, self.exclude)
+        return self._run_files(files, problems, progress, started)
+
+    def _run_files(
+        self,
+        files: list[InputFile],
+        problems: list[FileProblem],
+        progress: ProgressHook | None,
+        started: float,
+    ) -> HuntReport:
+        report = HuntReport()
         report.files_failed.extend(problems)
         detectors = self.build_detectors(report)
         seen_batches: set[str] = set()

@@ -17,6 +17,7 @@ from tests.api.conftest import Api
 #: A well-formed request body for each unsafe route (the ids name nothing: an allowed role
 #: gets past authorization and meets a 400/404, a refused one a 403 first).
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/ingest"): {"time": "2024-03-02T10:00:00Z", "src_ip": "10.0.0.1", "user": "bob"},
     ("POST", "/api/findings/{uid}/disposition"): {"verdict": "fp", "note": "n"},
     ("POST", "/api/incidents/{uid}/assign"): {"assignee": "u-analyst"},
     ("POST", "/api/incidents/{uid}/disposition"): {"verdict": "tp"},

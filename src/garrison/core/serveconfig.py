@@ -4,6 +4,7 @@
     host = "127.0.0.1"          # GARRISON_SERVE_HOST
     port = 8600                 # GARRISON_SERVE_PORT
     max_body = 1048576          # bytes; a larger request body is refused with 413
+    max_ingest = 67108864       # bytes of one upload to POST /api/ingest
     session_ttl = "12h"         # how long a console sign-in lasts
     secure_cookies = "auto"     # auto: Secure unless bound to a loopback address
     playbooks = []              # folders GET /api/playbooks lists (default: the shipped ones)
@@ -46,6 +47,8 @@ class ServeConfig:
     port: int = option(8600, min=1, max=65535)
     #: Largest request body accepted, in bytes (413 beyond).
     max_body: int = option(1_048_576, min=1024, max=256 * 1_048_576)
+    #: Bytes of one upload to ``POST /api/ingest`` (held in memory, then spooled).
+    max_ingest: int = option(64 * 1_048_576, min=1024, max=1024 * 1_048_576)
     #: Console sign-in lifetime (``12h``), stored as milliseconds.
     session_ttl_ms: int = option(43_200_000, key="session_ttl", accepts=str, convert=_duration_ms)
     #: ``auto``: cookies are Secure unless the server is bound to a loopback address (plain

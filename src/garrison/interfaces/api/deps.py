@@ -90,7 +90,9 @@ def route(
     """Register ``fn`` for ``method path`` needing ``permission`` (see the module doc)."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        extra = {PERMISSION_KEY: permission} if permission else {}
+        extra = {**kwargs.pop("openapi_extra", {})}
+        if permission:
+            extra[PERMISSION_KEY] = permission
         deps = [Depends(need(permission) if permission else principal)]
         kwargs.setdefault("responses", ERRORS)
         router.add_api_route(
@@ -134,6 +136,13 @@ def audit_reader(request: Request) -> Any:
     return AuditReader(context(request).audit, authorizer(principal(request)))
 
 
+def intake(request: Request) -> Any:
+    from garrison.intake import IntakeService
+
+    who = principal(request)
+    return IntakeService(context(request).config, authorizer(who), who.name)
+
+
 def authorize(request: Request) -> Callable[[str], None]:
     return authorizer(principal(request))
 
@@ -143,4 +152,5 @@ Bench = Annotated[Any, Depends(workbench)]
 Respond = Annotated[Any, Depends(response)]
 Models = Annotated[Any, Depends(models)]
 Reader = Annotated[Any, Depends(audit_reader)]
+Intake = Annotated[Any, Depends(intake)]
 Authorize = Annotated[Callable[[str], None], Depends(authorize)]

@@ -5,7 +5,8 @@
    an unsafe method must carry the session's CSRF token in ``X-CSRF-Token``); only
    ``GET /healthz`` and the sign-in itself (``POST /api/session``) need none, so an
    unauthenticated caller learns nothing, not even which paths exist (401 everywhere);
-3. the body: at most ``[serve] max_body`` bytes (413), JSON only (415);
+3. the body: at most ``[serve] max_body`` bytes (413), JSON only (415); an upload route
+   (``RAW_BODIES``) takes ``[serve] max_ingest`` bytes of the types in ``RAW_TYPES``;
 4. one JSON log line per request (method, route template, status, duration, principal
    name: never a header, a cookie, a query string or a body) and the Prometheus figures;
 5. anything unexpected below becomes a bare 500 here, logged with its traceback, never sent.
@@ -47,6 +48,10 @@ SECURITY_HEADERS = [
 PUBLIC = {("GET", "/healthz"), ("POST", "/api/session")}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+#: Routes whose body is a file (an upload), not a JSON document: their own size limit
+#: (``[serve] max_ingest``) and content types (``routes.ingest.TYPES``).
+RAW_BODIES = {("POST", "/api/ingest")}
+RAW_TYPES = ("application/x-ndjson", "application/json", "text/plain", "application/octet-stream")
 
 
 class Refused(Exception):
@@ -113,8 +118,13 @@ class Guard:
             scope[PRINCIPAL_SCOPE] = who
         if method not in BODY_METHODS:
             return receive
-        body = await self._body(headers, receive)
-        if body and headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raw = (method, scope["path"]) in RAW_BODIES
+        limit = self.ctx.serve.max_ingest if raw else self.ctx.serve.max_body
+        body = await self._body(headers, receive, limit)
+        kind = headers.get("content-type", "").split(";")[0].strip()
+        if raw and kind not in RAW_TYPES:
+            raise Refused(415, f"an upload's Content-Type must be one of {', '.join(RAW_TYPES)}")
+        if body and not raw and kind != "application/json":
             raise Refused(415, "request bodies must be JSON (Content-Type: application/json)")
         sent = False
 
@@ -127,8 +137,7 @@ class Guard:
 
         return replay
 
-    async def _body(self, headers: dict[str, str], receive: Receive) -> bytes:
-        limit = self.ctx.serve.max_body
+    async def _body(self, headers: dict[str, str], receive: Receive, limit: int) -> bytes:
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise Refused(413, f"request body larger than {limit} bytes")

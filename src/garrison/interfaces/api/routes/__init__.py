@@ -10,6 +10,7 @@ from garrison.interfaces.api.routes import (
     findings,
     health,
     incidents,
+    ingest,
     kpi,
     models,
     playbooks,
@@ -20,6 +21,7 @@ from garrison.interfaces.api.routes import (
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     session.router,
+    ingest.router,
     findings.router,
     incidents.router,
     approvals.router,
