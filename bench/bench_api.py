@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -49,6 +51,29 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def served(home: Path) -> Iterator[str]:
+    """The real ``garrison serve`` on the home, on a free loopback port; its base URL."""
+    port = free_port()
+    env = {**os.environ, "GARRISON_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, "serve", "--port", str(port)],
+        env=env, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(base + "/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
 
 
 async def client(base: str, token: str, paths: list[str], until: float, out: dict) -> None:
@@ -90,24 +115,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         token = seed(home, args.findings)
-        port = free_port()
-        env = {**os.environ, "GARRISON_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
-        proc = subprocess.Popen(
-            [sys.executable, "-c", RUNNER, "serve", "--port", str(port)],
-            env=env, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(200):
-                try:
-                    httpx.get(base + "/healthz", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
+        with served(home) as base:
             results = asyncio.run(run(base, token, args.clients, args.seconds))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
     errors = results.pop("errors", [])
     total = sum(len(v) for v in results.values())
     print(f"{args.clients} clients, {args.seconds:.0f} s, {args.findings} findings seeded")

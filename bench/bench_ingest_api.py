@@ -33,7 +33,7 @@ from garrison.store.state import StateDB
 ROOT = Path(__file__).resolve().parents[1]
 RUNNER = "from garrison.interfaces.cli.app import main; main()"
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_api import free_port  # noqa: E402
+from bench_api import served  # noqa: E402
 
 
 def lines(n: int, seed: int) -> bytes:
@@ -96,30 +96,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         token = seed_home(home)
-        port = free_port()
-        env = {**os.environ, "GARRISON_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
-        proc = subprocess.Popen(
-            [sys.executable, "-c", RUNNER, "serve", "--port", str(port)],
-            env=env, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    httpx.get(base + "/healthz", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
+        with served(home) as base:
             began = time.perf_counter()
             answers = asyncio.run(push(base, token, bodies, args.clients))
             api_seconds = time.perf_counter() - began
-        finally:
-            proc.terminate()
-            proc.wait(timeout=60)
         files = Path(tmp) / "files"
         files.mkdir()
         for i, body in enumerate(bodies):
             (files / f"batch{i}.jsonl").write_bytes(body)
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
         began = time.perf_counter()
         subprocess.run(
             [sys.executable, "-c", RUNNER, "hunt", str(files), "--out", str(Path(tmp) / "out"),
