@@ -32,7 +32,7 @@ STAGES = (
     "respond",
     "pipeline",
     "outputs",
-    "demo",
+    "demo | intake",
     "measure",
     "interfaces",
 )
