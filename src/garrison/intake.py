@@ -31,7 +31,7 @@ from garrison.core.errors import UsageError, storage_error
 from garrison.govern.audit import open_audit
 from garrison.ingest.reader import InputFile
 from garrison.outputs import write_outputs
-from garrison.pipeline import HuntRequest, HuntService
+from garrison.pipeline import HuntReport, HuntRequest, HuntService
 from garrison.store.state import StateDB
 
 SPOOL = "spool"
@@ -91,44 +91,44 @@ class IntakeService:
             service = HuntService.for_request(self.config, HuntRequest())
             try:
                 hunt = service.run_files([InputFile(path, safe_name(name))])
+                write_outputs(hunt, folder / "results")
+                report = _report_of(hunt, digest, len(body))
+                self._audit(service.state, digest, report)  # the hunt's own state: no reopen
             finally:
                 service.close()
-            write_outputs(hunt, folder / "results")
-        total = hunt.total()
-        report = IntakeReport(
-            upload=digest[:24],
-            bytes=len(body),
-            records_read=total.records_read,
-            events_stored=total.events_stored,
-            events_new=total.events_new,
-            records_quarantined=total.records_quarantined,
-            findings=len(hunt.findings),
-            incidents=len(hunt.incidents),
-            files_failed=[f"{p.display}: {p.reason}" for p in hunt.files_failed],
-            quarantine_sample=[q.to_json() for q in hunt.quarantine[:SAMPLE]],
-        )
-        self._audit(digest, report)
         return report
 
-    def _audit(self, digest: str, report: IntakeReport) -> None:
-        state = StateDB(self.config.home / "state.db")
-        try:
-            open_audit(self.config.home, state).append(
-                "ingest.upload",
-                report.upload,
-                "ok" if report.conserved else "error:not-conserved",
-                {
-                    "sha256": digest,
-                    "bytes": report.bytes,
-                    "records_read": report.records_read,
-                    "events_stored": report.events_stored,
-                    "records_quarantined": report.records_quarantined,
-                    "findings": report.findings,
-                },
-                self.actor,
-            )
-        finally:
-            state.close()
+    def _audit(self, state: StateDB, digest: str, report: IntakeReport) -> None:
+        open_audit(self.config.home, state).append(
+            "ingest.upload",
+            report.upload,
+            "ok" if report.conserved else "error:not-conserved",
+            {
+                "sha256": digest,
+                "bytes": report.bytes,
+                "records_read": report.records_read,
+                "events_stored": report.events_stored,
+                "records_quarantined": report.records_quarantined,
+                "findings": report.findings,
+            },
+            self.actor,
+        )
+
+
+def _report_of(hunt: HuntReport, digest: str, size: int) -> IntakeReport:
+    total = hunt.total()
+    return IntakeReport(
+        upload=digest[:24],
+        bytes=size,
+        records_read=total.records_read,
+        events_stored=total.events_stored,
+        events_new=total.events_new,
+        records_quarantined=total.records_quarantined,
+        findings=len(hunt.findings),
+        incidents=len(hunt.incidents),
+        files_failed=[f"{p.display}: {p.reason}" for p in hunt.files_failed],
+        quarantine_sample=[q.to_json() for q in hunt.quarantine[:SAMPLE]],
+    )
 
 
 def _spool(path: Path, body: bytes) -> None:
