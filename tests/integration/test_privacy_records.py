@@ -22,6 +22,7 @@ from garrison.intake_records import SpoolRecords, privacy_service
 from garrison.respond.config import ResponseConfig
 from garrison.respond.subject_records import IN_EFFECT, IN_PROGRESS
 from garrison.store.state import StateDB
+from tests.integration.test_privacy_cli import garrison, ok
 from tests.unit.respond.conftest import Clock, Home, Twin, make_finding, write_playbook
 
 ADMIN = Principal("ada", frozenset({"admin"}), "token")
@@ -256,3 +257,13 @@ def test_an_escaped_name_in_a_json_line_is_found(tmp_path: Path) -> None:
     assert [r["line"] for r in records.find(ALICE)] == [1]
     records.forget(ALICE, "[erased]", apply=True)
     assert (folder / "push.jsonl").read_text(encoding="utf-8") == '{"user": "bob"}\n'
+
+
+def test_the_cli_searches_the_ledger_and_the_spool(home: Path, seeded: dict[str, str]) -> None:
+    """``garrison privacy delete`` builds its service through ``privacy_service``."""
+    done = json.loads(ok(garrison(home, "privacy", "delete", "alice", "--yes")))
+    assert set(done["records"]) == {"intake_spool", "respond_ledger"}
+    assert done["records"]["respond_ledger"]["scrubbed"] > 0
+    assert done["records"]["intake_spool"]["removed"] >= 3
+    left = [json.loads(x) for x in ok(garrison(home, "privacy", "export", "alice")).splitlines()]
+    assert {x["kind"] for x in left} == {"respond_ledger"}
