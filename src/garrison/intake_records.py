@@ -58,13 +58,22 @@ def privacy_service(
     return PrivacyService.for_config(config, state, audit, principal, records=records)
 
 
+#: Bytes of a binary file searched at a time (windows overlap, so no match is cut).
+CHUNK = 1 << 20
+#: Bytes read to tell a binary file (a NUL byte in them) from a text file.
+_HEAD = 1 << 16
+#: A multi-line JSON file up to this size is parsed as one document; a larger one is read
+#: as lines (its matching lines cut like any text file's).
+DOCUMENT_MAX = 16 << 20
+
+
 @dataclass(frozen=True, slots=True)
 class _Match:
     """What one spool file holds about the person."""
 
     path: Path
-    data: bytes  # the content the match was made on (a rewrite starts from it)
     kind: str  # "lines", "document" or "binary"
+    size: int
     lines: tuple[int, ...] = ()  # 1-based numbers of the matching lines
     texts: tuple[str, ...] = ()
 
@@ -74,25 +83,21 @@ class SpoolRecords:
 
     name = NAME
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, chunk: int = CHUNK) -> None:
         self.folder = Path(folder)
+        self.chunk = chunk
 
     def find(self, matcher: Matcher) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
         for found in self._matches(matcher):
             where = self._where(found.path)
+            lines = [{"line": n, "text": t} for n, t in zip(found.lines, found.texts, strict=True)]
             if found.kind == "lines":
-                records += [
-                    {**where, "line": n, "text": text}
-                    for n, text in zip(found.lines, found.texts, strict=True)
-                ]
+                records += [{**where, **line} for line in lines]
             elif found.kind == "document":
-                lines = [
-                    {"line": n, "text": t} for n, t in zip(found.lines, found.texts, strict=True)
-                ]
                 records.append({**where, "document": True, "lines": lines})
             else:
-                records.append({**where, "binary": True, "bytes": len(found.data)})
+                records.append({**where, "binary": True, "bytes": found.size})
         return records
 
     def forget(self, matcher: Matcher, replacement: str, apply: bool) -> dict[str, Any]:
@@ -109,7 +114,7 @@ class SpoolRecords:
             if apply:
                 try:
                     if found.kind == "lines":
-                        _rewrite_without(found.path, found.data, set(found.lines))
+                        _rewrite_without(found.path, set(found.lines))
                     else:
                         found.path.unlink(missing_ok=True)
                 except OSError as exc:
@@ -135,47 +140,50 @@ class SpoolRecords:
     def _matches(self, matcher: Matcher) -> Iterator[_Match]:
         for path in self._files():
             try:
-                data = path.read_bytes()
+                found = self._match_file(path, matcher)
             except OSError as exc:
                 raise storage_error(exc, f"the upload spool file {path}") from exc
-            found = _match_file(path, data, matcher)
             if found is not None:
                 yield found
 
-
-def _match_file(path: Path, data: bytes, matcher: Matcher) -> _Match | None:
-    text = _text_of(data)
-    if text is None:
-        return _Match(path, data, "binary") if _binary_mentions(data, matcher) else None
-    numbers, texts = [], []
-    for n, line in enumerate(data.splitlines(keepends=True), start=1):
-        decoded = line.decode("utf-8")
-        if _line_mentions(decoded, matcher):
-            numbers.append(n)
-            texts.append(decoded.rstrip("\r\n"))
-    document = _document_of(text)
-    if document is not None and (numbers or matcher.in_leaves(document)):
-        return _Match(path, data, "document", tuple(numbers), tuple(texts))
-    if document is None and numbers:
-        return _Match(path, data, "lines", tuple(numbers), tuple(texts))
-    return None
-
-
-def _text_of(data: bytes) -> str | None:
-    """The file as UTF-8 text, or None for a binary file (a NUL byte, or not UTF-8)."""
-    if b"\0" in data:
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
+    def _match_file(self, path: Path, matcher: Matcher) -> _Match | None:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD)
+        if b"\0" in head:
+            hit = _binary_mentions(path, matcher, self.chunk)
+            return _Match(path, "binary", size) if hit else None
+        numbers, texts = _matching_lines(path, matcher)
+        document = _document_of(path, head, size)
+        if document is not None and (numbers or matcher.in_leaves(document)):
+            return _Match(path, "document", size, numbers, texts)
+        if document is None and numbers:
+            return _Match(path, "lines", size, numbers, texts)
         return None
 
 
-def _document_of(text: str) -> Any:
-    """The JSON value of a multi-line JSON document (a pretty-printed summary or array);
-    None for anything else, JSON lines included (each line is one record)."""
-    body = text.strip()
-    if "\n" not in body or body[:1] not in ("{", "["):
+def _matching_lines(path: Path, matcher: Matcher) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """The numbers and texts of the lines naming the person, read one line at a time (a
+    line that is not UTF-8 is searched with its bad bytes replaced)."""
+    numbers: list[int] = []
+    texts: list[str] = []
+    with path.open("rb") as handle:
+        for n, raw in enumerate(handle, start=1):
+            line = raw.decode("utf-8", "replace")
+            if _line_mentions(line, matcher):
+                numbers.append(n)
+                texts.append(line.rstrip("\r\n"))
+    return tuple(numbers), tuple(texts)
+
+
+def _document_of(path: Path, head: bytes, size: int) -> Any:
+    """The JSON value of a multi-line JSON document (a pretty-printed summary or array) of
+    at most ``DOCUMENT_MAX`` bytes; None for anything else, JSON lines included (each line
+    is one record)."""
+    if size > DOCUMENT_MAX or head.lstrip()[:1] not in (b"{", b"["):
+        return None
+    body = path.read_bytes().strip()
+    if b"\n" not in body:
         return None
     try:
         return json.loads(body)
@@ -195,30 +203,59 @@ def _line_mentions(line: str, matcher: Matcher) -> bool:
         return False
 
 
-def _binary_mentions(data: bytes, matcher: Matcher) -> bool:
-    """The value in a binary file as UTF-8 or UTF-16 (either byte alignment) text."""
-    views = (
+def _binary_mentions(path: Path, matcher: Matcher, chunk: int) -> bool:
+    """The person in a binary file as UTF-8 or UTF-16 (either byte alignment) text, read
+    ``chunk`` bytes at a time in overlapping windows.
+
+    A window's edge is not a word boundary, and a character cut in half there decodes as
+    replacement marks: a match counts only when the window holds ``_EDGE`` characters on
+    each side of it (or the file's own start or end). The overlap is wide enough that a
+    match near one window's edge lies whole, with those neighbours, in the next."""
+    longest = max((len(t) for t in matcher.terms), default=0)
+    overlap = 8 * longest + 64  # even: UTF-16 alignment is kept from window to window
+    chunk = max(chunk, 2 * overlap) // 2 * 2
+    with path.open("rb") as handle:
+        tail, first = b"", True
+        block = handle.read(chunk)
+        while block:
+            following = handle.read(chunk)
+            window = tail + block
+            for view in _views(window):
+                low = 0 if first else _EDGE
+                high = len(view) - (_EDGE if following else 0)
+                if any(low <= start and end <= high for start, end in matcher.spans(view)):
+                    return True
+            tail, first, block = window[-overlap:], False, following
+    return False
+
+
+#: Characters a window must hold beside a match: the matcher looks two characters to
+#: each side, and a UTF-8 character cut at the window's start decodes as up to three
+#: replacement marks (a UTF-16 one as one).
+_EDGE = 6
+
+
+def _views(data: bytes) -> tuple[str, str, str]:
+    return (
         data.decode("utf-8", "replace"),
         data.decode("utf-16-le", "replace"),
         data[1:].decode("utf-16-le", "replace"),
     )
-    return any(matcher.search(view) for view in views)
 
 
-def _rewrite_without(path: Path, data: bytes, drop: set[int]) -> None:
-    """``data`` (read from ``path``) without the lines numbered in ``drop``, replacing
-    ``path`` atomically with the same mode."""
-    kept = b"".join(
-        line for n, line in enumerate(data.splitlines(keepends=True), start=1) if n not in drop
-    )
+def _rewrite_without(path: Path, drop: set[int]) -> None:
+    """``path`` without the lines numbered in ``drop``, replaced atomically (a temporary
+    file beside it with the same mode, fsync, rename), streamed one line at a time."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.privacy.tmp")
     mode = path.stat().st_mode & 0o777
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(kept)
-            handle.flush()
-            os.fsync(handle.fileno())
+        with os.fdopen(fd, "wb") as out, path.open("rb") as source:
+            for n, line in enumerate(source, start=1):
+                if n not in drop:
+                    out.write(line)
+            out.flush()
+            os.fsync(out.fileno())
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -232,7 +232,7 @@ def test_binary_spool_files_are_named_and_removed(tmp_path: Path) -> None:
     (folder / "sec.evtx").write_bytes(b"ElfFile\0" + "user alice logon".encode("utf-16-le"))
     (folder / "other.bin").write_bytes(b"\0\x01bob\xff")
     (folder / "summary.json").write_text('{\n  "who": "alice",\n  "n": 1\n}', encoding="utf-8")
-    os.symlink(folder / "sec.evtx", folder / "link.evtx")
+    os.symlink(folder / "sec.evtx", folder / "link.evtx")  # links are not followed
     records = SpoolRecords(tmp_path / "spool")
     found = records.find(ALICE)
     assert [(r["path"], r.get("binary"), r.get("document")) for r in found] == [
@@ -267,3 +267,40 @@ def test_the_cli_searches_the_ledger_and_the_spool(home: Path, seeded: dict[str,
     assert done["records"]["intake_spool"]["removed"] >= 3
     left = [json.loads(x) for x in ok(garrison(home, "privacy", "export", "alice")).splitlines()]
     assert {x["kind"] for x in left} == {"respond_ledger"}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
+def test_a_binary_file_is_read_in_windows_that_never_cut_a_name(
+    tmp_path: Path, encoding: str
+) -> None:
+    """Blocks of 208 bytes, windows overlapping by 104 (``alice``: 8 x 5 + 64): the name is
+    put across every offset of a block end and of a window start, and is found whole
+    (`` alice ``), never made up from a cut (``xalice``, ``alice.x``)."""
+    folder = tmp_path / "spool" / ("c" * 24)
+    folder.mkdir(parents=True)
+    records = SpoolRecords(tmp_path / "spool", chunk=16)  # raised to 2 x the overlap
+    step = 2 if encoding == "utf-16-le" else 1
+    for word, found in ((" alice ", True), ("xalice ", False), (" alice.x", False)):
+        name = word.encode(encoding)
+        for start in (
+            edge + shift
+            for edge in (208 * 3, 208 * 3 - 104)
+            for shift in range(-len(name) - 2, 8, step)
+        ):
+            data = b"\0" * start + name + b"\0" * 800
+            (folder / "blob.bin").write_bytes(data)
+            hits = [r["path"] for r in records.find(ALICE)]
+            assert bool(hits) is found, (word, start)
+
+
+def test_a_text_file_that_is_not_utf8_loses_only_its_matching_lines(tmp_path: Path) -> None:
+    folder = tmp_path / "spool" / ("d" * 24)
+    folder.mkdir(parents=True)
+    body = "login ren\xe9 ok\nlogin alice ok\r\nlogin bob ok".encode("latin-1")
+    (folder / "auth.log").write_bytes(body)
+    (folder / "auth.log").chmod(0o640)
+    records = SpoolRecords(tmp_path / "spool")
+    assert [(r["line"], r["text"]) for r in records.find(ALICE)] == [(2, "login alice ok")]
+    assert records.forget(ALICE, "[erased]", apply=True)["removed"] == 1
+    assert (folder / "auth.log").read_bytes() == "login ren\xe9 ok\nlogin bob ok".encode("latin-1")
+    assert (folder / "auth.log").stat().st_mode & 0o777 == 0o640
