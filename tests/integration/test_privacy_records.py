@@ -11,22 +11,18 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given, settings
 
 from garrison.core.config import load_config
 from garrison.correlate.privacy import PrivacyService
-from garrison.correlate.subject_records import ERASED
 from garrison.govern.access import Principal
 from garrison.govern.audit import MemoryAuditLog
 from garrison.govern.privacy import Matcher, Vault
 from garrison.intake import IntakeService
 from garrison.intake_records import SpoolRecords, privacy_service
 from garrison.respond.config import ResponseConfig
-from garrison.respond.ledger import Ledger, Run, StepRow
-from garrison.respond.subject_records import IN_EFFECT, IN_PROGRESS, LedgerRecords
+from garrison.respond.subject_records import IN_EFFECT, IN_PROGRESS
 from garrison.store.state import StateDB
 from tests.integration.test_privacy_cli import garrison, ok
-from tests.unit.correlate.test_subject_records import subjects, texts_without
 from tests.unit.respond.conftest import Clock, Home, Twin, make_finding, write_playbook
 
 ADMIN = Principal("ada", frozenset({"admin"}), "token")
@@ -308,44 +304,3 @@ def test_a_text_file_that_is_not_utf8_loses_only_its_matching_lines(tmp_path: Pa
     assert records.forget(ALICE, "[erased]", apply=True)["removed"] == 1
     assert (folder / "auth.log").read_bytes() == "login ren\xe9 ok\nlogin bob ok".encode("latin-1")
     assert (folder / "auth.log").stat().st_mode & 0o777 == 0o640
-
-
-@settings(max_examples=40, deadline=None)
-@given(texts_without(), subjects)
-def test_the_ledger_scrub_leaves_longer_identifiers_alone(
-    case: tuple[str, str], other: str
-) -> None:
-    """A finished run whose rows hold the subject only inside longer identifiers is found
-    by nothing and changed by nothing; one holding it alone is scrubbed to ``[erased]``."""
-    subject, text = case
-    matcher = Matcher([subject])
-    assume(not matcher.search(text) and not matcher.search(other))
-    state = StateDB.memory()
-    ledger = Ledger(state)
-    run = Run("run-1", "pb", "d", "steps: []", "finding", "f-1", {"title": text}, "live", "done")
-    ledger.start_run(run, 1)
-    params = {"user": text, "to": [text, f"{other} {subject}"]}
-    ledger.put_step(
-        StepRow(
-            "run-1",
-            "s",
-            "notify.email",
-            "read-only",
-            "gk-1",
-            params,
-            "succeeded",
-            text,
-            1,
-            "",
-            None,
-        ),
-        1,
-    )
-    records = LedgerRecords(state)
-    counts = records.forget(matcher, ERASED, apply=True)
-    assert counts["found"] == counts["scrubbed"] == 1  # the step, for its second address
-    assert ledger.run("run-1") == run
-    step = ledger.step_by_key("gk-1")
-    assert step is not None and step.reason == text
-    assert step.params == {"user": text, "to": [text, f"{other} {ERASED}"]}
-    assert records.find(matcher) == []

@@ -16,6 +16,9 @@ from garrison.correlate.subject_records import (
     scrub_text,
 )
 from garrison.govern.privacy import Matcher, personal
+from garrison.respond.ledger import Ledger, Run, StepRow
+from garrison.respond.subject_records import LedgerRecords
+from garrison.store.state import StateDB
 
 #: A login or an address: ``alice``, ``a.smith``, ``bob@corp``.
 subjects = st.from_regex(r"[a-z][a-z0-9]{0,7}([.@][a-z]{1,6})?", fullmatch=True).filter(personal)
@@ -104,3 +107,44 @@ def test_counts_for_the_audit_carry_no_value() -> None:
         "applied": True,
         "kept_why": {"in progress": 1},
     }
+
+
+@settings(max_examples=40, deadline=None)
+@given(texts_without(), subjects)
+def test_the_ledger_scrub_leaves_longer_identifiers_alone(
+    case: tuple[str, str], other: str
+) -> None:
+    """A finished run whose rows hold the subject only inside longer identifiers is found
+    by nothing and changed by nothing; one holding it alone is scrubbed to ``[erased]``."""
+    subject, text = case
+    matcher = Matcher([subject])
+    assume(not matcher.search(text) and not matcher.search(other))
+    state = StateDB.memory()
+    ledger = Ledger(state)
+    run = Run("run-1", "pb", "d", "steps: []", "finding", "f-1", {"title": text}, "live", "done")
+    ledger.start_run(run, 1)
+    params = {"user": text, "to": [text, f"{other} {subject}"]}
+    ledger.put_step(
+        StepRow(
+            "run-1",
+            "s",
+            "notify.email",
+            "read-only",
+            "gk-1",
+            params,
+            "succeeded",
+            text,
+            1,
+            "",
+            None,
+        ),
+        1,
+    )
+    records = LedgerRecords(state)
+    counts = records.forget(matcher, ERASED, apply=True)
+    assert counts["found"] == counts["scrubbed"] == 1  # the step, for its second address
+    assert ledger.run("run-1") == run
+    step = ledger.step_by_key("gk-1")
+    assert step is not None and step.reason == text
+    assert step.params == {"user": text, "to": [text, f"{other} {ERASED}"]}
+    assert records.find(matcher) == []
