@@ -130,26 +130,38 @@ class LedgerRecords:
         return [{"record": h.table.record, **h.row} for h in hits]
 
     def forget(self, matcher: Matcher, replacement: str, apply: bool) -> dict[str, Any]:
-        """Scrub the rows of finished runs (with ``apply``); read and written in one
-        transaction, so a run that moves on meanwhile is either seen before or after."""
-        counts = RecordCounts(applied=apply)
+        """Scrub the rows of finished runs (with ``apply``): read and written in one
+        transaction, so a run that moves on meanwhile is seen either before or after. A dry
+        run only reads."""
+        if not apply:
+            return _judge(self.state.query, matcher, None, replacement).to_json()
         with self.state.transaction() as conn:
-            hits = _hits(conn.execute, matcher)
-            finals = conn.execute("SELECT id FROM respond_runs WHERE status = 'done'")
-            done = {str(r[0]) for r in finals}
-            for hit in hits:
-                counts.found += 1
-                why = _kept(hit, done, matcher)
-                if why:
-                    counts.keep(why)
-                else:
-                    counts.scrubbed += 1
-                if apply and why in ("", APPROVER):  # a vote's reason is scrubbed all the same
-                    _scrub(conn, hit, matcher, replacement)
-        return counts.to_json()
+            return _judge(conn.execute, matcher, conn, replacement).to_json()
 
 
-def _hits(query: Callable[[str], Iterable[Sequence[Any]]], matcher: Matcher) -> list[_Hit]:
+Query = Callable[[str], Iterable[Sequence[Any]]]
+
+
+def _judge(
+    query: Query, matcher: Matcher, conn: sqlite3.Connection | None, replacement: str
+) -> RecordCounts:
+    """Count every row naming the person as scrubbed or kept (with why); scrub through
+    ``conn`` when one is given."""
+    counts = RecordCounts(applied=conn is not None)
+    done = {str(r[0]) for r in query("SELECT id FROM respond_runs WHERE status = 'done'")}
+    for hit in _hits(query, matcher):
+        counts.found += 1
+        why = _kept(hit, done, matcher)
+        if why:
+            counts.keep(why)
+        else:
+            counts.scrubbed += 1
+        if conn is not None and why in ("", APPROVER):  # a vote's reason: scrubbed all the same
+            _scrub(conn, hit, matcher, replacement)
+    return counts
+
+
+def _hits(query: Query, matcher: Matcher) -> list[_Hit]:
     hits: list[_Hit] = []
     for table in _TABLES:
         for values in query(table.select):
