@@ -304,3 +304,19 @@ def test_a_text_file_that_is_not_utf8_loses_only_its_matching_lines(tmp_path: Pa
     assert records.forget(ALICE, "[erased]", apply=True)["removed"] == 1
     assert (folder / "auth.log").read_bytes() == "login ren\xe9 ok\nlogin bob ok".encode("latin-1")
     assert (folder / "auth.log").stat().st_mode & 0o777 == 0o640
+
+
+def test_a_domain_login_escaped_in_json_is_found(tmp_path: Path) -> None:
+    folder = tmp_path / "spool" / ("f" * 24)
+    folder.mkdir(parents=True)
+    lines = ['{"user": "CORP\\\\alice"}', '{"user": "CORP\\\\bob", "n": 1}']
+    (folder / "push.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = SpoolRecords(tmp_path / "spool").find(Matcher(["corp\\alice"]))
+    assert [r["line"] for r in found] == [1]
+    # a dotted capital I is an i to the matcher: the quick test lets the line through
+    (folder / "auth.log").write_text("login AL\u0130CE ok\nlogin bob ok\n", encoding="utf-8")
+    found = SpoolRecords(tmp_path / "spool").find(ALICE)
+    assert [(r["path"].split("/")[1], r["line"]) for r in found] == [
+        ("auth.log", 1),
+        ("push.jsonl", 1),
+    ]

@@ -5,6 +5,9 @@ touched - and no value ever reaches the counts that go to the audit log."""
 
 from __future__ import annotations
 
+import re
+import sys
+
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +19,7 @@ from garrison.correlate.subject_records import (
     scrub_text,
 )
 from garrison.govern.privacy import Matcher, personal
+from garrison.intake_records import ASCII_ALIKE, quick_test
 from garrison.respond.ledger import Ledger, Run, StepRow
 from garrison.respond.subject_records import LedgerRecords
 from garrison.store.state import StateDB
@@ -148,3 +152,30 @@ def test_the_ledger_scrub_leaves_longer_identifiers_alone(
     assert step is not None and step.reason == text
     assert step.params == {"user": text, "to": [text, f"{other} {ERASED}"]}
     assert records.find(matcher) == []
+
+
+def test_the_quick_test_knows_every_non_ascii_character_taken_for_ascii() -> None:
+    """``ASCII_ALIKE`` is what this Python's ``re`` takes for an ASCII character under
+    IGNORECASE: recomputed over every code point, so a new Unicode table cannot make the
+    spool's quick test skip a line the matcher would find."""
+    ascii_class = re.compile(r"[\x00-\x7f]", re.IGNORECASE)
+    alike = {
+        c: "".join(a for a in map(chr, range(128)) if re.fullmatch(re.escape(a), c, re.I)).lower()
+        for c in map(chr, range(0x80, sys.maxunicode + 1))
+        if ascii_class.fullmatch(c)
+    }
+    assert {c: set(v) for c, v in alike.items()} == {c: {v} for c, v in ASCII_ALIKE.items()}
+
+
+mixed_case = st.text(
+    st.sampled_from([*"aliceALICEbobpn:0123 ._-@\\/", *ASCII_ALIKE, "\u00e9", "\u00df"]),
+    max_size=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(mixed_case, st.sampled_from(["alice", "bob", "ali.ce", "corp\\alice", "s", "k", "ii"]))
+def test_the_quick_test_holds_wherever_the_matcher_finds(text: str, subject: str) -> None:
+    matcher = Matcher([subject])
+    if matcher.search(text):
+        assert quick_test(matcher)(text)
