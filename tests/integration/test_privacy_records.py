@@ -100,7 +100,7 @@ def _ledger(home: Path) -> dict[str, list[tuple[object, ...]]]:
     state = StateDB(home / "state.db")
     try:
         return {
-            table: sorted(state.query(f"SELECT * FROM {table}"), key=repr)  # noqa: S608
+            table: sorted(state.query(f"SELECT * FROM {table}"), key=repr)  # noqa: S608 - constant names
             for table in ("respond_runs", "respond_steps", "respond_approvals", "respond_votes")
         }
     finally:
