@@ -33,6 +33,7 @@ STAGES = (
     "pipeline",
     "outputs",
     "demo | intake",
+    "intake_records",
     "measure",
     "interfaces",
 )

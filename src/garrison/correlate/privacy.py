@@ -9,13 +9,15 @@ that identity, counts only: the person's value never reaches the audit log (the 
 target is the subject's token, which reveals nothing without the key).
 
 A person is named by a value (``alice``) or by a token (``pn:...``); both are searched for,
-as whole words in any case, in every stored text: see ``Subject``.
+as whole words in any case, in every stored text: see ``Subject``. Stores of later stages
+(the response ledger, the API's upload spool) are searched through the ``SubjectRecords``
+providers the service is given (``garrison.intake_records.privacy_service`` wires them).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,7 @@ from garrison.core.config import GarrisonConfig
 from garrison.core.errors import UsageError
 from garrison.core.timeutil import now_ms
 from garrison.correlate.store import IncidentStore
+from garrison.correlate.subject_records import SubjectRecords, replacement_for, safe_counts
 from garrison.detect.ml.ueba.baseline import forget_users
 from garrison.govern.access import Principal, requires
 from garrison.govern.audit import AuditLog, audited
@@ -74,6 +77,8 @@ class SubjectReport:
     vault_entries: int = 0
     #: Learnt detector profiles of the person (UEBA), removed by a deletion.
     profiles: int = 0
+    #: Counts of each ``SubjectRecords`` provider, by its name (response ledger, spool).
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
     lake_before: int = 0
     lake_after: int = 0
     applied: bool = False
@@ -88,6 +93,7 @@ class SubjectReport:
             "incidents": self.incidents,
             "vault_entries": self.vault_entries,
             "profiles": self.profiles,
+            "records": {name: dict(c) for name, c in sorted(self.records.items())},
             "lake_events_before": self.lake_before,
             "lake_events_after": self.lake_after,
             "applied": self.applied,
@@ -144,6 +150,7 @@ class PrivacyService:
         principal: Principal,
         lock_wait: float | None = 3600.0,
         clock: Callable[[], int] = now_ms,
+        records: Sequence[SubjectRecords] = (),
     ) -> None:
         self.home = Path(home)
         self.config = config
@@ -152,14 +159,20 @@ class PrivacyService:
         self.principal = principal
         self.lock_wait = lock_wait
         self.clock = clock
+        self.records = tuple(records)
 
     @classmethod
     def for_config(
-        cls, config: GarrisonConfig, state: StateDB, audit: AuditLog, principal: Principal
+        cls,
+        config: GarrisonConfig,
+        state: StateDB,
+        audit: AuditLog,
+        principal: Principal,
+        records: Sequence[SubjectRecords] = (),
     ) -> PrivacyService:
         privacy = load_privacy_config(config.raw, config.path)
-        wait = config.hunt.lock_wait
-        return cls(config.home, privacy, state, audit, principal, None if wait < 0 else wait)
+        wait = None if config.hunt.lock_wait < 0 else config.hunt.lock_wait
+        return cls(config.home, privacy, state, audit, principal, wait, records=records)
 
     # -- pieces ------------------------------------------------------------------------------
     @property
@@ -239,14 +252,20 @@ class PrivacyService:
                 _line(write, {"kind": "incident", "incident": incident.to_ocsf()})
         report.findings, report.incidents = len(finding_uids), len(incident_uids)
         report.vault_entries = len(Vault(self.state, self._keys().vault_key).known([subject.token]))
+        for provider in self.records:
+            found = provider.find(matcher)
+            for record in found:
+                _line(write, {"kind": provider.name, **_without_kind(record)})
+            report.records[provider.name] = {"found": len(found)}
         return report
 
     @audited("privacy.delete", actor=_actor, target=_subject_target, result=_counts)
     @requires("privacy.manage")
     def delete(self, who: str, apply: bool = False) -> SubjectReport:
         """Remove every trace of the subject: its events from the lake (partitions rewritten
-        atomically), the findings and incidents mentioning it, its learnt UEBA profile, its
-        vault entry. Without ``apply`` only counts what would go (profiles: not counted)."""
+        atomically), the findings and incidents mentioning it, its learnt UEBA profile, the
+        records of each provider (removed, scrubbed or kept with the reason), its vault
+        entry. Without ``apply`` only counts what would go (profiles: not counted)."""
         subject = self.subject(who)
         matcher, finding_uids, incident_uids = self._matching(subject)
         vault = Vault(self.state, self._keys().vault_key)
@@ -265,10 +284,20 @@ class PrivacyService:
                 report.batches = len(removed)
                 IncidentStore(self.state).forget(incident_uids)
                 FindingStore(self.state).forget(finding_uids, incident_uids)
+            self._forget_records(matcher, report, apply)
+            if apply:
                 vault.forget([subject.token])
                 report.profiles = forget_users(self.state, matcher.search)
             report.lake_after = lake.count()
         return report
+
+    def _forget_records(self, matcher: Matcher, report: SubjectReport, apply: bool) -> None:
+        """Each provider's part of a deletion, before the vault entry goes (a subject named
+        by its token is still known by its value while they search)."""
+        replacement = replacement_for(matcher)
+        for provider in self.records:
+            counts = provider.forget(matcher, replacement, apply)
+            report.records[provider.name] = safe_counts(counts, matcher)
 
     @audited("privacy.retention", actor=_actor, result=_retention_counts)
     @requires("privacy.manage")
@@ -289,6 +318,10 @@ class PrivacyService:
 
 def _line(write: Callable[[str], Any], obj: dict[str, Any]) -> None:
     write(json.dumps(obj, ensure_ascii=True, default=str) + "\n")
+
+
+def _without_kind(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k != "kind"}
 
 
 def _count_event(report: SubjectReport, row: dict[str, Any]) -> None:

@@ -51,6 +51,13 @@ class Matcher:
     def search(self, text: str) -> bool:
         return self._pattern is not None and self._pattern.search(text) is not None
 
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where each match starts and ends (a search over a window of a larger text keeps
+        only the matches whose neighbours the window holds)."""
+        if self._pattern is None:
+            return []
+        return [m.span() for m in self._pattern.finditer(text)]
+
     def sub(self, text: str, replace: Callable[[str], str]) -> str:
         if self._pattern is None:
             return text

@@ -23,6 +23,7 @@ from garrison.core.errors import InputError
 from garrison.correlate.privacy import PrivacyService
 from garrison.govern.access import cli_principal
 from garrison.govern.audit import open_audit
+from garrison.intake_records import privacy_service
 from garrison.interfaces.cli.common import ConfigOption, HomeOption, config_for, print_json
 from garrison.store.state import StateDB
 
@@ -39,7 +40,7 @@ Who = Annotated[str, typer.Argument(help="The person: a user name or address, or
 def _service(home: Path | None, config: Path | None) -> PrivacyService:
     cfg = config_for(home, config)
     state = StateDB(cfg.home / "state.db")
-    return PrivacyService.for_config(cfg, state, open_audit(cfg.home, state), cli_principal(state))
+    return privacy_service(cfg, state, open_audit(cfg.home, state), cli_principal(state))
 
 
 @privacy_app.callback()
@@ -90,7 +91,8 @@ def export(
     home: HomeOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Every event, finding and incident mentioning a person, as JSON lines."""
+    """Every event, finding, incident, response record and spooled upload line mentioning a
+    person, as JSON lines."""
     service = _service(home, config)
     if out is None:
         report = service.export(who, sys.stdout.write)
@@ -107,7 +109,8 @@ def delete(
     home: HomeOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Remove a person's events, findings, incidents and vault entry (dry run without --yes)."""
+    """Remove a person's events, findings, incidents, profile and vault entry, scrub finished
+    response records, cut spooled upload lines (dry run without --yes)."""
     report = _service(home, config).delete(who, apply=yes)
     print_json(report.to_json())
     if not yes:
