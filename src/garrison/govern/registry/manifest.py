@@ -91,19 +91,29 @@ def write_manifest(folder: Path) -> Path:
 
 
 def load_manifest(folder: Path) -> dict[str, Artifact]:
-    """The artefacts the manifest in ``folder`` lists; InputError when it is absent or bad."""
+    """The artefacts the manifest in ``folder`` lists; InputError when it is absent or bad.
+    (Digests only: ``release.load_signed_manifest`` also checks the release signature.)"""
     path = folder / MANIFEST
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"model manifest {path} is missing (run `{REFRESH_COMMAND}`)") from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise InputError(f"model manifest {path} is unreadable: {exc}") from exc
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    return parse_manifest(data, path)
+
+
+def parse_manifest(data: bytes, path: Path) -> dict[str, Artifact]:
+    """The artefacts a manifest's bytes list (``path`` only names it in messages)."""
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InputError(f"model manifest {path} is unreadable: {exc}") from exc
+    if not isinstance(parsed, dict) or parsed.get("format") != FORMAT:
         raise InputError(f"model manifest {path}: not a {FORMAT} manifest")
     out: dict[str, Artifact] = {}
     try:
-        for name, entry in data["artifacts"].items():
+        for name, entry in parsed["artifacts"].items():
             files = {str(k): str(v) for k, v in entry["files"].items()}
             out[str(name)] = Artifact(str(name), str(entry["version"]), files, None)
     except (AttributeError, KeyError, TypeError) as exc:

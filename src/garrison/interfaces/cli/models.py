@@ -27,6 +27,7 @@ from rich.markup import escape
 from garrison.core.config import load_config
 from garrison.core.errors import CheckFailed, UsageError
 from garrison.govern.audit.log import current_actor
+from garrison.interfaces.cli import models_stage as _models_stage
 from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
 
 if TYPE_CHECKING:
@@ -169,3 +170,7 @@ def register(
     it holds is on the model's allowlist: a pickle is refused (exit 2), a skops file naming
     other types (``posix.system``...) fails the scan (exit 1)."""
     _print_registered(_service(home, config).register(name, folder))
+
+
+# --- stages: promote, rollback, stages (garrison.interfaces.cli.models_stage) ---------------
+_models_stage.register(models_app)
