@@ -39,7 +39,7 @@ from garrison.govern.registry.release import (
 
 def _repo_root() -> Path | None:
     try:
-        out = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        out = subprocess.run(
             ["git", "rev-parse", "--show-toplevel"],  # noqa: S607 - git from PATH
             capture_output=True,
             text=True,
