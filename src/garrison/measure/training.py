@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from garrison.core.errors import InputError, UsageError
 from garrison.detect.ml.text import TrainRequest
@@ -90,9 +90,7 @@ class ModelService:
         self.authorize = authorize
 
     @classmethod
-    def open(
-        cls, home: Path, actor: str | None = None, principal: Principal | None = None
-    ) -> ModelService:
+    def open(cls, home: Path, actor: str | None = None, principal: Principal | None = None) -> Self:
         """The service of ``home``; with ``principal``, acting as it with its permissions."""
         if principal is None:
             return cls(home, open_audit(home), actor)

@@ -33,7 +33,14 @@ from garrison.core.errors import Conflict, NotFound, UsageError
 from garrison.core.timeutil import now_ms
 from garrison.govern.registry.keys import signing_key, trusted_keys, verify_signature
 from garrison.govern.registry.problems import Problem
-from garrison.govern.registry.store import FORMAT, Entry, HomeRegistry, canonical, decode_signature
+from garrison.govern.registry.store import (
+    FORMAT,
+    Entry,
+    HomeRegistry,
+    Placement,
+    canonical,
+    decode_signature,
+)
 
 STAGES = ("shadow", "canary", "production")
 #: The stage a version must hold to move to each stage (None: not staged at all).
@@ -183,10 +190,12 @@ def read_moves(registry: HomeRegistry) -> list[Move]:
     if not made:
         return []
     rows = registry.db.query(f"SELECT {COLUMNS} FROM model_stages ORDER BY id")  # noqa: S608
-    return [
-        Move(int(str(r[0])), *(str(v) for v in r[1:6]), int(str(r[6])), *(str(v) for v in r[7:]))
-        for r in rows
-    ]
+    return [_move(row) for row in rows]
+
+
+def _move(r: tuple[object, ...]) -> Move:
+    t = [str(v) for v in r]
+    return Move(int(t[0]), t[1], t[2], t[3], t[4], t[5], int(t[6]), t[7], t[8], t[9], t[10])
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,14 +221,18 @@ def load_stages(home: Path) -> Stages:
     return Stages(moves, problems, replay(moves))
 
 
-def _valid_entries(registry: HomeRegistry, home: Path, name: str) -> dict[str, Entry]:
-    from garrison.govern.registry.check import signature_problem
+def signed_by_trusted(item: Entry | Placement, trusted: Mapping[str, Ed25519PublicKey]) -> bool:
+    """Whether a registry row carries a valid signature by a key the home trusts."""
+    key = trusted.get(item.signer)
+    return key is not None and verify_signature(
+        key, decode_signature(item.signature), item.payload()
+    )
 
+
+def _valid_entries(registry: HomeRegistry, home: Path, name: str) -> dict[str, Entry]:
     trusted = trusted_keys(home)
     return {
-        e.version: e
-        for e in registry.entries()
-        if e.name == name and signature_problem(e, trusted, "entry") is None
+        e.version: e for e in registry.entries() if e.name == name and signed_by_trusted(e, trusted)
     }
 
 
@@ -296,14 +309,10 @@ def _append(conn: Any, home: Path, last: Move | None, name: str, version: str,
 
 def placed_folder(registry: HomeRegistry, home: Path, name: str, version: str) -> Path | None:
     """The folder the newest validly signed placement of ``name`` ``version`` names."""
-    from garrison.govern.registry.check import signature_problem
-
     trusted = trusted_keys(home)
     found = [
         p
         for p in registry.placements()
-        if p.name == name
-        and p.version == version
-        and signature_problem(p, trusted, "placement") is None
+        if p.name == name and p.version == version and signed_by_trusted(p, trusted)
     ]
     return Path(found[-1].location) if found else None

@@ -441,10 +441,10 @@ def run(root: Path, flips: int, rounds: int, clean: int, seed: int = 13) -> Tamp
     plan: list[tuple[str, Callable[[Lab, random.Random], str]]] = [
         ("bit-flip", bit_flip) for _ in range(flips)
     ]
-    for kind, tamper in TAMPERS.items():
+    for kind, variant_of in TAMPERS.items():
         variants = VARIANTS + (1 if kind == "downgrade" else 0)
         for variant in range(variants):
-            plan += [(kind, _bind(tamper, variant)) for _ in range(rounds)]
+            plan += [(kind, _bind(variant_of, variant)) for _ in range(rounds)]
     rng.shuffle(plan)
     tallies = {kind: Tally() for kind in KINDS}
     false: list[str] = []
