@@ -3,11 +3,18 @@
 ``verify_model_file(path)`` runs before skops reads anything:
 
 - a file in a shipped folder (the models and calibrations, the brand list) must have the
-  SHA-256 that folder's manifest lists for it (see ``manifest`` for what that does and does
-  not prove);
+  SHA-256 that folder's manifest lists for it, the manifest must carry a valid release
+  signature (``release``), and the artefact's other files (the card holds the threshold)
+  must match too, with no other file of the artefact in the folder;
 - any other file must match a registry entry of the home signed by a key the home trusts,
   and, when the registry placed a version of that model in the file's folder, the newest
-  such placement (an older, validly signed file put back is a downgrade and is refused).
+  such placement (an older, validly signed file put back is a downgrade and is refused);
+  its card must match the entry, and once the model has stage moves (``stages``), which
+  must all verify, the version must be staged or a fresh candidate (registered after the
+  production version, never staged): an older or retired version is a downgrade.
+
+``production_model(name)`` names the file of the production version, which the detectors
+load by default (``detect.ml.artifacts.VerifiedModels``).
 
 Anything else raises InputError naming the artefact, so every caller already maps it to
 exit 2 and a clear message. ``read_verified`` returns the bytes it checked, for the loader to

@@ -8,16 +8,16 @@ What it protects, and what it does not: the manifest binds every shipped file, b
 to an artefact name and version, and the loader refuses a shipped file whose digest is not
 the manifest's. That catches a model file changed, swapped or corrupted after the package
 was built, a file dropped into the folder, and a file that changed while the manifest did
-not (a test fails then). It is NOT a signature: the package cannot hold a private signing
-key (no secrets in the repository), so whoever can rewrite the installed package can rewrite
-the manifest too. The shipped artefacts' authenticity comes from how the package was
-installed (a pinned, hash-checked wheel or a reviewed checkout), and the manifest carries
-that trust from the package to each file.
+not (a test fails then). The manifest itself is signed at release time with the release key
+(``release``: ``MANIFEST.sig`` beside it, the public key in the package), so rewriting the
+manifest along with the files needs that key.
 
 Refresh it after changing a shipped model::
 
     python -m garrison.govern.registry.manifest          # rewrite MANIFEST.json
     python -m garrison.govern.registry.manifest --check  # exit 1 when it is stale
+
+and sign it again (``scripts/sign_shipped_models.py``, by whoever holds the release key).
 """
 
 from __future__ import annotations

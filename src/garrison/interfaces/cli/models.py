@@ -156,6 +156,13 @@ def verify_models(
     if report.problems:
         raise CheckFailed(f"{len(report.problems)} model registry check(s) failed")
     console.print(f"{len(report.rows)} model artefact(s) verified", highlight=False)
+    console.print(f"shipped manifests signed by release key {_release_key()}", highlight=False)
+
+
+def _release_key() -> str:
+    from garrison.govern.registry.release import release_key_id
+
+    return release_key_id()
 
 
 @models_app.command("register")

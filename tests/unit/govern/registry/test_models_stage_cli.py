@@ -32,7 +32,8 @@ def test_promote_rollback_and_stages(home: Path) -> None:
     assert code == 0 and "production is now dga-v1 (was dga-v2)" in out
     code, out = invoke(["models", "stages", *at])
     assert code == 0 and "dga-v1" in out and "shipped" in out
-    assert invoke(["models", "verify", *at])[0] == 0
+    code, out = invoke(["models", "verify", *at])
+    assert code == 0 and "signed by release key ed25519:" in out
     code, out = invoke(["models", "promote", "dga", "nope", "--to", "shadow", *at])
     assert code == 2 and "no validly signed version 'nope'" in out
 
