@@ -10,11 +10,15 @@ moves included.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from garrison.govern.audit import audited
 from garrison.govern.registry.stages import SHIPPED, STAGES, Move, load_stages
 from garrison.measure.training import ModelService
+
+if TYPE_CHECKING:
+    from garrison.measure.shadow import ShadowReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +105,11 @@ class LifecycleService(ModelService):
                 )
             )
         return out
+
+    def shadow_report(self, name: str, labels: Path | None = None) -> ShadowReport:
+        """How the shadow version of ``name`` compares with production on what was scored
+        (``garrison.measure.shadow``); ``labels``: labelled feedback for precision."""
+        from garrison.measure.shadow import read_labels, report
+
+        self.authorize("models.read")
+        return report(self.home, name, read_labels(labels) if labels else None)

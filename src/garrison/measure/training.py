@@ -118,8 +118,10 @@ class ModelService:
         self.authorize("models.read")
         if threshold is not None and not 0.0 <= threshold <= 1.0:
             raise UsageError("threshold must be between 0 and 1")
-        text, loaded = _loaded(name, self.home)
-        return text.score_batch(loaded, list(lines), explain=True, threshold=threshold)
+        from garrison.measure.shadow import shadowed
+
+        text, loaded = _loaded(name, self.home)  # a shadow version scores beside it
+        return shadowed(text, self.home, True, threshold)(loaded, list(lines))
 
     @audited(
         "models.train",

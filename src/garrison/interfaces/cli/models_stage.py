@@ -90,8 +90,51 @@ def stages(
     console.print(table)
 
 
+def shadow_report(
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    labels: Annotated[
+        Path | None,
+        typer.Option("--labels", help='Labelled feedback: JSON lines {"input", "label"}.'),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+    home: HomeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Compare the shadow version with production on the inputs both scored."""
+    data = _service(home, config).shadow_report(name, labels).as_json()
+    if as_json:
+        print_json(data)
+        return
+    if data["shadow"] is None:
+        console.print(f"{escape(name)} has no version in shadow", highlight=False)
+        return
+    rate = "-" if data["agreement"] is None else f"{100 * data['agreement']:.1f} %"
+    lines = [
+        f"{escape(name)}: shadow {escape(data['shadow'])} beside production",
+        f"lines compared {data['lines']} in {data['batches']} batch(es) "
+        f"({data['failed_batches']} where the shadow failed); agreement {rate}",
+        f"malicious: production {data['malicious']['production']}, "
+        f"shadow {data['malicious']['shadow']}",
+        f"ms per line: production {data['ms_per_line']['production']}, "
+        f"shadow {data['ms_per_line']['shadow']}",
+    ]
+    for model, figures in data["labelled"].items():
+        lines.append(
+            f"labelled ({figures['labelled_lines']} lines) {model}: precision "
+            f"{figures['precision']}, recall {figures['recall']}"
+        )
+    for row in data["disagreements"][:5]:
+        lines.append(
+            f"  {escape(repr(row['input']))}: production {row['production']}, "
+            f"shadow {row['shadow']}"
+        )
+    for line in lines:
+        console.print(line, highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add the stage commands to ``garrison models``."""
     app.command("promote")(promote)
     app.command("rollback")(rollback)
     app.command("stages")(stages)
+    app.command("shadow-report")(shadow_report)

@@ -21,12 +21,17 @@ from garrison.govern.registry.manifest import shipped_folder
 from garrison.govern.registry.store import register_model
 
 
-def write_version(folder: Path, version: str, level: int = 1) -> Path:
-    """``folder/dga.skops`` and its card, holding the shipped weights as ``version``."""
+def write_version(
+    folder: Path, version: str, level: int = 1, threshold: float | None = None
+) -> Path:
+    """``folder/dga.skops`` and its card, holding the shipped weights as ``version`` (and,
+    given, another decision ``threshold``: a version that decides differently)."""
     folder.mkdir(parents=True, exist_ok=True)
     shipped = shipped_folder()
     state = dict(_shipped_state())
     state["version"] = version
+    if threshold is not None:
+        state["threshold"] = threshold
     target = folder / "dga.skops"
     sio.dump(state, target, compression=zipfile.ZIP_DEFLATED, compresslevel=level)
     card = json.loads((shipped / "dga.card.json").read_text(encoding="utf-8"))
@@ -45,8 +50,10 @@ def _shipped_state() -> dict[str, Any]:
     return state
 
 
-def registered_version(home: Path, folder: Path, version: str, level: int = 1) -> Path:
+def registered_version(
+    home: Path, folder: Path, version: str, level: int = 1, threshold: float | None = None
+) -> Path:
     """A version written to ``folder`` and registered (signed, placed) in ``home``."""
-    target = write_version(folder, version, level)
+    target = write_version(folder, version, level, threshold)
     register_model(home, folder, "dga")
     return target
