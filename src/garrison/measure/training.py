@@ -118,9 +118,11 @@ class ModelService:
         self.authorize("models.read")
         if threshold is not None and not 0.0 <= threshold <= 1.0:
             raise UsageError("threshold must be between 0 and 1")
+        from garrison.govern.registry.gate import production_model
         from garrison.measure.shadow import shadowed
 
-        text, loaded = _loaded(name, self.home)  # a shadow version scores beside it
+        # keyed by the production file too: a promotion or rollback is served at once
+        text, loaded = _loaded(name, self.home, production_model(name, self.home))
         return shadowed(text, self.home, True, threshold)(loaded, list(lines))
 
     @audited(
@@ -181,13 +183,14 @@ class ModelService:
 
 
 @functools.lru_cache(maxsize=8)
-def _loaded(name: str, home: Path) -> tuple[TextModel, Any]:
-    """A text model and its loaded artefact, once per process and home (loading verifies
-    the artefact against the registry and costs far more than scoring a line)."""
+def _loaded(name: str, home: Path, path: Path | None = None) -> tuple[TextModel, Any]:
+    """A text model and its loaded artefact (``path``: the production version's file, None
+    for the shipped one), once per process, home and file (loading verifies the artefact
+    against the registry and costs far more than scoring a line)."""
     from garrison.detect.ml.textmodels import text_model
 
     text = text_model(name)
-    return text, text.load(None, home)
+    return text, text.load(path, home)
 
 
 def _train_calibration(name: str, corpus: Path, out: Path, say: Say) -> list[str]:

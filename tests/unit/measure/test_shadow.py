@@ -71,3 +71,15 @@ def test_no_shadow_and_bad_labels(home: Path, tmp_path: Path) -> None:
     bad.write_text("not json\n")
     with pytest.raises(InputError, match=":1: not a JSON object"):
         read_labels(bad)
+
+
+def test_scoring_follows_a_promotion_and_a_rollback_at_once(home: Path) -> None:
+    registered_version(home, home / "models" / "v1", "dga-v1", threshold=0.0)  # flags all
+    service = ModelService.open(home, actor="olga")
+    before = service.score("dga", NAMES)
+    for stage in ("shadow", "canary", "production"):
+        promote(home, "dga", "dga-v1", stage, "olga")
+    after = service.score("dga", NAMES)
+    assert all(r["verdict"] == "malicious" for r in after) and after != before
+    LifecycleService.open(home, actor="olga").rollback("dga")
+    assert service.score("dga", NAMES) == before

@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -89,21 +89,9 @@ class Move:
     signature: str
 
     def payload(self) -> bytes:
-        return canonical(
-            {
-                "format": FORMAT,
-                "kind": "model-stage",
-                "name": self.name,
-                "version": self.version,
-                "action": self.action,
-                "stage": self.stage,
-                "replaced": self.replaced,
-                "moved": self.moved,
-                "actor": self.actor,
-                "chain": self.chain,
-                "signer": self.signer,
-            }
-        )
+        """What the signature covers: every field but the row id and the signature."""
+        signed = {k: v for k, v in asdict(self).items() if k not in ("id", "signature")}
+        return canonical({"format": FORMAT, "kind": "model-stage", **signed})
 
 
 def chain_of(previous: Move | None) -> str:
