@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from garrison.core.config import load_config
-from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, print_json
+from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, print_json, show
 
 if TYPE_CHECKING:
     from garrison.govern.registry.stages import Move
@@ -42,11 +41,12 @@ def _service(home: Path | None, config: Path | None) -> LifecycleService:
 
 
 def _said(move: Move) -> str:
-    version = move.version or "the shipped model"
+    """The move in one line (names and versions are text from cards: ``show`` them)."""
+    name, version = show(move.name), show(move.version or "the shipped model")
     if move.action == "rollback":
-        return f"rolled back {move.name}: production is now {version} (was {move.replaced})"
-    replaced = f" (replacing {move.replaced})" if move.replaced else ""
-    return f"promoted {move.name} {version} to {move.stage}{replaced}"
+        return f"rolled back {name}: production is now {version} (was {show(move.replaced)})"
+    replaced = f" (replacing {show(move.replaced)})" if move.replaced else ""
+    return f"promoted {name} {version} to {move.stage}{replaced}"
 
 
 def promote(
@@ -84,9 +84,9 @@ def stages(
         return
     table = Table("name", "shadow", "canary", "production", "rollback to", "status")
     for view in views:
-        cells = [escape(v or "-") for v in view.stages.values()]
+        cells = [show(v or "-") for v in view.stages.values()]
         status = "[red]stage-invalid[/]" if view.problems else "ok"
-        table.add_row(escape(view.name), *cells, escape(view.rollback_target or "-"), status)
+        table.add_row(show(view.name), *cells, show(view.rollback_target or "-"), status)
     console.print(table)
 
 
@@ -106,11 +106,11 @@ def shadow_report(
         print_json(data)
         return
     if data["shadow"] is None:
-        console.print(f"{escape(name)} has no version in shadow", highlight=False)
+        console.print(f"{show(name)} has no version in shadow", highlight=False)
         return
     rate = "-" if data["agreement"] is None else f"{100 * data['agreement']:.1f} %"
     lines = [
-        f"{escape(name)}: shadow {escape(data['shadow'])} beside production",
+        f"{show(name)}: shadow {show(data['shadow'])} beside production",
         f"lines compared {data['lines']} in {data['batches']} batch(es) "
         f"({data['failed_batches']} where the shadow failed); agreement {rate}",
         f"malicious: production {data['malicious']['production']}, "
@@ -125,8 +125,7 @@ def shadow_report(
         )
     for row in data["disagreements"][:5]:
         lines.append(
-            f"  {escape(repr(row['input']))}: production {row['production']}, "
-            f"shadow {row['shadow']}"
+            f"  {show(row['input'])}: production {row['production']}, shadow {row['shadow']}"
         )
     for line in lines:
         console.print(line, highlight=False)

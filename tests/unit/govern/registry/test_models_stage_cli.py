@@ -66,3 +66,13 @@ def test_train_email_to_an_out_folder_then_verify(home: Path, tmp_path: Path) ->
     with HomeRegistry.open(home, create=False) as registry:
         assert registry is not None
         assert len({e.version for e in registry.entries()}) == 2
+
+
+def test_hostile_version_text_is_shown_not_obeyed(home: Path) -> None:
+    version = "dga-[red]x[/red]\x1b[2J\u202e"
+    registered_version(home, home / "models" / "evil", version)
+    code, out = invoke(["models", "promote", "dga", version, "--to", "shadow", "--home", str(home)])
+    assert code == 0 and "\x1b" not in out and "\u202e" not in out
+    assert "[red]x[/red]" in out and "\\x1b[2J" in out
+    code, out = invoke(["models", "stages", "--home", str(home)])
+    assert code == 0 and "\x1b" not in out
