@@ -177,7 +177,7 @@ def read_moves(registry: HomeRegistry) -> list[Move]:
     )
     if not made:
         return []
-    rows = registry.db.query(f"SELECT {COLUMNS} FROM model_stages ORDER BY id")  # noqa: S608
+    rows = registry.db.query(f"SELECT {COLUMNS} FROM model_stages ORDER BY id")  # noqa: S608 - constant column list
     return [_move(row) for row in rows]
 
 
