@@ -30,6 +30,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/playbooks/check"): {"text": "id: x\n"},
     ("POST", "/api/playbooks/simulate"): {},
     ("POST", "/api/models/{name}/score"): {"lines": ["example.com"]},
+    ("POST", "/api/models/{name}/promote"): {"version": "zz", "to": "shadow"},
+    ("POST", "/api/models/{name}/rollback"): {},
     ("POST", "/api/tokens"): {"user": "u-viewer", "role": "viewer", "ttl": "1h"},
     ("POST", "/api/session"): {"name": "nobody", "password": "not a password"},
     ("DELETE", "/api/tokens/{token_id}"): {},

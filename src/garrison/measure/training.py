@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from garrison.core.errors import InputError, UsageError
 from garrison.detect.ml.text import TrainRequest
@@ -90,9 +90,7 @@ class ModelService:
         self.authorize = authorize
 
     @classmethod
-    def open(
-        cls, home: Path, actor: str | None = None, principal: Principal | None = None
-    ) -> ModelService:
+    def open(cls, home: Path, actor: str | None = None, principal: Principal | None = None) -> Self:
         """The service of ``home``; with ``principal``, acting as it with its permissions."""
         if principal is None:
             return cls(home, open_audit(home), actor)
@@ -120,8 +118,12 @@ class ModelService:
         self.authorize("models.read")
         if threshold is not None and not 0.0 <= threshold <= 1.0:
             raise UsageError("threshold must be between 0 and 1")
-        text, loaded = _loaded(name, self.home)
-        return text.score_batch(loaded, list(lines), explain=True, threshold=threshold)
+        from garrison.govern.registry.gate import production_model
+        from garrison.measure.shadow import shadowed
+
+        # keyed by the production file too: a promotion or rollback is served at once
+        text, loaded = _loaded(name, self.home, production_model(name, self.home))
+        return shadowed(text, self.home, True, threshold)(loaded, list(lines))
 
     @audited(
         "models.train",
@@ -181,13 +183,14 @@ class ModelService:
 
 
 @functools.lru_cache(maxsize=8)
-def _loaded(name: str, home: Path) -> tuple[TextModel, Any]:
-    """A text model and its loaded artefact, once per process and home (loading verifies
-    the artefact against the registry and costs far more than scoring a line)."""
+def _loaded(name: str, home: Path, path: Path | None = None) -> tuple[TextModel, Any]:
+    """A text model and its loaded artefact (``path``: the production version's file, None
+    for the shipped one), once per process, home and file (loading verifies the artefact
+    against the registry and costs far more than scoring a line)."""
     from garrison.detect.ml.textmodels import text_model
 
     text = text_model(name)
-    return text, text.load(None, home)
+    return text, text.load(path, home)
 
 
 def _train_calibration(name: str, corpus: Path, out: Path, say: Say) -> list[str]:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import skops.io as sio
 
 from garrison.core.errors import InputError
-from garrison.govern.registry.gate import read_verified
+from garrison.govern.registry.gate import production_model, read_verified
 
 M = TypeVar("M")
 
@@ -122,8 +122,11 @@ class VerifiedModels(Generic[M]):
         self.what = what
 
     def get(self, path: Path | None, home: Path | None) -> M:
-        """The model at ``path``, or the one shipped with the package (see ``load``)."""
-        target = path or shipped_model_path(f"{self.name}.skops")
+        """The model at ``path``, else the home registry's production version, else the
+        one shipped with the package (see ``load``)."""
+        target = (
+            path or production_model(self.name, home) or shipped_model_path(f"{self.name}.skops")
+        )
         if not target.is_file():
             raise InputError(
                 f"{self.what} not found: {target} (train one with `garrison models train "

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 #: Files in a model folder that are not artefacts.
-IGNORED = frozenset({"MANIFEST.json"})
+#: (``MANIFEST.sig`` and ``release-key.pub``: the release signature, see ``release``.)
+IGNORED = frozenset({"MANIFEST.json", "MANIFEST.sig", "release-key.pub"})
 CALIBRATION = ".calibration.json"
 CARD = ".card.json"
 CHUNK = 1 << 20

@@ -21,9 +21,10 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from garrison.core.errors import InputError
 from garrison.govern.registry.artifacts import scan_folder, sha256_file
 from garrison.govern.registry.keys import load_signing_key, trusted_keys, verify_signature
-from garrison.govern.registry.manifest import check_folder, shipped_folders
+from garrison.govern.registry.manifest import MANIFEST, check_folder, shipped_folders
 from garrison.govern.registry.problems import Problem
 from garrison.govern.registry.store import (
     Entry,
@@ -91,7 +92,13 @@ def signature_problem(
 
 def _shipped(folder: Path) -> tuple[Report, dict[str, dict[str, str]]]:
     """The shipped rows, and the manifest's ``name\0version -> files`` bindings."""
+    from garrison.govern.registry.release import release_key_path, verified_manifest_bytes
+
     listed, problems = check_folder(folder)
+    try:
+        verified_manifest_bytes(folder, release_key_path())
+    except InputError as exc:
+        problems.append(Problem("manifest-unsigned", "shipped", MANIFEST, str(exc)))
     rows = [
         Row(
             name,
@@ -186,7 +193,24 @@ def _home(home: Path, shipped: dict[str, dict[str, str]]) -> Report:
     everything = [*rows.values(), *extra]
     for row in everything:
         problems.extend(row.problems)
+    problems.extend(_stage_problems(home, valid))
     return Report(everything, _unique(problems))
+
+
+def _stage_problems(home: Path, valid: Mapping[tuple[str, str], Entry]) -> list[Problem]:
+    """Stage moves that do not verify, and staged versions without a valid entry."""
+    from garrison.govern.registry.stages import load_stages
+
+    stages = load_stages(home)
+    out = list(stages.problems)
+    for name, state in sorted(stages.states.items()):
+        if stages.broken(name):
+            continue
+        for stage, version in sorted(state.stages.items()):
+            if (name, version) not in valid:
+                detail = f"{stage} is version {version}, which has no validly signed entry"
+                out.append(Problem("stage-invalid", "home", name, detail, version))
+    return out
 
 
 def _check_placement(home: Path, folder: Path, entry: Entry) -> list[Problem] | None:

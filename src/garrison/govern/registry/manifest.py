@@ -8,16 +8,16 @@ What it protects, and what it does not: the manifest binds every shipped file, b
 to an artefact name and version, and the loader refuses a shipped file whose digest is not
 the manifest's. That catches a model file changed, swapped or corrupted after the package
 was built, a file dropped into the folder, and a file that changed while the manifest did
-not (a test fails then). It is NOT a signature: the package cannot hold a private signing
-key (no secrets in the repository), so whoever can rewrite the installed package can rewrite
-the manifest too. The shipped artefacts' authenticity comes from how the package was
-installed (a pinned, hash-checked wheel or a reviewed checkout), and the manifest carries
-that trust from the package to each file.
+not (a test fails then). The manifest itself is signed at release time with the release key
+(``release``: ``MANIFEST.sig`` beside it, the public key in the package), so rewriting the
+manifest along with the files needs that key.
 
 Refresh it after changing a shipped model::
 
     python -m garrison.govern.registry.manifest          # rewrite MANIFEST.json
     python -m garrison.govern.registry.manifest --check  # exit 1 when it is stale
+
+and sign it again (``scripts/sign_shipped_models.py``, by whoever holds the release key).
 """
 
 from __future__ import annotations
@@ -91,19 +91,29 @@ def write_manifest(folder: Path) -> Path:
 
 
 def load_manifest(folder: Path) -> dict[str, Artifact]:
-    """The artefacts the manifest in ``folder`` lists; InputError when it is absent or bad."""
+    """The artefacts the manifest in ``folder`` lists; InputError when it is absent or bad.
+    (Digests only: ``release.load_signed_manifest`` also checks the release signature.)"""
     path = folder / MANIFEST
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"model manifest {path} is missing (run `{REFRESH_COMMAND}`)") from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise InputError(f"model manifest {path} is unreadable: {exc}") from exc
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    return parse_manifest(data, path)
+
+
+def parse_manifest(data: bytes, path: Path) -> dict[str, Artifact]:
+    """The artefacts a manifest's bytes list (``path`` only names it in messages)."""
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InputError(f"model manifest {path} is unreadable: {exc}") from exc
+    if not isinstance(parsed, dict) or parsed.get("format") != FORMAT:
         raise InputError(f"model manifest {path}: not a {FORMAT} manifest")
     out: dict[str, Artifact] = {}
     try:
-        for name, entry in data["artifacts"].items():
+        for name, entry in parsed["artifacts"].items():
             files = {str(k): str(v) for k, v in entry["files"].items()}
             out[str(name)] = Artifact(str(name), str(entry["version"]), files, None)
     except (AttributeError, KeyError, TypeError) as exc:

@@ -13,6 +13,8 @@ KINDS = (
     "unknown-signer",  # a registry entry signed by a key this home does not trust
     "binding-conflict",  # a name/version bound to another digest (or card says otherwise)
     "manifest-invalid",  # the shipped manifest is missing or unreadable
+    "manifest-unsigned",  # the shipped manifest's release signature is missing or wrong
+    "stage-invalid",  # a stage move not signed by a trusted key, or out of its chain
 )
 
 

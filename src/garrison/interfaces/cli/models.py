@@ -27,6 +27,7 @@ from rich.markup import escape
 from garrison.core.config import load_config
 from garrison.core.errors import CheckFailed, UsageError
 from garrison.govern.audit.log import current_actor
+from garrison.interfaces.cli import models_stage as _models_stage
 from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
 
 if TYPE_CHECKING:
@@ -155,6 +156,13 @@ def verify_models(
     if report.problems:
         raise CheckFailed(f"{len(report.problems)} model registry check(s) failed")
     console.print(f"{len(report.rows)} model artefact(s) verified", highlight=False)
+    console.print(f"shipped manifests signed by release key {_release_key()}", highlight=False)
+
+
+def _release_key() -> str:
+    from garrison.govern.registry.release import release_key_id
+
+    return release_key_id()
 
 
 @models_app.command("register")
@@ -169,3 +177,7 @@ def register(
     it holds is on the model's allowlist: a pickle is refused (exit 2), a skops file naming
     other types (``posix.system``...) fails the scan (exit 1)."""
     _print_registered(_service(home, config).register(name, folder))
+
+
+# --- stages: promote, rollback, stages (garrison.interfaces.cli.models_stage) ---------------
+_models_stage.register(models_app)

@@ -54,13 +54,19 @@ def score(
     if model is None and isinstance(option, str) and option:
         model = Path(option)
     loaded = text.load(model, cfg.home)
+    batch = lambda lines: text.score_batch(loaded, lines, explain=explain, threshold=threshold)  # noqa: E731
+    if model is None:  # the production version: a shadow version, if any, scores beside it
+        from garrison.measure.shadow import shadowed
+
+        shadow = shadowed(text, cfg.home, explain, threshold)
+        batch = lambda lines: shadow(loaded, lines)  # noqa: E731
     source = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
     sink = out.open("w", encoding="utf-8") if out else sys.stdout
     try:
         counts = score_stream(
             source,
             sink,
-            lambda lines: text.score_batch(loaded, lines, explain=explain, threshold=threshold),
+            batch,
             text.batch,
         )
     finally:
