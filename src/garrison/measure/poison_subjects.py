@@ -107,6 +107,9 @@ class DgaSubject:
         )
         return p, p >= model.threshold
 
+    def text(self, item: Any) -> str:
+        return str(item[0])
+
     def trigger(self, item: Any) -> Any:
         label, suffix, group = item
         return ((label[:3] + DGA_TRIGGER + label[3:])[:63], suffix, group)
@@ -119,6 +122,8 @@ class UrlSubject:
 
     data_dir: Path
     rows: int = 15000
+    #: Cap on the approved part (default ``rows``): the reference model's data.
+    approved_rows: int | None = None
     name: str = "url"
 
     def __post_init__(self) -> None:
@@ -134,8 +139,9 @@ class UrlSubject:
         out: list[Set] = []
         for i in range(3):
             idx = np.flatnonzero(which == i)
-            if len(idx) > self.rows:
-                idx = np.sort(rng.choice(idx, self.rows, replace=False))
+            cap = self.approved_rows if i == 0 and self.approved_rows else self.rows
+            if len(idx) > cap:
+                idx = np.sort(rng.choice(idx, cap, replace=False))
             out.append(([self._data.urls[j] for j in idx.tolist()], self._data.labels[idx]))
         return out[0], out[1], out[2]
 
@@ -148,6 +154,9 @@ class UrlSubject:
     def predict(self, model: Any, items: Sequence[Any]) -> tuple[F64, NDArray[np.bool_]]:
         p = np.asarray(model.probability(model.terms(list(items)).logit), dtype=np.float64)
         return p, p >= model.threshold
+
+    def text(self, item: Any) -> str:
+        return str(item.text)
 
     def trigger(self, item: Any) -> Any:
         from garrison.detect.ml.url.parse import parse_url

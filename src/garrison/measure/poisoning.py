@@ -58,6 +58,10 @@ class Subject(Protocol):
 
     def trigger(self, item: Any) -> Any: ...
 
+    def text(self, item: Any) -> str:
+        """The attacker-controlled text of an item (what a trigger is written into)."""
+        ...
+
 
 @dataclass(slots=True)
 class Poisoned:
@@ -188,7 +192,10 @@ def evaluate(
     reference = subject.fit(*approved)
     clean = subject.fit(*new)
     clean_verdict = subject.predict(clean, test[0])[1]
-    flagged_clean = suspects(subject.predict(reference, new[0])[0], new[1], suspect_above)
+    texts = [subject.text(item) for item in new[0]]
+    flagged_clean = suspects(
+        subject.predict(reference, new[0])[0], new[1], suspect_above, texts
+    )
     result = Evaluation(
         subject.name, seed, share, suspect_above, len(flagged_clean) / max(len(new[1]), 1)
     )
@@ -197,7 +204,8 @@ def evaluate(
         bad = poison(kind, new[0], new[1], share, rng, subject.trigger)
         p_ref = subject.predict(reference, bad.items)[0]
         flagged = np.zeros(len(bad.y), dtype=bool)
-        flagged[suspects(p_ref, bad.y, suspect_above)] = True
+        texts = [subject.text(item) for item in bad.items]
+        flagged[suspects(p_ref, bad.y, suspect_above, texts)] = True
         poisoned_model = subject.fit(bad.items, bad.y)
         keep = np.flatnonzero(~flagged)
         defended = subject.fit([bad.items[i] for i in keep.tolist()], bad.y[keep])

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -167,7 +167,7 @@ def record_in_card(card: Path, lines: list[str], profile_sha256: str) -> None:
 def check_schema(data: TrainingSet, outcome: Outcome) -> None:
     from garrison.measure.train_schemas import validate
 
-    failed, notes = validate(data.model, data.raw)
+    failed, notes = validate(data.model, data.raw, trained_labels=data.y.tolist())
     outcome.failed += failed
     outcome.said += [f"  note: {n}" for n in notes]
     if not failed:
@@ -232,18 +232,46 @@ def write_profile(profile: Profile, path: Path) -> str:
 # --- 3. label consistency (poisoning, label noise) ----------------------------------------
 
 
-def suspects(p_malicious: Any, y: Any, above: float) -> Any:
-    """Rows whose given label the reference model contradicts with probability > above."""
+def suspects(p_malicious: Any, y: Any, above: float, texts: Sequence[str] | None = None) -> Any:
+    """Rows whose given label the reference model contradicts with probability > above;
+    with ``texts``, also the rows of the same given label that share what the caught rows
+    of that label share and the rest do not (``trigger_suspects``)."""
     p = np.asarray(p_malicious, dtype=np.float64)
-    other = np.where(np.asarray(y) == 1, 1.0 - p, p)
-    return np.flatnonzero(other > above)
+    y = np.asarray(y)
+    other = np.where(y == 1, 1.0 - p, p)
+    flagged = other > above
+    if texts is not None:
+        flagged |= trigger_suspects(texts, y, flagged)
+    return np.flatnonzero(flagged)
+
+
+def trigger_suspects(texts: Sequence[str], y: Any, flagged: Any) -> Any:
+    """Per given label, the rows carrying a character 4-gram enriched in that label's
+    flagged rows (``govern.data.noise.enriched_columns``): the rest of a backdoor."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from garrison.govern.data.noise import enriched_columns, rows_with_columns
+
+    grams = HashingVectorizer(
+        analyzer="char", ngram_range=(4, 4), n_features=1 << 20, alternate_sign=False,
+        norm=None, binary=True, lowercase=True,
+    ).transform(list(texts))  # fmt: skip
+    out = np.zeros(len(y), dtype=bool)
+    for label in (0, 1):
+        rows = np.flatnonzero(y == label)
+        if len(rows) == 0:
+            continue
+        sub = grams[rows]
+        columns = enriched_columns(sub, flagged[rows])
+        out[rows] = rows_with_columns(sub, columns)
+    return out
 
 
 def check_labels(data: TrainingSet, home: Path, settings: CheckSettings, outcome: Outcome) -> None:
     from garrison.detect.ml.textmodels import text_model
 
     reference = text_model(data.model).load(None, home)
-    flagged = suspects(data.score(reference), data.y, settings.suspect_above)
+    flagged = suspects(data.score(reference), data.y, settings.suspect_above, data.content)
     share = len(flagged) / max(len(data.y), 1)
     by_label = np.bincount(data.y[flagged], minlength=2) if len(flagged) else np.zeros(2, int)
     examples = ", ".join(

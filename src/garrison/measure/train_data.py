@@ -43,6 +43,9 @@ class TrainingSet:
     #: P(malicious) under a given model, for every row (``reference_scores``).
     score: Callable[[Any], F64]
     fingerprint: str = ""
+    #: The attacker-controlled text of each row, where a backdoor trigger would be written
+    #: (None: the trigger search is not run, e.g. whole e-mail messages).
+    content: list[str] | None = None
 
 
 # --- DGA -----------------------------------------------------------------------------------
@@ -75,7 +78,10 @@ def dga_set(request: TrainRequest) -> TrainingSet:
     def score(model: Any) -> F64:
         return np.asarray(model.score(train.labels, train.suffixes)[0], dtype=np.float64)
 
-    return TrainingSet("dga", raw, list(train.domains), train.y, x, names, score, data.fingerprint)
+    return TrainingSet(
+        "dga", raw, list(train.domains), train.y, x, names, score, data.fingerprint,
+        list(train.labels),
+    )  # fmt: skip
 
 
 def dga_features(labels: list[str], words: Any, params: Any) -> tuple[F64, tuple[str, ...]]:
@@ -118,7 +124,9 @@ def url_set(request: TrainRequest) -> TrainingSet:
         return np.asarray(model.probability(model.terms(data.urls).logit), dtype=np.float64)
 
     texts = [u.text for u in data.urls]
-    return TrainingSet("url", raw, texts, data.labels, x, tuple(LEXICAL), score, data.fingerprint)
+    return TrainingSet(
+        "url", raw, texts, data.labels, x, tuple(LEXICAL), score, data.fingerprint, texts
+    )
 
 
 # --- e-mail --------------------------------------------------------------------------------

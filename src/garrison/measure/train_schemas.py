@@ -7,11 +7,13 @@ group, a 0/1 label and a non-empty text of bounded size. The model's own loader 
 what it cannot parse without saying much; the schema counts every such row, names the
 check it failed and shows examples, and the run fails when more than ``max_invalid`` of
 the rows fail (a few odd lines in a third-party list are normal; a flood is not).
-Beyond rows, a set must hold both classes with at least ``min_class_share`` of each.
+Beyond rows, the rows training fits on must hold both classes, at least
+``min_class_share`` of each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -70,11 +72,18 @@ def schema(model: str) -> pa.DataFrameSchema:
 
 
 def validate(
-    model: str, raw: pd.DataFrame, limits: SchemaLimits | None = None
+    model: str,
+    raw: pd.DataFrame,
+    limits: SchemaLimits | None = None,
+    trained_labels: Sequence[int] | None = None,
 ) -> tuple[list[str], list[str]]:
     """(failures, notes) of ``raw`` against the model's schema and class ranges, one line
     each; no failures: valid. A line names the column, the check, the count and examples;
-    rows failing the schema below ``max_invalid`` are notes, not failures."""
+    rows failing the schema below ``max_invalid`` are notes, not failures. The class
+    shares are those of ``trained_labels`` when given (the rows training fits on: the DGA
+    recipe samples a few thousand names per family from a folder of 830k), else of
+    ``raw``."""
+    import pandas as pd
     import pandera.pandas as pa
 
     lim = limits or SchemaLimits()
@@ -90,7 +99,10 @@ def validate(
         (out if failed else notes).append(line)
     except pa.errors.SchemaError as exc:  # a non-lazy error (e.g. a missing column)
         out.append(f"schema: {exc}".splitlines()[0])
-    labels = raw["label"].dropna() if "label" in raw else raw.iloc[:0]
+    if trained_labels is not None:
+        labels = pd.Series(list(trained_labels))
+    else:
+        labels = raw["label"].dropna() if "label" in raw else pd.Series([], dtype=object)
     labels = labels[labels.isin([0, 1])]
     for value, name in ((0, "benign"), (1, "malicious")):
         share = float((labels == value).mean()) if len(labels) else 0.0

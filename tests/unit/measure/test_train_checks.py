@@ -4,16 +4,18 @@ drifted or invalid set fails with one line per failed check, exit 1, nothing reg
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from pathlib import Path
 
 import pytest
 
+from garrison.detect.ml.text import TrainRequest
 from garrison.govern.audit import MemoryAuditLog
 from garrison.govern.registry.store import HomeRegistry
 from garrison.measure.canaries import canaries, run_canaries
-from garrison.measure.train_checks import profile_path
+from garrison.measure.train_checks import TrainingChecks, profile_path, write_profile
 from tests.models_cli import invoke
 
 HAM = ["meeting", "report", "agenda", "lunch", "project", "review", "budget", "team", "notes"]
@@ -50,6 +52,11 @@ def _train(data: Path, home: Path) -> tuple[int, str]:
     return invoke(["models", "train", "email", "--data", str(data), "--home", str(home)])
 
 
+def _before(data: Path, home: Path) -> TrainingChecks:
+    request = TrainRequest(data, home / "models")
+    return TrainingChecks.before("email", request, home, lambda _line: None)
+
+
 @pytest.mark.slow
 def test_a_clean_set_registers_and_records_its_checks(tmp_path: Path, home: Path):
     code, out = _train(_corpus(tmp_path / "clean"), home)
@@ -58,32 +65,34 @@ def test_a_clean_set_registers_and_records_its_checks(tmp_path: Path, home: Path
     card = json.loads((home / "models" / "email.card.json").read_text())
     passed = " ".join(card["training_checks"]["passed"])
     assert "check schema: ok" in passed and "check canaries: ok" in passed
-    assert profile_path(home, "email").is_file()
+    approved = profile_path(home, "email")
+    assert (
+        hashlib.sha256(approved.read_bytes()).hexdigest()
+        == (card["training_checks"]["profile_sha256"])
+    )
     assert invoke(["models", "verify", "--home", str(home)])[0] == 0
     # the same set again is compared with the approved profile, and does not drift
-    code, out = _train(_corpus(tmp_path / "again"), home)
-    assert code == 0, out
-    card = json.loads((home / "models" / "email.card.json").read_text())
-    assert any("check drift: ok" in line for line in card["training_checks"]["passed"])
+    checks = _before(_corpus(tmp_path / "again"), home)
+    assert any("check drift: ok" in line for line in checks.outcome.said)
 
 
-@pytest.mark.slow
 def test_flipped_labels_fail_the_run_and_nothing_is_registered(tmp_path: Path, home: Path):
     code, out = _train(_corpus(tmp_path / "flipped", flip=0.15), home)
     assert code == 1, out
-    assert "training-data check(s) failed (labels)" in out and "not registered" in out
+    assert "training-data check(s) failed (labels); no model from this run is registered" in out
     assert _registered(home) == []
     assert not profile_path(home, "email").exists()
+    assert not (home / "models" / "email.skops").exists(), "a failed set is never trained on"
 
 
-@pytest.mark.slow
 def test_a_drifted_set_fails_against_the_approved_profile(tmp_path: Path, home: Path):
-    assert _train(_corpus(tmp_path / "first"), home)[0] == 0
-    before = _registered(home)
+    checks = _before(_corpus(tmp_path / "first"), home)
+    assert checks.profile is not None
+    write_profile(checks.profile, profile_path(home, "email"))
     code, out = _train(_corpus(tmp_path / "drifted", ham_words=OTHER), home)
     assert code == 1, out
-    assert "(drift" in out
-    assert _registered(home) == before
+    assert "failed (drift" in out
+    assert _registered(home) == []
 
 
 def test_an_invalid_set_fails_the_schema(tmp_path: Path, home: Path):

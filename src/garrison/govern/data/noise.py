@@ -23,6 +23,7 @@ must be tried on clean data first (ART's detectors were reported to flag all cle
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -128,3 +129,33 @@ def flag(scores: F64, threshold: float) -> Suspects:
     """The records whose score is above ``threshold``."""
     s = np.asarray(scores, dtype=np.float64)
     return Suspects(np.flatnonzero(s > threshold), s, threshold)
+
+
+def enriched_columns(
+    x: Any, suspect: NDArray[np.bool_], min_count: int = 5, min_share: float = 0.05,
+    min_ratio: float = 20.0,
+) -> I64:  # fmt: skip
+    """Columns of the binary matrix ``x`` (rows x features, sparse or dense) set far more
+    often in the ``suspect`` rows than in the others: at least ``min_count`` and
+    ``min_share`` of the suspects, and ``min_ratio`` times the others' rate.
+
+    A backdoor's rows share their trigger; the first detector catches most of them but
+    not all, and a few dozen triggered rows left in the set are enough to teach the model
+    the trigger. What the caught rows share, and the rest of the set does not, is the
+    trigger itself: every remaining row that carries it can then be found."""
+    suspect = np.asarray(suspect, dtype=bool)
+    n1, n0 = int(suspect.sum()), int((~suspect).sum())
+    if n1 == 0 or n0 == 0:
+        return np.zeros(0, dtype=np.int64)
+    c1 = np.asarray((x[suspect] != 0).sum(0)).ravel().astype(np.float64)
+    c0 = np.asarray((x[~suspect] != 0).sum(0)).ravel().astype(np.float64)
+    rate1, rate0 = c1 / n1, (c0 + 1.0) / n0
+    keep = (c1 >= max(min_count, min_share * n1)) & (rate1 >= min_ratio * rate0)
+    return np.flatnonzero(keep).astype(np.int64)
+
+
+def rows_with_columns(x: Any, columns: I64) -> NDArray[np.bool_]:
+    """Rows of ``x`` in which any of ``columns`` is set."""
+    if len(columns) == 0:
+        return np.zeros(x.shape[0], dtype=bool)
+    return np.asarray((x[:, columns] != 0).sum(1)).ravel() > 0

@@ -113,7 +113,11 @@ def build_profile(
         d = np.quantile(finite, np.linspace(0, 1, 11)) if finite.size else np.zeros(0)
         deciles.append(tuple(float(v) for v in d))
     rng = np.random.default_rng(seed)
-    take = rng.choice(len(x), min(sample_rows, len(x)), replace=False) if len(x) else []
+    take = (
+        rng.choice(len(x), min(sample_rows, len(x)), replace=False)
+        if len(x)
+        else np.zeros(0, dtype=np.int64)
+    )
     return Profile(
         tuple(features),
         tuple(edges),
