@@ -124,6 +124,8 @@ class UrlSubject:
     rows: int = 15000
     #: Cap on the approved part (default ``rows``): the reference model's data.
     approved_rows: int | None = None
+    #: The recipe's parameters (default: the shipped model's, ``TrainParams()``).
+    params: Any = None
     name: str = "url"
 
     def __post_init__(self) -> None:
@@ -149,7 +151,8 @@ class UrlSubject:
         from garrison.detect.ml.url.data import UrlSet
         from garrison.detect.ml.url.train import TrainParams, fit_model
 
-        return fit_model(UrlSet(list(items), np.asarray(y), "poisoning-eval"), TrainParams())[0]
+        params = self.params if self.params is not None else TrainParams()
+        return fit_model(UrlSet(list(items), np.asarray(y), "poisoning-eval"), params)[0]
 
     def predict(self, model: Any, items: Sequence[Any]) -> tuple[F64, NDArray[np.bool_]]:
         p = np.asarray(model.probability(model.terms(list(items)).logit), dtype=np.float64)

@@ -193,9 +193,7 @@ def evaluate(
     clean = subject.fit(*new)
     clean_verdict = subject.predict(clean, test[0])[1]
     texts = [subject.text(item) for item in new[0]]
-    flagged_clean = suspects(
-        subject.predict(reference, new[0])[0], new[1], suspect_above, texts
-    )
+    flagged_clean = suspects(subject.predict(reference, new[0])[0], new[1], suspect_above, texts)
     result = Evaluation(
         subject.name, seed, share, suspect_above, len(flagged_clean) / max(len(new[1]), 1)
     )

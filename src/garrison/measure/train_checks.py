@@ -247,7 +247,9 @@ def suspects(p_malicious: Any, y: Any, above: float, texts: Sequence[str] | None
 
 def trigger_suspects(texts: Sequence[str], y: Any, flagged: Any) -> Any:
     """Per given label, the rows carrying a character 4-gram enriched in that label's
-    flagged rows (``govern.data.noise.enriched_columns``): the rest of a backdoor."""
+    flagged rows (``govern.data.noise.enriched_columns``) and as rare in the other label:
+    the rest of a backdoor. (Flipped rows share what their true class shares, which the
+    other label has too; a trigger is new to both.)"""
     from sklearn.feature_extraction.text import HashingVectorizer
 
     from garrison.govern.data.noise import enriched_columns, rows_with_columns
@@ -262,7 +264,7 @@ def trigger_suspects(texts: Sequence[str], y: Any, flagged: Any) -> Any:
         if len(rows) == 0:
             continue
         sub = grams[rows]
-        columns = enriched_columns(sub, flagged[rows])
+        columns = enriched_columns(sub, flagged[rows], elsewhere=grams[y != label])
         out[rows] = rows_with_columns(sub, columns)
     return out
 

@@ -133,11 +133,12 @@ def flag(scores: F64, threshold: float) -> Suspects:
 
 def enriched_columns(
     x: Any, suspect: NDArray[np.bool_], min_count: int = 5, min_share: float = 0.05,
-    min_ratio: float = 20.0,
+    min_ratio: float = 20.0, elsewhere: Any = None,
 ) -> I64:  # fmt: skip
     """Columns of the binary matrix ``x`` (rows x features, sparse or dense) set far more
     often in the ``suspect`` rows than in the others: at least ``min_count`` and
-    ``min_share`` of the suspects, and ``min_ratio`` times the others' rate.
+    ``min_share`` of the suspects, and ``min_ratio`` times the others' rate (and, given
+    ``elsewhere``, another matrix of the same columns, ``min_ratio`` times its rate too).
 
     A backdoor's rows share their trigger; the first detector catches most of them but
     not all, and a few dozen triggered rows left in the set are enough to teach the model
@@ -151,6 +152,9 @@ def enriched_columns(
     c0 = np.asarray((x[~suspect] != 0).sum(0)).ravel().astype(np.float64)
     rate1, rate0 = c1 / n1, (c0 + 1.0) / n0
     keep = (c1 >= max(min_count, min_share * n1)) & (rate1 >= min_ratio * rate0)
+    if elsewhere is not None and elsewhere.shape[0]:
+        c2 = np.asarray((elsewhere != 0).sum(0)).ravel().astype(np.float64)
+        keep &= rate1 >= min_ratio * (c2 + 1.0) / elsewhere.shape[0]
     return np.flatnonzero(keep).astype(np.int64)
 
 

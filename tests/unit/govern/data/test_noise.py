@@ -72,3 +72,25 @@ def test_degenerate_inputs_do_not_crash():
     assert knn_disagreement(np.zeros((1, 2)), np.array([1])).tolist() == [0.0]
     p = out_of_fold_probability(np.zeros((5, 2)), np.ones(5, dtype=np.int64))
     assert p.tolist() == [1.0] * 5
+
+
+def test_enriched_columns_find_what_suspects_share_and_nothing_on_clean_data():
+    from scipy import sparse
+
+    from garrison.govern.data.noise import enriched_columns, rows_with_columns
+
+    rng = np.random.default_rng(5)
+    x = (rng.random((2000, 300)) < 0.05).astype(np.float64)
+    suspect = np.zeros(2000, dtype=bool)
+    suspect[rng.choice(2000, 80, replace=False)] = True
+    assert enriched_columns(sparse.csr_matrix(x), suspect).size == 0  # nothing shared
+    triggered = np.flatnonzero(suspect)[:60].tolist() + [5, 17, 33, 700, 1500]  # some missed
+    x[:, 299] = 0.0  # a trigger is new to the data
+    x[triggered, 299] = 1.0
+    cols = enriched_columns(sparse.csr_matrix(x), suspect)
+    assert cols.tolist() == [299]
+    assert set(np.flatnonzero(rows_with_columns(sparse.csr_matrix(x), cols))) == set(triggered)
+    # a column as common in the other label's rows is no trigger
+    other = np.zeros((500, 300))
+    other[:, 299] = 1.0
+    assert enriched_columns(sparse.csr_matrix(x), suspect, elsewhere=other).size == 0
