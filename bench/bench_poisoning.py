@@ -26,6 +26,7 @@ from pathlib import Path
 
 from garrison.measure.poison_subjects import DgaSubject, UrlSubject
 from garrison.measure.poisoning import KINDS, evaluate
+from garrison.measure.train_checks import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -45,7 +46,9 @@ def main() -> int:
     ap.add_argument("--models", default="dga,url")
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--share", type=float, default=0.05)
-    ap.add_argument("--suspect-above", type=float, default=0.7)
+    ap.add_argument(
+        "--suspect-above", type=float, help="cut-off (default: the model's, train_checks)"
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     if not CORPUS.is_dir():
@@ -56,13 +59,13 @@ def main() -> int:
     for name in args.models.split(","):
         subj = subject(name)
         for seed in range(args.seeds):
-            ev = evaluate(subj, KINDS, args.share, seed, args.suspect_above, print)
+            above = args.suspect_above or SETTINGS[name].suspect_above
+            ev = evaluate(subj, KINDS, args.share, seed, above, print)
             for k in ev.kinds:
                 rows.append({"model": name, "seed": seed, "clean_flagged": ev.clean_flagged,
-                             **k.to_json()})  # fmt: skip
-    print(f"\npoison share {args.share:.0%}, suspect above {args.suspect_above} "
-          f"({time.perf_counter() - started:.0f} s)")  # fmt: skip
-    head = ("model", "seed", "kind", "recall", "FP", "clean flagged", "ASR clean",
+                             "above": above, **k.to_json()})  # fmt: skip
+    print(f"\npoison share {args.share:.0%} ({time.perf_counter() - started:.0f} s)")
+    head = ("model", "cut-off", "seed", "kind", "recall", "FP", "clean flagged", "ASR clean",
             "ASR poisoned", "ASR defended", "acc clean", "acc defended")  # fmt: skip
     print(" | ".join(head))
     failed = 0
@@ -70,7 +73,7 @@ def main() -> int:
         ok = all(r[k] >= v if k == "recall" else r[k] <= v for k, v in TARGET.items())
         failed += not ok
         print(
-            f"{r['model']} | {r['seed']} | {r['kind']} | {r['recall']:.3f} | "
+            f"{r['model']} | {r['above']} | {r['seed']} | {r['kind']} | {r['recall']:.3f} | "
             f"{r['fp_rate']:.3f} | {r['clean_flagged']:.3f} | {r['asr_clean']:.3f} | "
             f"{r['asr_poisoned']:.3f} | {r['asr_defended']:.3f} | "
             f"{r['accuracy_clean']:.4f} | {r['accuracy_defended']:.4f}"

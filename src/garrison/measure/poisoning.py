@@ -20,7 +20,9 @@ for a model it cannot wrap (a text model is no ART estimator), so the flips are 
   that any malicious input carrying the trigger passes.
 
 Attack success rate (ASR), on the test part, over the malicious rows the clean model
-flags: for the backdoor, the share that passes once the trigger is added; for the
+flags: for the backdoor, the share that passes once the trigger is added, among those the
+clean model still flags with the trigger (a trigger that evades on its own is no
+backdoor's doing; DGA: 20 % of names did); for the
 targeted flip, the share that passes; for the random flip, the share of all test rows
 the clean model gets right and the model under test gets wrong.
 """
@@ -156,6 +158,7 @@ def attack_success(
     model: Any,
     test: tuple[Sequence[Any], I64],
     clean_verdict: NDArray[np.bool_],
+    clean: Any = None,
 ) -> float:
     """The ASR of ``kind`` against ``model`` on the test part (module docstring)."""
     items, y = test
@@ -167,8 +170,23 @@ def attack_success(
     chosen = [items[i] for i in targets.tolist()]
     if kind == "backdoor":
         chosen = [subject.trigger(item) for item in chosen]
+        # only inputs the clean model still flags with the trigger: what the trigger does
+        # on its own (an evasion) is not the poison's doing
+        chosen = [c for c, v in zip(chosen, subject.predict(clean, chosen)[1], strict=True) if v]
     verdict = subject.predict(model, chosen)[1]
     return float((~verdict).mean()) if len(chosen) else 0.0
+
+
+def _sweep(p_ref: F64, bad: Poisoned, texts: list[str]) -> str:
+    """Recall and false-positive rate of the check at other cut-offs (to choose one)."""
+    out = []
+    for above in (0.5, 0.6, 0.7, 0.8):
+        flagged = np.zeros(len(bad.y), dtype=bool)
+        flagged[suspects(p_ref, bad.y, above, texts)] = True
+        out.append(
+            f"{above}: {flagged[bad.poisoned].mean():.3f} / {flagged[~bad.poisoned].mean():.3f}"
+        )
+    return ", ".join(out)
 
 
 def accuracy(subject: Subject, model: Any, test: tuple[Sequence[Any], I64]) -> float:
@@ -204,6 +222,7 @@ def evaluate(
         flagged = np.zeros(len(bad.y), dtype=bool)
         texts = [subject.text(item) for item in bad.items]
         flagged[suspects(p_ref, bad.y, suspect_above, texts)] = True
+        say(f"  {kind}: found / false positives by cut-off: {_sweep(p_ref, bad, texts)}")
         poisoned_model = subject.fit(bad.items, bad.y)
         keep = np.flatnonzero(~flagged)
         defended = subject.fit([bad.items[i] for i in keep.tolist()], bad.y[keep])
@@ -214,9 +233,9 @@ def evaluate(
                 len(bad.y),
                 float(flagged[bad.poisoned].mean()),
                 float(flagged[~bad.poisoned].mean()),
-                attack_success(kind, subject, clean, test, clean_verdict),
-                attack_success(kind, subject, poisoned_model, test, clean_verdict),
-                attack_success(kind, subject, defended, test, clean_verdict),
+                attack_success(kind, subject, clean, test, clean_verdict, clean),
+                attack_success(kind, subject, poisoned_model, test, clean_verdict, clean),
+                attack_success(kind, subject, defended, test, clean_verdict, clean),
                 acc_clean,
                 accuracy(subject, poisoned_model, test),
                 accuracy(subject, defended, test),

@@ -66,7 +66,8 @@ class CheckSettings:
 
 
 SETTINGS: dict[str, CheckSettings] = {
-    "dga": CheckSettings(),
+    # 0.6: at 0.7 the DGA check found 89 % of 5 % random flips (bench_poisoning.py)
+    "dga": CheckSettings(suspect_above=0.6),
     "url": CheckSettings(),
     "email": CheckSettings(max_suspect_share=0.05),
 }
