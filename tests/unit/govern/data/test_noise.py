@@ -84,7 +84,7 @@ def test_enriched_columns_find_what_suspects_share_and_nothing_on_clean_data():
     suspect = np.zeros(2000, dtype=bool)
     suspect[rng.choice(2000, 80, replace=False)] = True
     assert enriched_columns(sparse.csr_matrix(x), suspect).size == 0  # nothing shared
-    triggered = np.flatnonzero(suspect)[:60].tolist() + [5, 17, 33, 700, 1500]  # some missed
+    triggered = [*np.flatnonzero(suspect)[:60].tolist(), 5, 17, 33, 700, 1500]  # some missed
     x[:, 299] = 0.0  # a trigger is new to the data
     x[triggered, 299] = 1.0
     cols = enriched_columns(sparse.csr_matrix(x), suspect)
