@@ -66,8 +66,9 @@ class CheckSettings:
 
 
 SETTINGS: dict[str, CheckSettings] = {
-    # 0.6: at 0.7 the DGA check found 89 % of 5 % random flips (bench_poisoning.py)
-    "dga": CheckSettings(suspect_above=0.6),
+    # 0.65: at 0.7 the DGA check found 89 % of 5 % random flips, at 0.6 it flagged 5.2 %
+    # of clean rows (bench_poisoning.py; docs/training-defences.md)
+    "dga": CheckSettings(suspect_above=0.65),
     "url": CheckSettings(),
     "email": CheckSettings(max_suspect_share=0.05),
 }
