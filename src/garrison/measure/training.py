@@ -139,6 +139,7 @@ class ModelService:
         """Train ``name`` on ``request.data`` into ``request.out``, then register it."""
         self.authorize("models.train")
         from garrison.detect.ml.textmodels import TEXT_MODELS
+        from garrison.measure.train_checks import TrainingChecks
 
         if name not in trainable():
             raise UsageError(
@@ -153,7 +154,9 @@ class ModelService:
                 raise UsageError(f"{name} takes --data and --out only")
             summary = _train_calibration(name, request.data, request.out, say)
         else:
+            checks = TrainingChecks.before(name, request, self.home, say)  # raises
             summary = list(TEXT_MODELS.get(name).train(request, say).summary)
+            checks.after()  # raises: nothing is registered
         return Trained(summary, self._admit(name, request.out))
 
     @audited(
