@@ -127,7 +127,8 @@ def response(request: Request) -> Iterator[Any]:
 def models(request: Request) -> Any:
     from garrison.measure.training import ModelService
 
-    return ModelService.open(context(request).config.home, principal=principal(request))
+    ctx = context(request)
+    return ModelService.open(ctx.config.home, principal=principal(request), config=ctx.config)
 
 
 def audit_reader(request: Request) -> Any:
