@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from garrison.core.errors import TooManyRequests
 from garrison.core.findings import Finding
 from garrison.govern.serving import Client, GuardConfig, QueryLog, ServingGuard
 from garrison.govern.serving.querylog import Query
@@ -256,7 +257,8 @@ class BenignResult:
 def _client_requests(profile: str, rng: np.random.Generator, start: int) -> list[tuple[int, int]]:
     """(time ms, lines) of one benign client's day: ``steady`` a line every few seconds
     for a while (a feed), ``analyst`` 1-20 lines now and then, ``bursty`` a few large
-    requests (50-1,000 lines) in quick succession, ``batch`` one day's log at once."""
+    requests (20-400 lines) in quick succession, ``batch`` one day's log (200-1,000 lines)
+    at once."""
     t, out = start, []
     if profile == "steady":
         for _ in range(int(rng.integers(100, 600))):
@@ -267,22 +269,26 @@ def _client_requests(profile: str, rng: np.random.Generator, start: int) -> list
             t += int(rng.exponential(300_000))
             out.append((t, int(rng.integers(1, 21))))
     elif profile == "bursty":
-        for _ in range(int(rng.integers(2, 6))):
+        for _ in range(int(rng.integers(1, 4))):
             t += int(rng.exponential(3_600_000))
             for _ in range(int(rng.integers(1, 4))):
                 t += int(rng.integers(200, 3_000))
-                out.append((t, int(rng.integers(50, 1_001))))
+                out.append((t, int(rng.integers(20, 401))))
     else:
-        out.append((t + int(rng.integers(0, 3_600_000)), int(rng.integers(500, 2_001))))
+        out.append((t + int(rng.integers(0, 3_600_000)), int(rng.integers(200, 1_001))))
     return out
 
 
-def _lines(pools: Pools, rng: np.random.Generator, n: int, cursor: int, dga_share: float) -> F32:
-    """``n`` names a client scores: a run of consecutive benign names (a log replayed in
-    order, repeats and all), with ``dga_share`` of DGA names mixed in."""
+def _lines(
+    pools: Pools, rng: np.random.Generator, n: int, cursor: int, dga_share: float
+) -> NDArray[np.int64]:
+    """Rows (of ``benign`` then ``dga``) of ``n`` names a client scores: a run of
+    consecutive benign names (a log replayed in order, repeats and all), with
+    ``dga_share`` of DGA names mixed in."""
     k = int(rng.binomial(n, dga_share))
-    idx = (cursor + np.arange(n - k)) % len(pools.benign)
-    rows = np.concatenate([pools.benign[idx], pools.dga[rng.integers(0, len(pools.dga), k)]])
+    benign = (cursor + np.arange(n - k)) % len(pools.benign)
+    dga = len(pools.benign) + rng.integers(0, len(pools.dga), k)
+    rows = np.concatenate([benign, dga])
     return rows[rng.permutation(len(rows))]
 
 
@@ -307,25 +313,25 @@ def benign_replay(
     events.sort()
     cursors = rng.integers(0, len(pools.benign), clients)
     shares = rng.uniform(0.0, 0.3, clients)
+    every = np.concatenate([pools.benign, pools.dga])
+    scores = model.probability(model.logit(every))  # once: the model is not what is measured
+    verdicts = np.where(scores >= model.threshold, "malicious", "benign")
     refused = total = 0
     for t, c, n in events:
         now[0] = t
         client = Client(f"benign-{c}")
-        x = _lines(pools, rng, n, int(cursors[c]), float(shares[c]))
+        rows = _lines(pools, rng, n, int(cursors[c]), float(shares[c]))
         cursors[c] += n
         try:
-            guard.admit(client, "dga", len(x))
-        except Exception:
+            guard.admit(client, "dga", len(rows))
+        except TooManyRequests:
             refused += 1
             continue
-        p = model.probability(model.logit(x))
-        labels = np.where(p >= model.threshold, "malicious", "benign")
         queries = [
-            Query(row.tobytes().hex(), str(lab), float(v), row)
-            for row, lab, v in zip(x, labels, p, strict=True)
+            Query(str(i), str(verdicts[i]), float(scores[i]), every[i]) for i in rows.tolist()
         ]
         guard.record(client, "dga", queries)
-        total += len(x)
+        total += len(rows)
     flagged_names = {f.entities[0].value for f in found}
     by_profile: dict[str, tuple[int, int]] = {}
     for c, profile in enumerate(profiles):

@@ -142,22 +142,29 @@ def guarded_score(
     guard: ServingGuard,
     client: Client,
     name: str,
-    lines: Sequence[str],
-    score: Callable[[list[str]], list[dict[str, Any]]],
+    lines: Sequence[str | bytes],
+    score: Callable[[list[Any]], list[dict[str, Any]]],
     model: Any,
 ) -> list[dict[str, Any]]:
     """Admit (quota, rate), score, log and test, coarsen: what ``client`` may see."""
     limits = guard.admit(client, name, len(lines))
     results = score(list(lines))
-    space, vectors = vectors_for(name, model, lines, results)
+    texts = [_text(line) for line in lines]
+    space, vectors = vectors_for(name, model, texts, results)
     if name not in guard.spaces:
         guard.register(name, space)
     queries = [
-        Query(str(line), str(r.get("verdict")), _score(r), v)
-        for line, r, v in zip(lines, results, vectors, strict=True)
+        Query(text, str(r.get("verdict")), _score(r), v)
+        for text, r, v in zip(texts, results, vectors, strict=True)
     ]
     guard.record(client, name, queries)
     return guard.coarsen(client, name, results, limits)
+
+
+def _text(line: str | bytes) -> str:
+    if isinstance(line, bytes):
+        return line.decode("utf-8", "surrogateescape").rstrip("\r\n")
+    return line
 
 
 def _score(result: dict[str, Any]) -> float | None:
