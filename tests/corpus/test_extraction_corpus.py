@@ -22,7 +22,7 @@ def served(corpus: Path) -> tuple[object, Pools]:
 
     with tempfile.TemporaryDirectory() as home:
         model = text_model("dga").load(None, Path(home))
-    return model, load_pools(corpus, model, seed=0, test_n=1000)
+    return model, load_pools(corpus, model, seed=0, dga_n=4000)
 
 
 def _logging() -> GuardConfig:

@@ -77,7 +77,9 @@ def victim_labels(model: Any, x: F32) -> NDArray[np.int64]:
     return (model.probability(model.logit(x)) >= model.threshold).astype(np.int64)
 
 
-def load_pools(corpus: Path, model: Any, seed: int = 0, test_n: int = 3000) -> Pools:
+def load_pools(
+    corpus: Path, model: Any, seed: int = 0, test_n: int = 3000, dga_n: int = 20_000
+) -> Pools:
     rng = np.random.default_rng(seed)
     benign_files = [
         corpus / "benign-domains" / "opendns-random-domains.txt",
@@ -97,7 +99,7 @@ def load_pools(corpus: Path, model: Any, seed: int = 0, test_n: int = 3000) -> P
     )
     return Pools(
         benign=features(model, [n for n in benign if n not in held]),
-        dga=features(model, dga[test_n : test_n + 20_000]),
+        dga=features(model, dga[test_n : test_n + dga_n]),
         natural=np.concatenate(
             [features(model, natural_benign), features(model, dga[-len(natural_benign) :])]
         ),
@@ -148,18 +150,20 @@ def _thief() -> Any:
 
 
 def agreement(copy: Any, pools: Pools) -> float:
-    """Share of the held-out names on which ``copy`` gives our model's verdict."""
-    if copy is None:
-        return float(np.mean(pools.test_y == np.bincount(pools.test_y).argmax()))
+    """Share of the held-out names on which ``copy`` gives our model's verdict (an int:
+    the one label the thief ever saw, which is all its copy can answer)."""
+    if isinstance(copy, int):
+        return float(np.mean(pools.test_y == copy))
     predicted = np.asarray(copy.predict(pools.test_x)).argmax(axis=1)
     return float(np.mean(predicted == pools.test_y))
 
 
 def fit_copy(x: F32, answers: NDArray[np.float64]) -> Any:
-    """The copy a thief trains on ``x`` and the answers it got (None: one class only)."""
+    """The copy a thief trains on ``x`` and the answers it got (the label itself when it
+    only ever saw one)."""
     labels = answers.argmax(axis=1)
     if len(np.unique(labels)) < 2:
-        return None
+        return int(labels[0])
     copy = _thief()
     copy.fit(x, np.eye(2)[labels])
     return copy
