@@ -85,6 +85,12 @@ class ExtractionConfig:
     #: Growing-set vectors kept per client and model (bounded memory).
     max_history: int = option(4000, min=100, max=1_000_000)
 
+    def __post_init__(self) -> None:
+        if self.prada_low > self.prada_high:
+            raise ValueError(
+                f"prada_low ({self.prada_low}) must not be above prada_high ({self.prada_high})"
+            )
+
 
 @dataclass(slots=True)
 class GuardConfig:

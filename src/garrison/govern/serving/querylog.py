@@ -45,15 +45,19 @@ CREATE TABLE IF NOT EXISTS guard_flags (
     finding TEXT NOT NULL,
     reason TEXT NOT NULL
 );
-CREATE TRIGGER IF NOT EXISTS guard_queries_no_update BEFORE UPDATE ON guard_queries
-BEGIN SELECT RAISE(ABORT, 'the query log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS guard_queries_no_delete BEFORE DELETE ON guard_queries
-BEGIN SELECT RAISE(ABORT, 'the query log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS guard_flags_no_update BEFORE UPDATE ON guard_flags
-BEGIN SELECT RAISE(ABORT, 'the flag log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS guard_flags_no_delete BEFORE DELETE ON guard_flags
-BEGIN SELECT RAISE(ABORT, 'the flag log is append-only'); END;
 """
+
+
+def _append_only(table: str, what: str) -> str:
+    """Triggers refusing every UPDATE and DELETE on ``table``."""
+    return "".join(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table}\n"
+        f"BEGIN SELECT RAISE(ABORT, '{what} is append-only'); END;\n"
+        for verb in ("UPDATE", "DELETE")
+    )
+
+
+_DDL += _append_only("guard_queries", "the query log") + _append_only("guard_flags", "the flag log")
 
 
 def digest(text: str) -> str:

@@ -45,6 +45,7 @@ def test_roles_then_the_client_override_the_table() -> None:
         ({"decimals": 9}, "above the maximum"),
         ({"extraction": {"on_flag": "shout"}}, "on_flag"),
         ({"clients": {"bot": {"rate": 0}}}, "below the minimum"),
+        ({"extraction": {"prada_low": 0.9, "prada_high": 0.5}}, "must not be above"),
     ],
 )
 def test_a_mistake_is_one_error_naming_the_key(table: dict[str, object], message: str) -> None:
