@@ -59,6 +59,8 @@ class ServingGuard:
         self.spaces: dict[str, FeatureSpace] = {}
         self._monitors: OrderedDict[tuple[str, str], StreamMonitor] = OrderedDict()
         self._flagged: dict[str, set[str]] | None = None
+        #: Lines admitted but not yet logged, per (client, day): counted against the quota.
+        self._pending: dict[tuple[str, int], int] = {}
         self._lock = threading.RLock()
 
     def register(self, model: str, space: FeatureSpace) -> None:
@@ -94,8 +96,12 @@ class ServingGuard:
                 retry_after=86_400,
             )
         now = self.clock()
-        check_quota(self.log.used(client.name, day_of(now)), n, limits.daily_quota, now)
-        self.buckets.take(client.name, n, limits.rate, limits.burst)
+        key = (client.name, day_of(now))
+        with self._lock:  # admitted lines count before they are logged: no double spend
+            used = self.log.used(*key) + self._pending.get(key, 0)
+            check_quota(used, n, limits.daily_quota, now)
+            self.buckets.take(client.name, n, limits.rate, limits.burst)
+            self._pending[key] = self._pending.get(key, 0) + n
         return limits
 
     # -- after scoring -----------------------------------------------------------------
@@ -107,6 +113,12 @@ class ServingGuard:
         now = self.clock()
         with self._lock:
             first = self.log.append(client.name, model, now, day_of(now), queries)
+            key = (client.name, day_of(now))
+            left = self._pending.get(key, 0) - len(queries)
+            if left > 0:
+                self._pending[key] = left
+            else:
+                self._pending.pop(key, None)
             space = self.spaces.get(model)
             tested_models = self.config.extraction.models
             if space is None or not self.config.extraction.enabled or model not in tested_models:

@@ -118,3 +118,13 @@ def test_models_outside_the_tested_list_are_logged_not_tested(tmp_path: Path) ->
     x = np.random.default_rng(0).uniform(-40, 60, (200, DIMS)).astype(np.float32)
     assert guard.record(THIEF, "url", [Query("u", "benign", 0.1, v) for v in x]) is None
     assert not found and guard.log.used("mallory", 0) == 200
+
+
+def test_admitted_lines_count_against_the_quota_before_they_are_logged(tmp_path: Path) -> None:
+    guard = _guard(tmp_path, [], daily_quota=10)
+    ann = Client("ann")
+    guard.admit(ann, "dga", 6)  # scoring in progress: nothing logged yet
+    with pytest.raises(TooManyRequests, match="6 of 10 lines used today"):
+        guard.admit(ann, "dga", 6)
+    guard.record(ann, "dga", [Query("a.com", "benign", 0.1)] * 6)
+    guard.admit(ann, "dga", 4)
