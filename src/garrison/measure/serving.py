@@ -158,7 +158,7 @@ def guarded_score(
         for text, r, v in zip(texts, results, vectors, strict=True)
     ]
     guard.record(client, name, queries)
-    return guard.coarsen(client, name, results, limits)
+    return guard.coarsen(results, limits)
 
 
 def _text(line: str | bytes) -> str:

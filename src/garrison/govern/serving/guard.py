@@ -15,6 +15,7 @@ the log, the quotas and the flags are in the home and survive a restart).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ from garrison.govern.serving.findings import extraction_finding
 from garrison.govern.serving.limits import Blocked, Buckets, check_quota, day_of
 from garrison.govern.serving.querylog import Flag, Query, QueryLog
 
+log = logging.getLogger(__name__)
 #: Stream monitors kept at most (least recently used dropped; rebuilt from the log).
 MAX_MONITORS = 20_000
 
@@ -133,10 +135,10 @@ class ServingGuard:
                 self._flag(client.name, model, verdict, now, first + tested[-1][0])
         return verdict
 
-    def coarsen(
-        self, client: Client, model: str, results: Sequence[dict[str, Any]], limits: Limits
-    ) -> list[dict[str, Any]]:
-        del client, model  # the limits already hold the client's and the flag's coarsening
+    @staticmethod
+    def coarsen(results: Sequence[dict[str, Any]], limits: Limits) -> list[dict[str, Any]]:
+        """``results`` as the client may see them (``limits`` from ``admit``: the client's
+        coarsening, made labels-only by a flag under ``on_flag = "coarsen"``)."""
         return [coarsen(r, limits.coarsen, limits.decimals) for r in results]
 
     # -- flags ---------------------------------------------------------------------------
@@ -157,7 +159,10 @@ class ServingGuard:
         assert self._flagged is not None  # noqa: S101 - flagged() just loaded it
         self._flagged.setdefault(client, set()).add(model)
         if self.sink is not None:
-            self.sink(finding)
+            try:
+                self.sink(finding)
+            except Exception:  # the flag row is kept: the answer must not fail with it
+                log.exception("guard: the finding for %r on %s was not stored", client, model)
 
     def _monitor(self, client: str, model: str, space: FeatureSpace, skip: int) -> StreamMonitor:
         key = (client, model)

@@ -62,7 +62,7 @@ def test_after_the_flag_answers_are_labels_only_by_default(tmp_path: Path) -> No
     assert guard.limits(THIEF, "dga").coarsen == "round"
     _attack(guard, THIEF, 100)
     limits = guard.admit(THIEF, "dga", 1)
-    assert guard.coarsen(THIEF, "dga", [RESULT], limits)[0]["score"] is None
+    assert guard.coarsen([RESULT], limits)[0]["score"] is None
     assert guard.limits(Client("ann"), "dga").coarsen == "round"  # others unaffected
 
 
@@ -128,3 +128,14 @@ def test_admitted_lines_count_against_the_quota_before_they_are_logged(tmp_path:
         guard.admit(ann, "dga", 6)
     guard.record(ann, "dga", [Query("a.com", "benign", 0.1)] * 6)
     guard.admit(ann, "dga", 4)
+
+
+def test_a_sink_that_fails_loses_no_flag(tmp_path: Path) -> None:
+    def broken(_finding: Finding) -> None:
+        raise OSError("disk full")
+
+    guard = _guard(tmp_path, [], burst=10_000)
+    guard.sink = broken
+    _attack(guard, THIEF, 100)
+    assert [f.client for f in guard.log.flags()] == ["mallory"]
+    assert guard.limits(THIEF, "dga").coarsen == "label"
