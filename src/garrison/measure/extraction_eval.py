@@ -250,6 +250,9 @@ PROFILES = ("steady", "analyst", "bursty", "batch")
 
 @dataclass(frozen=True, slots=True)
 class BenignResult:
+    """Clients simulated and flagged, lines scored, requests the limits refused, and per
+    profile (clients, flagged)."""
+
     clients: int
     flagged: int
     queries: int
