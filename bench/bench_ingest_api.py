@@ -96,7 +96,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         token = seed_home(home)
-        with served(home) as base:
+        with served(home) as server:
+            base = server.base
             began = time.perf_counter()
             answers = asyncio.run(push(base, token, bodies, args.clients))
             api_seconds = time.perf_counter() - began

@@ -102,3 +102,60 @@ def test_a_bad_serve_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
     (home / "garrison.toml").unlink()
     res = _serve(env_bad)
     assert res.returncode == 2 and "[serve] port" in res.stderr and "environment" in res.stderr
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.slow
+def test_two_workers_share_the_home_and_add_up_their_metrics(tmp_path: Path) -> None:
+    """``[serve] workers = 2``: two worker processes answer on one port; /metrics, asked of
+    either, counts the requests both served."""
+    api = make_api(tmp_path / "home")
+    port = _free_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(SRC),
+        "GARRISON_HOME": str(api.home),
+        "GARRISON_SERVE_WORKERS": "2",
+        "HOME": str(tmp_path),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    viewer = {"Authorization": f"Bearer {api.tokens['viewer']}"}
+    try:
+        deadline = time.monotonic() + 90
+        while len(_children(proc.pid)) < 2 or not _up(base):
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            assert time.monotonic() < deadline, "workers did not start"
+            time.sleep(0.2)
+        for _ in range(30):  # a new connection each: the kernel spreads them over workers
+            assert _get(base + "/api/incidents", viewer)[0] == 200
+        status, body = _get(base + "/metrics", {"Authorization": f"Bearer {api.tokens['admin']}"})
+        assert status == 200
+        counted = [
+            line for line in body.decode().splitlines()
+            if line.startswith("garrison_api_requests_total{")
+            and 'route="/api/incidents"' in line and 'status="200"' in line
+        ]  # fmt: skip
+        assert len(counted) == 1 and float(counted[0].rsplit(" ", 1)[1]) == 30.0
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err.decode()
+
+
+def _up(base: str) -> bool:
+    try:
+        return _get(base + "/healthz")[0] == 200
+    except OSError:
+        return False

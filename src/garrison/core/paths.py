@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 
@@ -18,7 +19,7 @@ def dig_parts(obj: Any, parts: tuple[str, ...] | list[str]) -> Any:
     """Value at the path given as its parts, or None."""
     cur = obj
     for part in parts:
-        if isinstance(cur, dict):
+        if cur.__class__ is dict or isinstance(cur, dict):  # the exact type first: cheaper
             cur = cur.get(part)
         elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
             cur = cur[int(part)]
@@ -29,6 +30,16 @@ def dig_parts(obj: Any, parts: tuple[str, ...] | list[str]) -> Any:
     return cur
 
 
+@lru_cache(maxsize=8192)
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
 def dig(obj: Any, path: str) -> Any:
-    """Value at a dotted path inside nested dicts/lists, or None."""
-    return dig_parts(obj, path.split("."))
+    """Value at a dotted path inside nested dicts/lists, or None.
+
+    Detectors call this for a few fixed paths on every event: the split is cached, and a
+    top-level key absent from a dict (the common case) costs one lookup."""
+    if obj.__class__ is dict and "." not in path:
+        return obj.get(path)
+    return dig_parts(obj, _parts(path))

@@ -3,6 +3,7 @@
     [serve]
     host = "127.0.0.1"          # GARRISON_SERVE_HOST
     port = 8600                 # GARRISON_SERVE_PORT
+    workers = 1                 # server processes (the API's CPU work runs one per core)
     max_body = 1048576          # bytes; a larger request body is refused with 413
     max_ingest = 67108864       # bytes of one upload to POST /api/ingest
     session_ttl = "12h"         # how long a console sign-in lasts
@@ -45,6 +46,11 @@ def _duration_ms(text: str) -> int:
 class ServeConfig:
     host: str = option("127.0.0.1", nonempty=True)
     port: int = option(8600, min=1, max=65535)
+    #: Server processes. One Python process runs the API's request handling on one core at
+    #: a time; ``workers = 2`` on two cores roughly doubles read throughput under many
+    #: clients (bench/bench_api.py). Sessions, sign-in throttling and the metrics are shared
+    #: through the home, so any worker may serve any request.
+    workers: int = option(1, min=1, max=64)
     #: Largest request body accepted, in bytes (413 beyond).
     max_body: int = option(1_048_576, min=1024, max=256 * 1_048_576)
     #: Bytes of one upload to ``POST /api/ingest`` (held in memory, then spooled).

@@ -344,9 +344,13 @@ class IncidentStore:
 
     def find(self, prefix: str) -> str | None:
         """Full uid from a uid or an unambiguous prefix (``inc-3fa9``); follows merges."""
-        rows = self.state.query(
-            "SELECT uid, merged_into FROM incidents WHERE uid LIKE ? LIMIT 2", (prefix + "%",)
-        )
+        # a full uid (what the API and console send) is one primary-key lookup; LIKE cannot
+        # use that index (it ignores case), so it is only the fallback for a typed prefix
+        rows = self.state.query("SELECT uid, merged_into FROM incidents WHERE uid = ?", (prefix,))
+        if not rows:
+            rows = self.state.query(
+                "SELECT uid, merged_into FROM incidents WHERE uid LIKE ? LIMIT 2", (prefix + "%",)
+            )
         if len(rows) != 1:
             return None
         uid, merged = str(rows[0][0]), str(rows[0][1])

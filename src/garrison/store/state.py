@@ -85,6 +85,8 @@ class StateDB:
         """Create tables/indexes if they do not exist (idempotent DDL script); a script
         already run on this connection is not run again (services built per API request
         would otherwise rerun every owner's DDL on every request)."""
+        if ddl in self._ensured:  # a set lookup: no need to wait for the lock to know
+            return
         with self._lock, self._mapped():
             if ddl in self._ensured:
                 return

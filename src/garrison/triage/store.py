@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS triage_findings (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS triage_findings_analytic ON triage_findings(analytic_uid);
+CREATE INDEX IF NOT EXISTS triage_findings_queue
+    ON triage_findings(status, risk_score DESC, time, uid);
 CREATE TABLE IF NOT EXISTS triage_finding_entities (
     finding_uid TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -210,10 +212,13 @@ class FindingStore:
         return gone
 
     def find(self, prefix: str) -> str | None:
-        """The full uid of a finding given its uid or an unambiguous prefix."""
-        rows = self.state.query(
-            "SELECT uid FROM triage_findings WHERE uid LIKE ? LIMIT 2", (prefix + "%",)
-        )
+        """The full uid of a finding given its uid or an unambiguous prefix (a full uid is
+        one primary-key lookup; LIKE, which cannot use that index, only for a prefix)."""
+        rows = self.state.query("SELECT uid FROM triage_findings WHERE uid = ?", (prefix,))
+        if not rows:
+            rows = self.state.query(
+                "SELECT uid FROM triage_findings WHERE uid LIKE ? LIMIT 2", (prefix + "%",)
+            )
         return str(rows[0][0]) if len(rows) == 1 else None
 
     def rows(self, where: str = "", params: tuple[object, ...] = ()) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from typing import Any
 
 import tldextract
 
+from garrison.core.events import CLASS_HTTP_ACTIVITY
 from garrison.core.paths import dig
 
 #: RFC 1035 limits: 253 characters for the name, 63 per label.
@@ -204,13 +205,21 @@ _DNS_QUERY_PATHS = ("query.hostname",)
 _DNS_QUERY_FIELDS = ("query", "dns.question.name", "dns.query", "QueryName")
 _OTHER_NAME_PATHS = ("http_request.url.hostname", "tls.sni", "url.hostname")
 _OTHER_NAME_FIELDS = (
-    "host",
     "server_name",
     "url.domain",
     "tls.client.server_name",
     "http.request.host",
     "destination.domain",
 )
+
+
+#: Zeek http.log's ``host`` is the HTTP Host header; in other logs (sign-ins, generic JSON
+#: lines) ``host`` names the machine the event is about, which no one "visited".
+_HTTP_HOST_FIELDS = ("host",)
+
+
+def _is_http(ocsf: Any) -> bool:
+    return isinstance(ocsf, dict) and ocsf.get("class_uid") == CLASS_HTTP_ACTIVITY
 
 
 def _first_text(ocsf: Any, fields: Any, paths: tuple[str, ...], names: tuple[str, ...]) -> str:
@@ -308,7 +317,9 @@ def named_domain(ocsf: Any, fields: Any) -> DnsView | None:
     if view is not None:
         return view
     name = _first_text(ocsf, fields, _OTHER_NAME_PATHS, _OTHER_NAME_FIELDS)
-    if not name:
+    if not name and _is_http(ocsf):
+        name = _first_text(None, fields, (), _HTTP_HOST_FIELDS)
+    if "." not in name:  # no name, or a single label (a machine, not a visited domain)
         return None
     if ":" in name and not name.startswith("["):  # host:port from an HTTP Host header
         head, _, port = name.rpartition(":")

@@ -8,8 +8,10 @@ per request by ``deps``, so model code loads only when a route needs it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from garrison import __version__
@@ -43,7 +45,7 @@ def create_app(
         state,
         open_audit(config.home, state),
         SessionStore(state, serve.session_ttl_ms, clock),
-        LoginThrottle(clock=clock),
+        LoginThrottle(state, clock=clock),
     )
     app = FastAPI(
         title="Garrison",
@@ -53,6 +55,7 @@ def create_app(
         "permission (docs/access.md).",
         docs_url=None,  # the interactive pages load scripts from a CDN: not offline, not CSP
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.garrison = ctx
     app.state.metrics = Metrics()
@@ -61,3 +64,20 @@ def create_app(
         app.include_router(router)
     app.add_middleware(Guard, ctx=ctx, metrics=app.state.metrics)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At start, in a worker thread: the finding and incident stores' DDL, so the services
+    built per request on the event loop find their tables ready (``StateDB.ensure`` returns
+    without waiting on the state's lock) and the first request does not pay the imports."""
+    await to_thread.run_sync(_create_tables, app.state.garrison)
+    yield
+
+
+def _create_tables(ctx: Context) -> None:
+    from garrison.correlate.store import IncidentStore
+    from garrison.triage.store import FindingStore
+
+    FindingStore(ctx.state)
+    IncidentStore(ctx.state)

@@ -10,8 +10,8 @@ depth). Services are built per request, lazily, so the app imports no model code
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -41,7 +41,7 @@ class Context:
     state: StateDB
     audit: AuditLog
     sessions: SessionStore
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    throttle: LoginThrottle
     _anonymous: UserStore | None = None
     _triage: Any = None
 
@@ -67,7 +67,7 @@ def context(request: Request) -> Context:
     return ctx
 
 
-def principal(request: Request) -> Principal:
+def authenticated(request: Request) -> Principal:
     """The identity the guard authenticated for this request (401 if there is none)."""
     who = request.scope.get(PRINCIPAL_SCOPE)
     if not isinstance(who, Principal):
@@ -75,9 +75,16 @@ def principal(request: Request) -> Principal:
     return who
 
 
-def need(permission: str) -> Callable[[Request], Principal]:
-    def check(request: Request) -> Principal:
-        who = principal(request)
+# The dependencies below that neither block nor touch the state are ``async def``: FastAPI
+# runs a plain ``def`` dependency in a worker thread, and a thread hop per dependency was a
+# large share of a read request's cost under many concurrent clients (bench/bench_api.py).
+async def principal(request: Request) -> Principal:
+    return authenticated(request)
+
+
+def need(permission: str) -> Callable[[Request], Awaitable[Principal]]:
+    async def check(request: Request) -> Principal:
+        who = authenticated(request)
         require(who, permission)
         return who
 
@@ -104,11 +111,13 @@ def route(
 
 
 # -- services opened for the principal -----------------------------------------------------
-def workbench(request: Request) -> Any:
+async def workbench(request: Request) -> Any:
+    """Cheap to build once ``create_app`` has run the stores' DDL (``StateDB.ensure`` then
+    returns without waiting for the state's lock), so it runs on the event loop."""
     from garrison.correlate.service import INDEX_FILE
     from garrison.correlate.workbench import Workbench
 
-    ctx, who = context(request), principal(request)
+    ctx, who = context(request), authenticated(request)
     index = ctx.config.home / INDEX_FILE
     return Workbench(ctx.triage(), ctx.state, index, ctx.audit, who.name, authorizer(who))
 
@@ -116,7 +125,7 @@ def workbench(request: Request) -> Any:
 def response(request: Request) -> Iterator[Any]:
     from garrison.respond.service import ResponseService
 
-    who = principal(request)
+    who = authenticated(request)
     service = ResponseService.open(context(request).config, lambda _state: who)
     try:
         yield service
@@ -128,24 +137,24 @@ def models(request: Request) -> Any:
     from garrison.measure.training import ModelService
 
     ctx = context(request)
-    return ModelService.open(ctx.config.home, principal=principal(request), config=ctx.config)
+    return ModelService.open(ctx.config.home, principal=authenticated(request), config=ctx.config)
 
 
-def audit_reader(request: Request) -> Any:
+async def audit_reader(request: Request) -> Any:
     from garrison.govern.audit.reader import AuditReader
 
-    return AuditReader(context(request).audit, authorizer(principal(request)))
+    return AuditReader(context(request).audit, authorizer(authenticated(request)))
 
 
 def intake(request: Request) -> Any:
     from garrison.intake import IntakeService
 
-    who = principal(request)
+    who = authenticated(request)
     return IntakeService(context(request).config, authorizer(who), who.name)
 
 
-def authorize(request: Request) -> Callable[[str], None]:
-    return authorizer(principal(request))
+async def authorize(request: Request) -> Callable[[str], None]:
+    return authorizer(authenticated(request))
 
 
 Who = Annotated[Principal, Depends(principal)]

@@ -9,38 +9,16 @@ so uvicorn's, which quote raw paths and query strings, are off.
 from __future__ import annotations
 
 import dataclasses
-import logging
-import sys
+import functools
+import os
 from typing import Annotated
 
 import typer
 
 from garrison.interfaces.cli.common import ConfigOption, HomeOption, config_for, err_console
 
-
-class _JsonLines(logging.Formatter):
-    """Access lines are JSON already; anything else is wrapped as one JSON object."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        import json
-
-        message = record.getMessage()
-        if record.name == "garrison.api.access":
-            return message
-        out = {"level": record.levelname.lower(), "logger": record.name, "message": message}
-        if record.exc_info:
-            out["exception"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=True)
-
-
-def _logging() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonLines())
-    for name in ("garrison.api", "uvicorn.error"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
+#: What each worker process imports when ``[serve] workers`` > 1.
+WORKER_APP = "garrison.interfaces.api.worker:app_from_environment"
 
 
 def serve(
@@ -60,21 +38,29 @@ def serve(
     from garrison.core.errors import UsageError
     from garrison.core.serveconfig import load_serve_config
     from garrison.interfaces.api.app import create_app
+    from garrison.interfaces.api.logs import setup_logging
+    from garrison.interfaces.api.worker import (
+        METRICS_ENV,
+        WORKER_ENV,
+        WorkerSpec,
+        prepare_metrics,
+    )
 
     cfg = config_for(home, config)
     settings = load_serve_config(cfg.raw, cfg.path)
     if port is not None and not 1 <= port <= 65535:
         raise UsageError("--port must be between 1 and 65535")
     settings = dataclasses.replace(settings, host=host or settings.host, port=port or settings.port)
-    app = create_app(cfg, settings)
-    _logging()
+    app = create_app(cfg, settings)  # checks the home and configuration before listening
+    setup_logging()
     err_console.print(
-        f"garrison serve: http://{settings.host}:{settings.port} (home {cfg.home})",
+        f"garrison serve: http://{settings.host}:{settings.port} (home {cfg.home}, "
+        f"{settings.workers} worker{'s' if settings.workers > 1 else ''})",
         highlight=False,
         markup=False,
     )
-    uvicorn.run(
-        app,
+    run = functools.partial(
+        uvicorn.run,
         host=settings.host,
         port=settings.port,
         access_log=False,
@@ -82,3 +68,10 @@ def serve(
         server_header=False,
         proxy_headers=False,
     )
+    if settings.workers == 1:
+        run(app)
+        return
+    spec = WorkerSpec(str(cfg.home), str(config) if config else None, settings.host, settings.port)
+    os.environ[WORKER_ENV] = spec.to_env()
+    os.environ[METRICS_ENV] = str(prepare_metrics(cfg.home))
+    run(WORKER_APP, factory=True, workers=settings.workers)

@@ -7,13 +7,14 @@ import pytest
 
 from garrison.core.errors import TooManyRequests, Unauthenticated
 from garrison.govern.access.throttle import MAX_KEYS, LoginThrottle, sign_in
+from garrison.store.state import StateDB
 from tests.unit.govern.access.conftest import PASSWORD, Home
 
 
 def _home() -> tuple[Home, LoginThrottle]:
     home = Home()
     home.as_(None).add_user("boss", ["admin"], PASSWORD)
-    return home, LoginThrottle(limit=3, window_ms=60_000, clock=home.clock)
+    return home, LoginThrottle(home.state, limit=3, window_ms=60_000, clock=home.clock)
 
 
 def _try(home: Home, throttle: LoginThrottle, password: str, client: str = "10.0.0.1"):
@@ -67,8 +68,29 @@ def test_a_success_clears_the_name() -> None:
     assert throttle.wait_ms(["name:boss"]) == 0
 
 
-def test_memory_stays_bounded_under_a_spray_of_names() -> None:
-    throttle = LoginThrottle(limit=3, window_ms=60_000, clock=lambda: 0)
-    for i in range(MAX_KEYS + 100):
+def test_the_table_stays_bounded_under_a_spray_of_names() -> None:
+    clock = iter(range(1, 10_000))
+    throttle = LoginThrottle(
+        StateDB.memory(), limit=3, window_ms=60_000, clock=lambda: next(clock), max_keys=50
+    )
+    throttle.failed(["name:first"])
+    for i in range(150):
         throttle.failed([f"name:n{i}"])
-    assert len(throttle._failures) == MAX_KEYS
+    assert throttle.keys() == 50
+    assert throttle.wait_ms(["name:n149"]) == 0  # the newest kept, the oldest dropped
+    assert MAX_KEYS >= 10_000
+
+
+def test_workers_share_the_count_through_the_state(tmp_path) -> None:
+    """Two server processes open their own throttle on one home: the guesser's failures
+    at either count against the same limit."""
+    home = Home()
+    home.as_(None).add_user("boss", ["admin"], PASSWORD)
+    state = StateDB(tmp_path / "state.db")
+    first = LoginThrottle(state, limit=3, window_ms=60_000, clock=home.clock)
+    second = LoginThrottle(StateDB(tmp_path / "state.db"), limit=3, window_ms=60_000,
+                           clock=home.clock)  # fmt: skip
+    first.failed(["name:boss"])
+    second.failed(["name:boss"])
+    assert first.failed(["name:boss"]) == ["name:boss"]
+    assert second.wait_ms(["name:boss"]) > 0
