@@ -30,6 +30,7 @@ from garrison.correlate.service import AlertPipeline
 from garrison.detect import DETECTORS, Detector, DetectorContext
 from garrison.detect.options import load_detector_options
 from garrison.govern.privacy import Pseudonymizer, Vault, load_keys, load_privacy_config
+from garrison.govern.serving.config import load_guard_config
 from garrison.ingest.reader import (
     Batch,
     FileProblem,
@@ -227,6 +228,7 @@ class HuntService:
         load_response_config(config.raw, config.path)
         load_privacy_config(config.raw, config.path)
         load_serve_config(config.raw, config.path, env={})
+        load_guard_config(config.raw, config.path)
         return load_detector_options(config)
 
     @classmethod

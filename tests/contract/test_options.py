@@ -2,8 +2,8 @@
 
 For EVERY detector table (``[detectors."<id>"]``, one per registered detector), every source
 table (``[ingest.<format>]``) and every stage table (``[hunt]``, ``[triage]`` and its
-sub-tables, ``[correlate]``, ``[respond]``, ``[privacy]``), written to a real garrison.toml
-and checked the way a hunt checks it (``load_config`` + ``HuntService.check_config``):
+sub-tables, ``[correlate]``, ``[respond]``, ``[privacy]``, ``[guard]``), written to a real
+garrison.toml and checked the way a hunt checks it (``load_config`` + ``HuntService.check_config``):
 
 * an unknown key is rejected, naming the table, the key and the file;
 * for every key, a value of a TOML type the field does not accept is rejected, naming the
@@ -37,6 +37,7 @@ from garrison.core.serveconfig import ServeConfig
 from garrison.detect import DETECTORS
 from garrison.detect.options import DETECTOR_OPTIONS, detector_table
 from garrison.govern.privacy import PrivacyConfig
+from garrison.govern.serving import GuardConfig
 from garrison.ingest.base import SOURCES
 from garrison.ingest.reader import source_settings
 from garrison.pipeline import HuntService
@@ -60,6 +61,7 @@ def all_tables() -> list[tuple[str, type[Any]]]:
         ("privacy", PrivacyConfig),
         ("serve", ServeConfig),
     ]
+    tables += _sub_tables("guard", GuardConfig)
     for name, cls in triage_config.TABLES.items():
         tables += _sub_tables(name, cls)
     tables += [(detector_table(n), DETECTOR_OPTIONS.get(n)) for n in DETECTORS.names()]

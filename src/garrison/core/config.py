@@ -36,7 +36,17 @@ from garrison.core.options import OptionsError, check_option, load_options, opti
 #: The top-level tables of ``garrison.toml``: anything else is a mistake, reported before
 #: any work. A stage that reads a new table adds its name here and loads it with
 #: ``garrison.core.options.load_options``.
-TABLES = ("hunt", "detectors", "ingest", "triage", "correlate", "respond", "privacy", "serve")
+TABLES = (
+    "hunt",
+    "detectors",
+    "ingest",
+    "triage",
+    "correlate",
+    "respond",
+    "privacy",
+    "serve",
+    "guard",
+)
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
+from garrison.core.config import GarrisonConfig
 from garrison.core.errors import InputError, UsageError
 from garrison.detect.ml.text import TrainRequest
 from garrison.govern.access import Principal, authorizer, in_process
@@ -88,13 +89,27 @@ class ModelService:
         self.audit = audit
         self.actor = actor
         self.authorize = authorize
+        #: Who scores, for the serving guard (``open`` sets it from the principal).
+        self.principal: Principal | None = None
+        #: The configuration the guard reads ``[guard]`` from (None: HOME/garrison.toml).
+        self.config: GarrisonConfig | None = None
 
     @classmethod
-    def open(cls, home: Path, actor: str | None = None, principal: Principal | None = None) -> Self:
+    def open(
+        cls,
+        home: Path,
+        actor: str | None = None,
+        principal: Principal | None = None,
+        config: GarrisonConfig | None = None,
+    ) -> Self:
         """The service of ``home``; with ``principal``, acting as it with its permissions."""
         if principal is None:
-            return cls(home, open_audit(home), actor)
-        return cls(home, open_audit(home), principal.name, authorizer(principal))
+            service = cls(home, open_audit(home), actor)
+        else:
+            service = cls(home, open_audit(home), principal.name, authorizer(principal))
+            service.principal = principal
+        service.config = config
+        return service
 
     def registry(self, name: str | None = None) -> Report:
         """Every shipped and home model artefact with what does not hold (digest,
@@ -114,7 +129,11 @@ class ModelService:
         self, name: str, lines: Sequence[str], threshold: float | None = None
     ) -> list[dict[str, Any]]:
         """Score ``lines`` with the text model ``name`` (dga, url, email) as loaded for this
-        home (its registry vouches for it, or loading refuses), one result per line."""
+        home (its registry vouches for it, or loading refuses), one result per line, through
+        the serving guard (``garrison.measure.serving``: quotas and rate limits, the query
+        log, coarsening, the extraction test); ``TooManyRequests`` when it refuses."""
+        from garrison.measure.serving import guard_for, guarded_score, scoring_client
+
         self.authorize("models.read")
         if threshold is not None and not 0.0 <= threshold <= 1.0:
             raise UsageError("threshold must be between 0 and 1")
@@ -123,7 +142,12 @@ class ModelService:
 
         # keyed by the production file too: a promotion or rollback is served at once
         text, loaded = _loaded(name, self.home, production_model(name, self.home))
-        return shadowed(text, self.home, True, threshold)(loaded, list(lines))
+        shadow = shadowed(text, self.home, True, threshold)
+        guard = guard_for(self.home, self.config)
+        client = scoring_client(self.principal, self.actor)
+        return guarded_score(
+            guard, client, name, list(lines), lambda batch: shadow(loaded, batch), loaded
+        )
 
     @audited(
         "models.train",

@@ -136,7 +136,8 @@ def response(request: Request) -> Iterator[Any]:
 def models(request: Request) -> Any:
     from garrison.measure.training import ModelService
 
-    return ModelService.open(context(request).config.home, principal=authenticated(request))
+    ctx = context(request)
+    return ModelService.open(ctx.config.home, principal=authenticated(request), config=ctx.config)
 
 
 async def audit_reader(request: Request) -> Any:

@@ -3,13 +3,15 @@
 One input per line in (``-`` reads standard input), one JSON object per line out:
 ``{"input", "score", "verdict", "explanation"}``. Every model of ``TEXT_MODELS``
 (``garrison.detect.ml.text``) is scored the same way; only the one asked for is imported.
+Every line goes through the serving guard as the OS account (logged, tested for model
+extraction; limited and coarsened only with ``[guard] local_limits = true``).
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,6 +45,7 @@ def score(
     """Score one input per line; write one JSON object per line."""
     from garrison.detect.ml.text import score_stream
     from garrison.detect.ml.textmodels import text_model
+    from garrison.measure.serving import guard_for, guarded_score, scoring_client
 
     text = text_model(detector)
     if threshold is not None and not 0.0 <= threshold <= 1.0:
@@ -54,21 +57,26 @@ def score(
     if model is None and isinstance(option, str) and option:
         model = Path(option)
     loaded = text.load(model, cfg.home)
-    batch = lambda lines: text.score_batch(loaded, lines, explain=explain, threshold=threshold)  # noqa: E731
+    guard, client = guard_for(cfg.home, cfg), scoring_client(None)  # the OS account
+
+    def plain(chunk: list[Any]) -> list[dict[str, Any]]:
+        return text.score_batch(loaded, chunk, explain=explain, threshold=threshold)
+
     if model is None:  # the production version: a shadow version, if any, scores beside it
         from garrison.measure.shadow import shadowed
 
         shadow = shadowed(text, cfg.home, explain, threshold)
-        batch = lambda lines: shadow(loaded, lines)  # noqa: E731
+
+        def plain(chunk: list[Any]) -> list[dict[str, Any]]:
+            return shadow(loaded, chunk)
+
+    def batch(lines: list[bytes]) -> list[dict[str, Any]]:
+        return guarded_score(guard, client, text.name, lines, plain, loaded)
+
     source = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
     sink = out.open("w", encoding="utf-8") if out else sys.stdout
     try:
-        counts = score_stream(
-            source,
-            sink,
-            batch,
-            text.batch,
-        )
+        counts = score_stream(source, sink, batch, text.batch)
     finally:
         if file != "-":
             source.close()

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
 from garrison.interfaces.api.deps import Models, route
-from garrison.interfaces.api.schemas import Body
+from garrison.interfaces.api.schemas import ERRORS, Body
 
 router = APIRouter(tags=["models"])
 
@@ -51,12 +51,24 @@ class ScoreIn(Body):
     threshold: float | None = Field(None, ge=0.0, le=1.0)
 
 
-@route(router, "POST", "/api/models/{name}/score", "models.read")
+_GUARDED = {
+    **ERRORS,
+    429: {
+        **ERRORS[429],
+        "description": "the serving guard refused: rate limit, daily quota, or a client "
+        "blocked for model extraction; wait Retry-After seconds",
+    },
+}
+
+
+@route(router, "POST", "/api/models/{name}/score", "models.read", responses=_GUARDED)
 def score(
     name: Literal["dga", "url", "email"], body: ScoreIn, service: Models
 ) -> list[dict[str, Any]]:
     """One result per line: ``input``, ``score`` (calibrated probability), ``verdict``,
-    ``explanation`` (as ``garrison score``)."""
+    ``explanation`` (as ``garrison score``), coarsened as the serving guard's ``[guard]``
+    settings say for this client (docs/serving-guard.md); every line is logged and the
+    client's stream tested for model extraction."""
     results: list[dict[str, Any]] = service.score(name, body.lines, body.threshold)
     return results
 
