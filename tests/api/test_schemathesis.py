@@ -1,5 +1,7 @@
 """schemathesis against the app's own OpenAPI document, bounded (a few examples per
-operation, a deadline), authenticated as an admin and as an analyst (together they reach
+operation; no per-example deadline: the first upload's hunt imports every detector, which on
+a loaded 2-core machine took longer than any fixed deadline; speed is bench/bench_api.py's
+business, and pytest's timeout still bounds the run), authenticated as an admin and as an analyst (together they reach
 every permission that guards a write of findings, incidents, playbooks, tokens): no 5xx, no
 status code, content type, header or body outside what the document declares."""
 
@@ -47,7 +49,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @schema.parametrize()
 @settings(
     max_examples=6,
-    deadline=5000,
+    deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
