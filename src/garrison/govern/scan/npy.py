@@ -39,7 +39,11 @@ def _header(data: bytes) -> tuple[tuple[int, ...], "numpy.dtype[object]", int]: 
     handle = io.BytesIO(data)
     try:
         version = npformat.read_magic(handle)
-        shape, _fortran, dtype = npformat._read_array_header(handle, version)
+        # version 3 differs from 2 only by a UTF-8 header; numpy writes its dtypes in ASCII
+        read = (
+            npformat.read_array_header_1_0 if version == (1, 0) else npformat.read_array_header_2_0
+        )
+        shape, _fortran, dtype = read(handle)
     except (ValueError, SyntaxError, TypeError, OverflowError, EOFError, KeyError) as exc:
         raise Unreadable(f"not a readable numpy header: {exc}") from None
     return tuple(shape), dtype, handle.tell()

@@ -169,3 +169,8 @@ def register(
     it holds is on the model's allowlist: a pickle is refused (exit 2), a skops file naming
     other types (``posix.system``...) fails the scan (exit 1)."""
     _print_registered(_service(home, config).register(name, folder))
+
+
+from garrison.interfaces.cli.models_scan import scan as _scan  # noqa: E402 - models scan
+
+models_app.command("scan")(_scan)
