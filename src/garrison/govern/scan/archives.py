@@ -40,14 +40,14 @@ def _members(archive: zipfile.ZipFile) -> Iterator[tuple[str, bytes]]:
             raise Unreadable(f"zip member {info.filename} announces {info.file_size} bytes")
         try:
             yield info.filename, archive.read(info)
-        except Exception as exc:
+        except Exception as exc:  # zipfile raises many kinds on a hostile member
             raise Unreadable(f"zip member {info.filename} unreadable: {exc}") from None
 
 
 def _open_zip(data: bytes) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(io.BytesIO(data))
-    except Exception as exc:
+    except Exception as exc:  # BadZipFile, ValueError, OSError, EOFError...
         raise Unreadable(f"not a readable zip archive: {exc}") from None
 
 
@@ -94,7 +94,7 @@ def _skops(data: bytes, members: Iterator[tuple[str, bytes]], ctx: Context, scan
 
     try:
         untrusted = sio.get_untrusted_types(data=data)
-    except Exception as exc:
+    except Exception as exc:  # skops raises many kinds on a hostile schema
         raise Unreadable(f"not a readable skops file: {exc}") from None
     for dotted in sorted(set(untrusted)):
         module, _, name = dotted.rpartition(".")

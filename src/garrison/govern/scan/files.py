@@ -18,6 +18,8 @@ MODEL_SUFFIXES = frozenset(
      ".npy", ".npz", ".skops", ".model", ".dat"}
 )  # fmt: skip
 SNIFF_BYTES = 512
+#: The reason given when the scanner itself failed (a bug: the fuzz tests look for it).
+SCANNER_FAULT = "scanner could not read it"
 
 
 def scan_bytes(
@@ -31,8 +33,8 @@ def scan_bytes(
         kind = scan_data(data, ctx, scan)
     except RecursionError:
         scan.unreadable, kind = "nested too deeply to read", "unknown"
-    except Exception as exc:
-        scan.unreadable, kind = f"scanner could not read it: {type(exc).__name__}: {exc}", "unknown"
+    except Exception as exc:  # the scanner must report, never crash (fuzz tests hunt these)
+        scan.unreadable, kind = f"{SCANNER_FAULT}: {type(exc).__name__}: {exc}", "unknown"
     verdict = scan.verdict()
     reason = scan.unreadable if verdict == "unreadable" else None
     return FileReport(path, verdict, kind, tuple(scan.findings), reason)

@@ -24,6 +24,7 @@ import contextlib
 import io
 import pickletools
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -152,7 +153,7 @@ class _Walk:
                 if op.name not in _IGNORED:
                     fork.step(op, arg, pos if pos is not None else buf.tell())
         except Exception:  # noqa: S110 - array bytes need not parse; findings so far count
-            pass
+            pass  # (any exception: these bytes are read the way pickle.load would, hostile)
         for found in fork.scan.findings:
             if named_global(found):
                 self.scan.add(
@@ -190,9 +191,9 @@ class _Walk:
         elif name in _PUTS or name == "MEMOIZE":
             self.memo[len(self.memo) if name == "MEMOIZE" else int(arg)] = self.top()  # type: ignore[call-overload]
         elif name in _GETS:
-            if arg not in self.memo:
+            if not isinstance(arg, int) or arg not in self.memo:
                 raise Unreadable(f"memo key {arg} read before it was written")
-            self.stack.append(self.memo[arg])  # type: ignore[index]
+            self.stack.append(self.memo[arg])
         else:
             return self.structural(name, arg, pos, op)
         return None
@@ -204,9 +205,9 @@ class _Walk:
             module, _, attr = str(arg).partition(" ")
             self.stack.append(self.global_(module, attr, name, pos))
         elif name == "STACK_GLOBAL":
-            attr, module = self.pop(), self.pop()
-            if isinstance(module, Const) and isinstance(attr, Const):
-                self.stack.append(self.global_(str(module.value), str(attr.value), name, pos))
+            top, under = self.pop(), self.pop()
+            if isinstance(under, Const) and isinstance(top, Const):
+                self.stack.append(self.global_(str(under.value), str(top.value), name, pos))
             else:
                 self.find("dynamic-global", name, pos, None, "module or name is not a string")
                 self.stack.append(UNKNOWN)
@@ -286,17 +287,20 @@ def walk_pickle(
     buf = io.BytesIO(data)
     buf.seek(start)
     walk = _Walk(data, ctx, scan, hook)
-    try:
-        for op, arg, pos in pickletools.genops(buf):
-            if op.name == "STOP":
-                return buf.tell()
-            if op.name in _IGNORED:
-                continue
-            resume = walk.step(op, arg, pos if pos is not None else buf.tell())
-            if resume is not None:
-                buf.seek(resume)
-    except Unreadable as exc:
-        raise Unreadable(f"{exc} (byte {buf.tell()})") from None
-    except (ValueError, KeyError, IndexError, TypeError, OverflowError, MemoryError) as exc:
-        raise Unreadable(f"not a readable pickle stream at byte {buf.tell()}: {exc}") from None
+    with warnings.catch_warnings():
+        # pickletools warns on odd escapes in protocol-0 strings: hostile input, not news
+        warnings.simplefilter("ignore")
+        try:
+            for op, arg, pos in pickletools.genops(buf):
+                if op.name == "STOP":
+                    return buf.tell()
+                if op.name in _IGNORED:
+                    continue
+                resume = walk.step(op, arg, pos if pos is not None else buf.tell())
+                if resume is not None:
+                    buf.seek(resume)
+        except Unreadable as exc:
+            raise Unreadable(f"{exc} (byte {buf.tell()})") from None
+        except (ValueError, KeyError, IndexError, TypeError, OverflowError, MemoryError) as exc:
+            raise Unreadable(f"not a readable pickle stream at byte {buf.tell()}: {exc}") from None
     raise Unreadable("pickle stream ended without STOP")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+from typing import Any
 
 from garrison.govern.scan.machine import Context, walk_pickle
 from garrison.govern.scan.report import Finding, Scan, Unreadable
@@ -33,7 +34,7 @@ def scan_npy(data: bytes, ctx: Context, scan: Scan, *, objects_allowed: bool = T
     walk_pickle(data, offset, ctx, scan)
 
 
-def _header(data: bytes) -> tuple[tuple[int, ...], "numpy.dtype[object]", int]:  # noqa: F821, UP037
+def _header(data: bytes) -> tuple[tuple[int, ...], Any, int]:
     from numpy.lib import format as npformat
 
     handle = io.BytesIO(data)
@@ -44,6 +45,6 @@ def _header(data: bytes) -> tuple[tuple[int, ...], "numpy.dtype[object]", int]: 
             npformat.read_array_header_1_0 if version == (1, 0) else npformat.read_array_header_2_0
         )
         shape, _fortran, dtype = read(handle)
-    except (ValueError, SyntaxError, TypeError, OverflowError, EOFError, KeyError) as exc:
+    except Exception as exc:  # numpy's header parser raises many kinds (TokenError...)
         raise Unreadable(f"not a readable numpy header: {exc}") from None
     return tuple(shape), dtype, handle.tell()
