@@ -80,10 +80,11 @@ def scan_zip(data: bytes, ctx: Context, scan: Scan, scan_data: ScanData) -> str:
 
 
 def _smuggled(name: str, body: bytes, ctx: Context, scan: Scan) -> None:
-    """A member that is not its format's but starts like a pickle: scan it, and say so."""
-    if starts_like_stream(body, 0):
-        inner = Scan()
-        scan_pickle_file(body, _within(ctx, name), inner)
+    """A member that is not its format's but is a pickle (any protocol: one that reads to
+    ``STOP``, or names anything): scan it, and say so."""
+    inner = Scan()
+    scan_pickle_file(body, _within(ctx, name), inner)
+    if starts_like_stream(body, 0) or inner.unreadable is None or inner.findings:
         scan.add(Finding("archive-member", None, None, 0, None, _within(ctx, name).member,
                          "a pickle where the format holds none"))  # fmt: skip
         scan.findings.extend(inner.findings)
@@ -102,6 +103,8 @@ def _skops(data: bytes, members: Iterator[tuple[str, bytes]], ctx: Context, scan
             scan.add(Finding("skops-type", module, name, None, "schema.json", ctx.member,
                              "a type skops would build, off the allowlist"))  # fmt: skip
     for name, body in members:
+        if name == "schema.json":
+            continue  # read by get_untrusted_types above
         if name.endswith(".npy") and body.startswith(NPY_MAGIC):
             scan_npy(body, _within(ctx, name), scan, objects_allowed=False)
         elif name.endswith(".npz") and body.startswith(b"PK"):

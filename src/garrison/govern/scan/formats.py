@@ -9,7 +9,9 @@ protocol; joblib's inline arrays included). Anything else is unreadable.
 from __future__ import annotations
 
 import bz2
+import io
 import lzma
+import zipfile
 import zlib
 from collections.abc import Callable
 
@@ -18,7 +20,7 @@ from garrison.govern.scan.machine import Context
 from garrison.govern.scan.npy import MAGIC as NPY_MAGIC
 from garrison.govern.scan.npy import scan_npy
 from garrison.govern.scan.pickles import scan_pickle_file, starts_like_stream
-from garrison.govern.scan.report import Scan, Unreadable
+from garrison.govern.scan.report import Finding, Scan, Unreadable
 
 MAX_EXPANDED = 1 << 30
 _ZLIB_STARTS = (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda")
@@ -85,10 +87,27 @@ def scan_data(data: bytes, ctx: Context, scan: Scan) -> str:
         scan.unreadable = str(exc)
         return kind or "unknown"
     scan_pickle_file(data, ctx, scan)
+    _polyglot(data, ctx, scan)
     if scan.unreadable is not None and kind is None and not scan.findings:
         scan.unreadable = f"not a pickle, joblib, PyTorch, NumPy or skops file ({scan.unreadable})"
         return "unknown"
     return "pickle"
+
+
+def _polyglot(data: bytes, ctx: Context, scan: Scan) -> None:
+    """A pickle that is also a zip (a central directory at its end): ``pickle.load`` reads
+    the front, ``torch.load`` and ``zipfile`` the archive. Both are scanned, and the
+    double reading is itself a finding."""
+    if b"PK\x05\x06" not in data[-(1 << 16) - 22 :] or not zipfile.is_zipfile(io.BytesIO(data)):
+        return
+    inner = Scan()
+    try:
+        scan_zip(data, ctx, inner, scan_member)
+    except Unreadable:
+        return  # the bytes only look like an end-of-archive record: data
+    scan.add(Finding("polyglot", None, None, 0, None, ctx.member,
+                     "also a zip archive: torch.load and zipfile read that instead"))  # fmt: skip
+    scan.findings.extend(inner.findings)
 
 
 def scan_member(data: bytes, ctx: Context, scan: Scan) -> str:

@@ -16,11 +16,13 @@ import re
 from dataclasses import dataclass
 
 from garrison.govern.scan.report import Unreadable
-from garrison.govern.scan.values import Const, Dct, Made, Tup, dict_get, plain
+from garrison.govern.scan.values import Const, Dct, Made, TooLarge, Tup, dict_get, plain
 
 WRAPPER = ("joblib.numpy_pickle", "NumpyArrayWrapper")
 _TYPESTR = re.compile(r"^[<>|=]?([?bBhHiIlLqQpPefdgFDGSUVOMmcu]|[biufcSUVOMm])(\d*)$")
 _FLEXIBLE = frozenset("SUV")
+MAX_FIELD_DEPTH = 8
+MAX_FIELDS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +51,22 @@ def _dtype_parts(value: object) -> tuple[str, tuple[object, ...]]:
     return args[0], state
 
 
-def _has_object(value: object) -> bool:
+def _has_object(value: object, depth: int = 0) -> bool:
+    """Whether a dtype holds objects, its structured fields included (nested at most
+    ``MAX_FIELD_DEPTH`` deep: the memo could otherwise make the walk exponential)."""
+    if depth > MAX_FIELD_DEPTH:
+        raise Unreadable("joblib array dtype nested too deeply")
     typestr, state = _dtype_parts(value)
     if typestr.lstrip("<>|=").startswith("O"):
         return True
     fields = state[4] if len(state) > 4 else None
     if isinstance(fields, Dct):
-        return any(
-            isinstance(v, Tup) and v.items and _has_object(v.items[0]) for _, v in fields.pairs
+        return (
+            any(
+                isinstance(v, Tup) and v.items and _has_object(v.items[0], depth + 1)
+                for _, v in fields.pairs[:MAX_FIELDS]
+            )
+            or len(fields.pairs) > MAX_FIELDS
         )
     return False
 
@@ -79,6 +89,13 @@ def _itemsize(value: object) -> int:
 
 def array_spec(state: object) -> ArraySpec:
     """Read the wrapper's state (a dict of constants and a numpy dtype)."""
+    try:
+        return _array_spec(state)
+    except TooLarge as exc:
+        raise Unreadable(f"joblib array wrapper: {exc}") from None
+
+
+def _array_spec(state: object) -> ArraySpec:
     shape = plain(dict_get(state, "shape"))
     if not (isinstance(shape, tuple) and all(isinstance(n, int) and n >= 0 for n in shape)):
         raise Unreadable("joblib array wrapper with an unreadable shape")

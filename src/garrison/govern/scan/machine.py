@@ -132,8 +132,12 @@ class _Walk:
         elif isinstance(target, Made):
             target.state = state
             resume = self.hook(target, pos) if self.hook else None
-            if resume is not None and resume > pos + 1:
-                self.plain_reading(pos + 1)
+            if resume is not None:
+                # joblib puts the array it read in the wrapper's place: a later BUILD on it
+                # is ndarray.__setstate__, not another inline read
+                self.stack[-1] = Made(Global("numpy", "ndarray", True), UNKNOWN)
+                if resume > pos + 1:
+                    self.plain_reading(pos + 1)
             return resume
         return None
 

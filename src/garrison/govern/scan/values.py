@@ -55,13 +55,26 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 
-def plain(value: object) -> object:
+#: Most stand-ins ``plain`` converts: the memo lets a few bytes describe a tuple tree
+#: exponentially large (each level holding the one below twice), so the walk is bounded.
+PLAIN_BUDGET = 4096
+
+
+class TooLarge(ValueError):
+    """A value too large to convert (see ``PLAIN_BUDGET``)."""
+
+
+def plain(value: object, budget: list[int] | None = None) -> object:
     """A Python value for a ``Const``/``Tup`` tree (``None`` for anything else): used to
-    read joblib's wrapper state (shape tuples, dtype strings)."""
+    read joblib's wrapper state (shape tuples, dtype strings). Raises ``TooLarge``."""
+    budget = [PLAIN_BUDGET] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise TooLarge("value too large to read")
     if isinstance(value, Const):
         return value.value
     if isinstance(value, Tup):
-        return tuple(plain(v) for v in value.items)
+        return tuple(plain(v, budget) for v in value.items)
     return None
 
 

@@ -159,3 +159,51 @@ def test_compression_bomb_is_not_expanded(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(formats, "MAX_EXPANDED", 1 << 16)
     report = scan_bytes(zlib.compress(b"\x00" * (1 << 20)))
     assert report.verdict == "unreadable" and "expands beyond" in (report.reason or "")
+
+
+def test_a_pickle_that_is_also_a_zip_is_scanned_both_ways() -> None:
+    """A benign pickle in front, a PyTorch-shaped zip with a payload behind it: pickle.load
+    reads the front, torch.load the archive."""
+    from tests.unit.govern.scan.corpus import torch_zip
+
+    data = pickle.dumps({"a": 1}, protocol=4) + torch_zip(__import__("pathlib").Path("/x"))
+    assert zipfile.is_zipfile(io.BytesIO(data))
+    kinds = _kinds(data)
+    assert "polyglot" in kinds and "global" in kinds
+
+
+def test_protocol0_pickle_smuggled_into_skops_is_found() -> None:
+    import skops.io as sio
+
+    clean = sio.dumps({"w": np.arange(3.0)})
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(clean)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.writestr("notes.txt", b"cposix\nsystem\n(S'id'\ntR.")
+    assert "archive-member" in _kinds(out.getvalue())
+    assert scan_bytes(clean).verdict == "safe"
+
+
+def test_a_second_build_on_a_joblib_array_is_not_another_array() -> None:
+    """joblib replaces the wrapper by its array: a BUILD after that is the array's
+    __setstate__, so bytes after it are opcodes again (and a payload there is found)."""
+    import joblib
+
+    buf = io.BytesIO()
+    joblib.dump(np.arange(4.0), buf)
+    data = buf.getvalue()
+    assert data.endswith(b".")
+    evil = data[:-1] + b"N" + b"b" + b"0" + g("posix", "system") + b"(" + s("id") + b"tR0."
+    assert ("posix", "system") in {(f.module, f.name) for f in scan_bytes(evil).findings}
+
+
+def test_exponential_shape_tuple_is_bounded() -> None:
+    """A shape tuple whose each level holds the one below twice (memo): 2**60 nodes."""
+    body = b"K\x01"
+    for _ in range(60):
+        body += b"\x94" + b"h" + bytes([_]) + b"\x86"
+    state = b"}(" + s("shape") + body + s("dtype") + call(g("numpy", "dtype"), s("f8")) + b"u"
+    data = stream(g("joblib.numpy_pickle", "NumpyArrayWrapper") + b")\x81" + state + b"b")
+    report = scan_bytes(data)
+    assert report.verdict == "unreadable" and "too large" in (report.reason or "")
