@@ -18,6 +18,7 @@ MODEL_SUFFIXES = frozenset(
      ".npy", ".npz", ".skops", ".model", ".dat"}
 )  # fmt: skip
 SNIFF_BYTES = 512
+MAX_FILE = 4 << 30
 #: The reason given when the scanner itself failed (a bug: the fuzz tests look for it).
 SCANNER_FAULT = "scanner could not read it"
 
@@ -41,8 +42,16 @@ def scan_bytes(
 
 
 def scan_file(path: Path, allowlist: Allowlist | None = None) -> FileReport:
-    """Scan one file (an unreadable one, e.g. permission denied, is ``unreadable``)."""
+    """Scan one file (an unreadable one, e.g. permission denied, is ``unreadable``; so is
+    anything but a regular file, which could block or never end, and a file over
+    ``MAX_FILE`` bytes, which is read whole)."""
     try:
+        if not path.is_file():
+            return FileReport(str(path), "unreadable", "unknown", (), "not a regular file")
+        if path.stat().st_size > MAX_FILE:
+            return FileReport(
+                str(path), "unreadable", "unknown", (), f"larger than {MAX_FILE} bytes"
+            )
         data = path.read_bytes()
     except OSError as exc:
         return FileReport(str(path), "unreadable", "unknown", (), f"cannot read it: {exc.strerror}")
