@@ -200,7 +200,13 @@ def main() -> None:
         ) + "):")  # fmt: skip
         for t, tool in tools.items():
             if t != "modelscan":  # a process per file: its rate is process start-up
-                print(f"  {t:10} " + "  ".join(f"{rate(tool, v):8.1f}" for v in shapes.values()))
+                print(f"  {t:10} " + "  ".join(_speed(tool, v) for v in shapes.values()))
+
+
+def _speed(tool: Callable[[Path], Verdict], paths: list[Path]) -> str:
+    """MB/s, marked when the tool could not read the files (an error is fast, not a rate)."""
+    errors = sum(tool(p) in "ES" for p in paths)
+    return f"{rate(tool, paths):8.1f}" + (f" ({errors} errors)" if errors else "")
 
 
 def _each(tools: dict[str, object], value: Callable[[str], object]) -> str:
