@@ -4,6 +4,8 @@ One JSON line per file on stdout (``path``, ``verdict``: safe|unsafe|unreadable,
 ``format``, ``findings``, and ``reason`` when unreadable); folders are walked recursively
 for model files. Exit 1 when any file is not safe (unsafe, or unreadable: a file the
 scanner cannot read is not vouched for), 2 for a path that does not exist, 0 otherwise.
+It reads no state: ``--home``/``--config`` are taken like every command's, and a
+``--config`` given is checked.
 """
 
 from __future__ import annotations
@@ -16,16 +18,20 @@ from typing import Annotated
 import typer
 
 from garrison.core.errors import CheckFailed, UsageError
+from garrison.interfaces.cli.common import ConfigOption, HomeOption, home_for
 
 
 def scan(
     paths: Annotated[
         list[Path], typer.Argument(metavar="PATH...", help="Model files or folders (recursive).")
     ],
+    home: HomeOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Scan model files statically (nothing is loaded): exit 1 if any is not safe."""
     from garrison.govern.scan import missing, scan_paths
 
+    home_for(home, config)  # a --config given is checked like every command's (exit 2)
     absent = missing(paths)
     if absent:
         raise UsageError(f"no such file or folder: {', '.join(str(p) for p in absent)}")
