@@ -12,6 +12,11 @@ file of the artefact, without deserialising anything:
   ``.skops``), is refused: unpickling runs code chosen by whoever wrote the file, and no
   scan of a pickle can vouch for it the way an allowlisted skops schema can.
 
+Every file is also read by the static scanner (``garrison.govern.scan``, what
+``garrison models scan`` runs): a refused pickle's message names the dangerous globals and
+calls it holds, with their byte positions; a skops file must also be a real zip holding no
+pickle and no pickled object array, every type it names on the scanner's allowlist too.
+
 A file of another format is unusable input (``NotAdmitted``, exit 2); a skops file holding
 types outside the allowlist failed the check register runs (``UnsafeModel``, exit 1).
 """
@@ -26,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from garrison.core.errors import CheckFailed, InputError
 from garrison.govern.registry.artifacts import IGNORED, artifact_name, expected_files
+from garrison.govern.scan import FileReport, default_allowlist, scan_bytes
 
 if TYPE_CHECKING:
     from garrison.govern.registry.store import Entry
@@ -53,13 +59,30 @@ def check_file(path: Path, trusted: Sequence[str]) -> None:
     except OSError as exc:
         raise NotAdmitted(f"{path}: cannot read it: {exc}; {REFUSED}") from exc
     if path.name.endswith(".skops"):
-        _check_skops(path, data, trusted)
+        report = _scan(path, data, trusted)
+        _check_skops(path, data, trusted, report)
+        _check_scan(path, report)
     elif path.name.endswith(".json"):
-        _check_json(path, data)
+        _check_json(path, data, trusted)
     else:
         raise NotAdmitted(
-            f"{path}: {_kind(data)}; the registry signs skops and JSON files only; {REFUSED}"
+            f"{path}: {_kind(data)}; {_scan(path, data, trusted).summary()}; "
+            f"the registry signs skops and JSON files only; {REFUSED}"
         )
+
+
+def _scan(path: Path, data: bytes, trusted: Sequence[str]) -> FileReport:
+    """The static scan of ``data``, with the model's own skops types allowed too."""
+    return scan_bytes(data, str(path), default_allowlist().extend_dotted(trusted))
+
+
+def _check_scan(path: Path, report: FileReport) -> None:
+    """A skops file the type check passed must also pass the scanner (a real zip, no
+    pickle or pickled array smuggled among its members)."""
+    if report.verdict == "unsafe":
+        raise UnsafeModel(f"{path}: {report.summary()}; {REFUSED}")
+    if report.verdict == "unreadable":
+        raise NotAdmitted(f"{path}: {report.summary()}; {REFUSED}")
 
 
 def _kind(data: bytes) -> str:
@@ -70,11 +93,13 @@ def _kind(data: bytes) -> str:
     return "not a skops or JSON file"
 
 
-def _check_skops(path: Path, data: bytes, trusted: Sequence[str]) -> None:
+def _check_skops(path: Path, data: bytes, trusted: Sequence[str], report: FileReport) -> None:
     import skops.io as sio
 
     if not data.startswith(b"PK"):
-        raise NotAdmitted(f"{path}: {_kind(data)}, not a skops archive; {REFUSED}")
+        raise NotAdmitted(
+            f"{path}: {_kind(data)}, not a skops archive; {report.summary()}; {REFUSED}"
+        )
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
@@ -86,13 +111,18 @@ def _check_skops(path: Path, data: bytes, trusted: Sequence[str]) -> None:
         )
 
 
-def _check_json(path: Path, data: bytes) -> None:
+def _check_json(path: Path, data: bytes, trusted: Sequence[str]) -> None:
     try:
         parsed = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise NotAdmitted(f"{path}: {_kind(data)}, not valid JSON; {REFUSED}") from None
+        scanned = f"; {_scan(path, data, trusted).summary()}" if _looks_like_model(data) else ""
+        raise NotAdmitted(f"{path}: {_kind(data)}, not valid JSON{scanned}; {REFUSED}") from None
     if not isinstance(parsed, dict):
         raise NotAdmitted(f"{path}: not a JSON object; {REFUSED}")
+
+
+def _looks_like_model(data: bytes) -> bool:
+    return data.startswith((*PICKLE_STARTS, b"PK", b"\x93NUMPY"))
 
 
 def admit(folder: Path, name: str, trusted: Sequence[str]) -> None:

@@ -1,4 +1,5 @@
-"""``garrison models train|list|verify|register``: thin commands over the model services.
+"""``garrison models ...``: thin commands over the model services (train, list, verify,
+register, scan; promote, rollback, stages and shadow-report in ``models_stage``).
 
 ``garrison models train NAME --data DIR [--out DIR]`` trains a text model of ``TEXT_MODELS``
 (``garrison.detect.ml.text``: dga, url, email; the model package does the work and says what
@@ -29,6 +30,7 @@ from garrison.core.errors import CheckFailed, UsageError
 from garrison.govern.audit.log import current_actor
 from garrison.interfaces.cli import models_stage as _models_stage
 from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
+from garrison.interfaces.cli.models_scan import scan as _scan
 
 if TYPE_CHECKING:
     from garrison.measure.training import ModelService, Registered
@@ -181,3 +183,4 @@ def register(
 
 # --- stages: promote, rollback, stages (garrison.interfaces.cli.models_stage) ---------------
 _models_stage.register(models_app)
+models_app.command("scan")(_scan)
