@@ -2,8 +2,9 @@
 operation; no per-example deadline: the first upload's hunt imports every detector, which on
 a loaded 2-core machine took longer than any fixed deadline; speed is bench/bench_api.py's
 business, and pytest's timeout still bounds the run), authenticated as an admin and as an
-analyst (together they reach every permission that guards a write of findings, incidents, playbooks, tokens): no 5xx, no
-status code, content type, header or body outside what the document declares."""
+analyst (together they reach every permission that guards a write of findings, incidents,
+playbooks, tokens): no 5xx, no status code, content type, header or body outside what the
+document declares."""
 
 from __future__ import annotations
 
