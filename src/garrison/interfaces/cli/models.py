@@ -28,6 +28,7 @@ from garrison.core.config import load_config
 from garrison.core.errors import CheckFailed, UsageError
 from garrison.govern.audit.log import current_actor
 from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
+from garrison.interfaces.cli.models_redteam import redteam
 
 if TYPE_CHECKING:
     from garrison.measure.training import ModelService, Registered
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 models_app = typer.Typer(
     name="models", no_args_is_help=True, help="Train and manage detection models."
 )
+models_app.command("redteam")(redteam)
 
 
 def _say(message: str) -> None:
