@@ -50,8 +50,9 @@ def redteam(
     """Red-team a model with ART attacks restricted to what an attacker controls."""
     from garrison.measure.ml_eval.reports import corpus_root
     from garrison.measure.redteam.service import RedTeamRequest, run_redteam
+    from garrison.measure.redteam.targets import corpus_part
 
-    root = corpus_root(corpus, {"dga": "dga", "url": "phishing-urls"}.get(name, ""))
+    root = corpus_root(corpus, corpus_part(name))
     request = RedTeamRequest(name, root, attacks, budget, seed, points, per_group)
     report = run_redteam(request)
     if as_json:

@@ -43,6 +43,9 @@ def _classifier(model: AnchoredModel) -> Any:
 
 
 def _hsj(model: AnchoredModel, u: F64, mask: F64, budget: int, seed: int) -> F64:
+    start = _random_start(model, u, mask, np.random.default_rng(seed))
+    if start is None:
+        return u  # no benign-looking point in 100 random draws: the attack fails here
     attacks = art_module("attacks.evasion")
     max_eval = int(min(100, max(10, budget // 10)))
     init_eval = max(5, max_eval // 5)
@@ -52,10 +55,26 @@ def _hsj(model: AnchoredModel, u: F64, mask: F64, budget: int, seed: int) -> F64
         _classifier(model), norm=2, max_iter=max_iter, max_eval=max_eval,
         init_eval=init_eval, init_size=100, verbose=False,
     )  # fmt: skip
-    np.random.seed(seed % 2**32)  # ART draws from NumPy's global generator
+    np.random.seed(seed % 2**32)  # ART draws its gradient directions from NumPy's global RNG
     x = u[None, :].astype(np.float32)
-    out: F64 = attack.generate(x, y=np.array([1]), mask=mask[None, :].astype(np.float32))[0]
+    out: F64 = attack.generate(
+        x, y=np.array([1]), mask=mask[None, :].astype(np.float32),
+        x_adv_init=start[None, :].astype(np.float32),
+    )[0]  # fmt: skip
     return out
+
+
+def _random_start(
+    model: AnchoredModel, u: F64, mask: F64, rng: np.random.Generator, tries: int = 100
+) -> F64 | None:
+    """A seeded version of HopSkipJump's own start (uniform draws on the masked features
+    until one is judged benign): ART draws it from an unseeded generator, which would make
+    runs irreproducible."""
+    for _ in range(tries):
+        draw = rng.random(len(u)) * mask + u * (1 - mask)
+        if model.scores(draw)[0, 1] < 0.5:
+            return draw
+    return None
 
 
 def _zoo(model: AnchoredModel, u: F64, mask: F64, budget: int, seed: int) -> F64:
@@ -112,7 +131,7 @@ def summarise(
     side = setup.side(side_name)
     evaded = ~side.flags(x_adv)
     l2, linf = perturbation(setup, x, x_adv)
-    projected, valid = setup.realise(x_adv)
+    projected, valid = setup.realise(x, x_adv)
     realised = evaded & valid & ~side.flags(projected)
     n = len(x)
     hit = int(evaded.sum())

@@ -62,8 +62,9 @@ class EvasionSetup:
     points: F64
     #: Raw rows the attacker may query to fit a surrogate (its own data, both classes).
     pool: F64
-    #: Raw adversarial rows -> projected rows (integer counts etc.) and a validity mask.
-    realise: Callable[[F64], tuple[F64, Bools]]
+    #: (raw original rows, raw adversarial rows) -> projected adversarial rows (integer
+    #: counts etc.) and whether each could come from a real input.
+    realise: Callable[[F64, F64], tuple[F64, Bools]]
     notes: list[str] = field(default_factory=list)
 
     @property

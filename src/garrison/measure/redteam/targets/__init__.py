@@ -26,6 +26,16 @@ def _url(target: Target) -> EvasionSetup:
 
 
 EVASION: dict[str, Callable[[Target], EvasionSetup]] = {"dga": _dga, "url": _url}
+#: Models that can be red-teamed, and the corpus folder each one's target is built from.
+CORPUS_PART = {"dga": "dga", "url": "phishing-urls"}
+
+
+def corpus_part(name: str) -> str:
+    """The corpus folder of model ``name``; a usage error naming the known models."""
+    if name not in CORPUS_PART:
+        known = ", ".join(sorted(CORPUS_PART))
+        raise UsageError(f"no red-team target for model {name!r} (known: {known})")
+    return CORPUS_PART[name]
 
 
 def evasion_setup(target: Target) -> EvasionSetup:

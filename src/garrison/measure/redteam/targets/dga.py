@@ -84,7 +84,7 @@ def build(target: Target, defence: BallAugment = DEFENCE) -> EvasionSetup:
     notes = [*NOTES, f"dga: defence {defence}"]
     return EvasionSetup(
         FEATURES, controlled, lo, hi, sides[0], sides[1], x[chosen], x[fit],
-        lambda adv: realise(adv, lo, hi), notes,
+        lambda _x, adv: realise(adv, lo, hi), notes,
     )  # fmt: skip
 
 
