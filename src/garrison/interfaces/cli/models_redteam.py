@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from garrison.interfaces.cli.common import console, print_json
+from garrison.interfaces.cli.common import (
+    ConfigOption,
+    HomeOption,
+    console,
+    home_for,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from garrison.measure.redteam.service import RedTeamReport
@@ -46,8 +52,11 @@ def redteam(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    home: HomeOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Red-team a model with ART attacks restricted to what an attacker controls."""
+    home_for(home, config)  # a broken --config is a usage error here too; no state is kept
     from garrison.measure.ml_eval.reports import corpus_root
     from garrison.measure.redteam.service import RedTeamRequest, run_redteam
     from garrison.measure.redteam.targets import corpus_part

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -45,7 +47,7 @@ def test_the_guard_keeps_only_copies_nearer_their_own_row_than_any_benign_row() 
     x = np.array([[0.0, 0.0], [1.0, 1.0], [0.6, 0.6]])
     y = np.array([1, 0, 0])
     aug = BallAugment(radius=1.0, copies=200)
-    xo, yo, _ = aug.apply(x, y, np.ones(3), np.array([True, True]), np.random.default_rng(0))
+    xo, _, _ = aug.apply(x, y, np.ones(3), np.array([True, True]), np.random.default_rng(0))
     copies = xo[3:]
     assert 0 < len(copies) < 200  # some fell nearer the benign row, and were dropped
     own = np.linalg.norm(copies - x[0], axis=1)
@@ -57,5 +59,34 @@ def test_off_changes_nothing_and_is_not_written_into_the_params() -> None:
     x, y, w = _data(1)
     xo, yo, wo = BallAugment().apply(x, y, w, np.ones(4, dtype=bool), np.random.default_rng(0))
     np.testing.assert_array_equal(xo, x)
+    np.testing.assert_array_equal(yo, y)
+    np.testing.assert_array_equal(wo, w)
     assert "robust_radius" not in TrainParams().to_json()
     assert TrainParams(robust_radius=0.3).to_json()["robust_radius"] == 0.3
+
+
+def test_the_training_option_trains_a_different_model_with_its_own_version() -> None:
+    pytest.importorskip("wordsegment", reason="training needs the wordsegment word list")
+    from garrison.detect.ml.dga.data import synthetic
+    from garrison.detect.ml.dga.train import WordList, fit_model
+    from tests.unit.detect.ml.test_dga_model import _benign
+
+    params = TrainParams(
+        per_family=100, synthetic_per_kind=50, gbm_max_iter=10, n_words=4000, hash_bits=10, folds=2
+    )
+    words = WordList.load(params)
+    rng = np.random.default_rng(9)
+    vocab, freq = words.common(500)
+    data = synthetic("letters", 200, rng, vocab, freq).extend(_benign(words, 300, 2))
+    plain, _ = fit_model(data, params, words)
+    robust, _ = fit_model(data, replace(params, robust_radius=0.3), words)
+    assert robust.version != plain.version
+    assert robust.meta["params"]["robust_radius"] == 0.3
+    assert "robust_radius" not in plain.meta["params"]
+    x = np.nan_to_num(plain.features(data.labels, data.suffixes))
+    y = data.y
+    # probes on the segments between malicious and benign names: where the boundary sits
+    t = np.linspace(0, 1, 21)[:, None, None]
+    probes = (x[y == 1][:50] * (1 - t) + x[y == 0][:50] * t).reshape(-1, x.shape[1])
+    moved = (robust.logit(probes) > 0).mean() - (plain.logit(probes) > 0).mean()
+    assert moved > 0  # the robust trees call more of the way between them malicious
