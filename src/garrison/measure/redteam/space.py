@@ -48,6 +48,20 @@ class Side:
         return np.asarray(self.margin(x) >= 0, dtype=bool)
 
 
+def clean_figures(margin: F64, y: NDArray[np.int64]) -> dict[str, float]:
+    """A side's clean figures on labelled test rows, from its decision margins."""
+    from sklearn.metrics import roc_auc_score
+
+    flagged = margin >= 0
+    return {
+        "accuracy": round(float((flagged == (y == 1)).mean()), 4),
+        "auc": round(float(roc_auc_score(y, margin)), 4),
+        "tpr": round(float(flagged[y == 1].mean()), 4),
+        "fpr": round(float(flagged[y == 0].mean()), 4),
+        "test_rows": len(y),
+    }
+
+
 @dataclass(slots=True)
 class EvasionSetup:
     """Everything an evasion attack needs, for one model (see the module docstring)."""

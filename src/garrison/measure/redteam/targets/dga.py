@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from garrison.core.errors import InputError
@@ -27,7 +26,7 @@ from garrison.detect.ml.dga.model import FEATURES, load_model
 from garrison.detect.ml.dga.robust import BallAugment
 from garrison.detect.ml.dga.train import TrainParams, group_weights, threshold_at_fpr
 from garrison.measure.redteam.contract import Target
-from garrison.measure.redteam.space import F64, Bools, EvasionSetup, Side
+from garrison.measure.redteam.space import F64, Bools, EvasionSetup, Side, clean_figures
 
 #: The defence: radius in units of each feature's range (see ``BallAugment``).
 DEFENCE = BallAugment(radius=0.3, copies=3)
@@ -127,16 +126,7 @@ def _side(
     def margin(rows: F64) -> F64:
         return _raw(gbm, rows) - cut
 
-    m = margin(x)
-    flagged = m >= 0
-    clean = {
-        "accuracy": round(float((flagged == (y == 1)).mean()), 4),
-        "auc": round(float(roc_auc_score(y, m)), 4),
-        "tpr": round(float(flagged[y == 1].mean()), 4),
-        "fpr": round(float(flagged[y == 0].mean()), 4),
-        "test_rows": len(y),
-    }
-    return Side(name, margin, clean)
+    return Side(name, margin, clean_figures(margin(x), y))
 
 
 def realise(adv: F64, lo: F64, hi: F64) -> tuple[F64, Bools]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
-from sklearn.metrics import roc_auc_score
 
 from garrison.core.errors import InputError
 from garrison.detect.ml.url.data import group_split, load_urls
@@ -32,7 +31,7 @@ from garrison.detect.ml.url.lexical import HOST_FEATURES, LEXICAL, PATH_FEATURES
 from garrison.detect.ml.url.model import load_model
 from garrison.detect.ml.url.parse import ParsedUrl
 from garrison.measure.redteam.contract import Target
-from garrison.measure.redteam.space import F64, Bools, EvasionSetup, Side
+from garrison.measure.redteam.space import F64, Bools, EvasionSetup, Side, clean_figures
 
 FEATURES = ("host_ngrams", "path_ngrams", *LEXICAL)
 _SUBDOMAIN_HOST = (
@@ -140,17 +139,7 @@ def _side(
     def margin(rows: F64) -> F64:
         return np.asarray(rows @ w + b - cut, dtype=np.float64)
 
-    m = margin(x[test])
-    flagged = m >= 0
-    yt = y[test]
-    clean = {
-        "accuracy": round(float((flagged == (yt == 1)).mean()), 4),
-        "auc": round(float(roc_auc_score(yt, m)), 4),
-        "tpr": round(float(flagged[yt == 1].mean()), 4),
-        "fpr": round(float(flagged[yt == 0].mean()), 4),
-        "test_rows": len(yt),
-    }
-    return Side(name, margin, clean)
+    return Side(name, margin, clean_figures(margin(x[test]), y[test]))
 
 
 def realise(orig: F64, adv: F64, lo: F64, hi: F64) -> tuple[F64, Bools]:
