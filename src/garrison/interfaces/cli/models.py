@@ -30,6 +30,7 @@ from garrison.core.errors import CheckFailed, UsageError
 from garrison.govern.audit.log import current_actor
 from garrison.interfaces.cli import models_stage as _models_stage
 from garrison.interfaces.cli.common import ConfigOption, HomeOption, console, err_console
+from garrison.interfaces.cli.models_redteam import redteam
 from garrison.interfaces.cli.models_scan import scan as _scan
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 models_app = typer.Typer(
     name="models", no_args_is_help=True, help="Train and manage detection models."
 )
+models_app.command("redteam")(redteam)
 
 
 def _say(message: str) -> None:

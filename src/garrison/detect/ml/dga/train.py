@@ -36,6 +36,7 @@ from garrison.detect.ml.dga.encoding import encode
 from garrison.detect.ml.dga.features import CharModel, engineered_features, trigram_counts
 from garrison.detect.ml.dga.linear import LinearNgram
 from garrison.detect.ml.dga.model import FEATURES, FORMAT, DgaModel, table_from_state
+from garrison.detect.ml.dga.robust import BallAugment
 from garrison.detect.ml.dga.words import (
     SEGMENT_FEATURES,
     WordTable,
@@ -90,6 +91,11 @@ class TrainParams:
     char_alpha: float = 0.05
     #: Weight of each dictionary word in the benign character model (a benign name is 1).
     char_word_weight: float = 0.3
+    #: Robust training against evasion (``robust.BallAugment``): malicious rows copied
+    #: ``robust_copies`` times within this L2 radius (share of each feature's range); 0 is
+    #: off. ``garrison models redteam dga`` measures what it buys and costs.
+    robust_radius: float = 0.0
+    robust_copies: int = 3
     #: OpenMP threads for the trees: one keeps training predictable on a shared machine,
     #: where OpenMP's waiting threads cost more than they save.
     threads: int = 1
@@ -99,6 +105,9 @@ class TrainParams:
         out.pop("threads")  # an execution setting: it does not change the model
         out["synthetic_kinds"] = list(self.synthetic_kinds)
         out["monotone"] = dict(self.monotone)
+        if not self.robust_radius:  # off: not written, so version ids stay as they were
+            out.pop("robust_radius")
+            out.pop("robust_copies")
         return out
 
 
@@ -356,8 +365,14 @@ def fit_model(
         random_state=params.seed,
         monotonic_cst=[dict(params.monotone).get(f, 0) for f in FEATURES],
     )
+    x_gbm: NDArray[np.floating] = x_fit
+    y_gbm, w_gbm = comp.y, comp.weights
+    if params.robust_radius > 0:
+        augment = BallAugment(params.robust_radius, params.robust_copies)
+        every = np.ones(len(FEATURES), dtype=bool)  # all computed from the name
+        x_gbm, y_gbm, w_gbm = augment.apply(x_fit, comp.y, comp.weights, every, rng)
     with threadpool_limits(params.threads):
-        gbm.fit(x_fit, comp.y, sample_weight=comp.weights)
+        gbm.fit(x_gbm, y_gbm, sample_weight=w_gbm)
     all_rows = np.arange(len(fit))
     model = DgaModel(
         linear=comp.linear(all_rows),
