@@ -36,11 +36,9 @@ from garrison.pipeline import HuntReport, HuntRequest, HuntService
 from garrison.store.state import StateDB
 
 SPOOL = "spool"
-#: Every upload's hunt runs on this one thread, one at a time.
-#: One at a time: the lake's writer lock keeps other processes out, but it is shared within
-#: a process (re-entrant by design), so two request threads of one server would otherwise
-#: write the same lake at once, each removing the other's not-yet-committed files as a dead
-#: writer's leftovers. On one thread: a hunt allocates and frees a few hundred MB, and the
+#: Every upload's hunt runs on this one thread, one at a time (the lake's writer lock also
+#: makes other threads and processes wait their turn). On one thread because a hunt
+#: allocates and frees a few hundred MB, and the
 #: C allocator keeps freed memory in the arena of the thread that allocated it; hunts run
 #: on whichever request thread came next left a hunt-sized heap in one arena after another,
 #: and a server under reads and uploads grew by ~35 % in 10 minutes (bench/bench_soak.py).

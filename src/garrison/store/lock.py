@@ -9,8 +9,11 @@ long as it writes: the next writer waits in line (with a message saying for whom
 gives up after ``wait`` seconds with a one-line error. The kernel drops the lock when its
 process dies, SIGKILL included, so a crashed writer never blocks the home.
 
-Within one process the lock is shared (counted): ``flock`` locks belong to an open file,
-so a second open in the same process would otherwise wait for itself.
+Within one process the lock belongs to a thread: the thread holding it may take it again
+(counted: ``flock`` locks belong to an open file, so a second open would otherwise wait for
+itself), and any other thread waits its turn as another process would, within the same
+``wait``. Shared across threads, two request threads of one server would write one lake at
+once, each removing the other's not-yet-committed files as a dead writer's leftovers.
 """
 
 from __future__ import annotations
@@ -40,9 +43,14 @@ class HomeBusy(GarrisonError):
 class _Held:
     fd: int
     count: int
+    #: The thread that holds it (``threading.get_ident``).
+    thread: int
 
 
 _held: dict[str, _Held] = {}
+#: Per lock file, the turn the threads of this process take (released by whichever thread
+#: releases the lock last: a plain ``Lock``, not an ``RLock``).
+_turns: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
 
 
@@ -66,22 +74,41 @@ class WriterLock:
         it takes; 0: not at all). Raises ``HomeBusy`` when the wait runs out."""
         if wait is not None and wait < 0:
             wait = None
+        me = threading.get_ident()
         with _guard:
             held = _held.get(self._key)
-            if held is not None:
+            if held is not None and held.thread == me:
                 held.count += 1
                 self._owned = True
                 return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            turn = _turns.setdefault(self._key, threading.Lock())
+        started = time.monotonic()
+        self._wait_for_turn(turn, wait)
+        left = None if wait is None else max(0.0, wait - (time.monotonic() - started))
         try:
-            self._wait_for(fd, wait)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                self._wait_for(fd, left)
+            except BaseException:
+                os.close(fd)
+                raise
         except BaseException:
-            os.close(fd)
+            turn.release()
             raise
         _write_owner(fd)
         with _guard:
-            _held[self._key] = _Held(fd, 1)
+            _held[self._key] = _Held(fd, 1, me)
         self._owned = True
+
+    def _wait_for_turn(self, turn: threading.Lock, wait: float | None) -> None:
+        """Wait while another thread of this process holds the lock."""
+        if turn.acquire(blocking=False):
+            return
+        holder = f"another thread of this process (pid {os.getpid()})"
+        if wait is not None and wait <= 0:
+            raise HomeBusy(_busy_message(self, holder))
+        if not turn.acquire(timeout=-1 if wait is None else wait):
+            raise HomeBusy(_busy_message(self, holder, wait))
 
     def try_acquire(self) -> bool:
         """Take the lock only if no other process holds it; ``True`` when taken."""
@@ -124,10 +151,12 @@ class WriterLock:
             if held.count > 0:
                 return
             del _held[self._key]
+            turn = _turns[self._key]
         try:
             fcntl.flock(held.fd, fcntl.LOCK_UN)
         finally:
             os.close(held.fd)
+            turn.release()
 
     @property
     def owned(self) -> bool:

@@ -1,5 +1,6 @@
-"""The lake's writer lock: shared within a process, exclusive between processes, never
-needed by a reader, and the only licence to remove files no committed batch refers to."""
+"""The lake's writer lock: re-entrant within its thread, exclusive between threads and
+between processes, never needed by a reader, and the only licence to remove files no
+committed batch refers to."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -45,7 +48,7 @@ def _other_process_sees(lake: Path) -> str:
     return res.stdout.strip()
 
 
-def test_stores_in_one_process_share_the_lock_until_the_last_closes(home: Path) -> None:
+def test_stores_in_one_thread_share_the_lock_until_the_last_closes(home: Path) -> None:
     state = StateDB(home / "state.db")
     first = ParquetEventStore(home / "lake", state, lock_wait=0)
     second = ParquetEventStore(home / "lake", state, lock_wait=0)  # no wait for itself
@@ -55,6 +58,37 @@ def test_stores_in_one_process_share_the_lock_until_the_last_closes(home: Path) 
     second.close()
     assert _other_process_sees(home / "lake") == "free"
     second.close()  # idempotent
+
+
+def test_another_thread_of_the_process_waits_its_turn(home: Path) -> None:
+    """Two request threads of one server must not write one lake at once: the second
+    waits (or gives up after its wait, naming the other thread), then takes its turn."""
+    state = StateDB(home / "state.db")
+    first = ParquetEventStore(home / "lake", state, lock_wait=0)
+    outcome: dict[str, object] = {}
+
+    def second(wait: float) -> None:
+        began = time.monotonic()
+        try:
+            store = ParquetEventStore(home / "lake", state, lock_wait=wait)
+        except HomeBusy as exc:
+            outcome["refused"] = str(exc)
+        else:
+            outcome["waited"] = time.monotonic() - began
+            store.close()
+
+    refused = threading.Thread(target=second, args=(0.2,))
+    refused.start()
+    refused.join()
+    assert "another thread of this process" in str(outcome.pop("refused"))
+    waiter = threading.Thread(target=second, args=(30.0,))
+    waiter.start()
+    time.sleep(0.3)
+    assert waiter.is_alive()  # still waiting for its turn
+    first.close()
+    waiter.join(timeout=30)
+    assert float(outcome["waited"]) >= 0.3  # type: ignore[arg-type]
+    assert _other_process_sees(home / "lake") == "free"
 
 
 @pytest.fixture()
