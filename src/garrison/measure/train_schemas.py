@@ -67,7 +67,7 @@ def schema(model: str) -> pa.DataFrameSchema:
             "label": label,
             "text": pa.Column(str, pa.Check.str_length(1, MAX_MESSAGE)),
         },
-        unique=["id"],
+        unique=["group", "id"],  # ids restart in each group (folder) of a corpus
     )
 
 

@@ -43,11 +43,13 @@ def test_labels_outside_0_1_and_one_class_sets_fail():
     assert any("benign records are 0.0%" in f for f in failed)
 
 
-def test_email_ids_must_be_unique_and_texts_present():
+def test_email_ids_must_be_unique_within_their_group_and_texts_present():
+    """Ids restart in each group (a corpus folder numbers its messages from 00001), so
+    only the same id twice in one group is a duplicate."""
     rows = pd.DataFrame(
         {
-            "id": ["1", "1", "2", "3"],
-            "group": ["ham", "spam", "ham", "spam"],
+            "id": ["1", "1", "2", "1"],
+            "group": ["ham", "ham", "ham", "spam"],
             "label": [0, 1, 0, 1],
             "text": ["hello", "buy", None, "x"],
         }

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import shapiro
 
 from garrison.govern.serving.config import ExtractionConfig
 
@@ -197,6 +196,8 @@ class StreamMonitor:
         if self.cfg.enabled and self.distinct >= self.cfg.min_queries:
             dist = np.asarray(self.distances, np.float64)
             if len(dist) >= 3 and np.ptp(dist) > 0:
+                from scipy.stats import shapiro  # imported when a stream is judged: ~0.5 s
+
                 w = float(shapiro(dist).statistic)
                 if not self.cfg.prada_low <= w <= self.cfg.prada_high:
                     reasons.append(

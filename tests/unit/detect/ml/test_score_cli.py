@@ -109,6 +109,9 @@ def test_scoring_one_name_imports_the_dga_model_and_no_other_detector(tmp_path: 
             "garrison.detect.ml.url.textmodel",
             "garrison.detect.ml.email",
             "garrison.detect.ml.email.textmodel",
+            # the serving guard's append-only query log: SQLite only, never the lake
+            "garrison.store",
+            "garrison.store.state",
         }
     ]
     assert others == []

@@ -40,7 +40,12 @@ def test_promote_rollback_and_stages(home: Path) -> None:
 
 def _emails(folder: Path) -> Path:
     rng = random.Random(5)
-    words = (["meeting", "report", "agenda", "budget"], ["winner", "free", "cash", "prize"])
+    # spam that reads as spam (the training checks test labels against the approved model)
+    words = (
+        ["meeting", "report", "agenda", "budget", "minutes", "team", "review", "thanks"],
+        ["winner", "free", "cash", "prize", "click", "http://claim-prize.example/win",
+         "viagra", "$$$", "urgent", "lottery"],
+    )  # fmt: skip
     rows = []
     for i in range(80):
         body = " ".join(rng.choice(words[i % 2]) for _ in range(30))
