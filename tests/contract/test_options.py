@@ -291,3 +291,14 @@ def test_hunt_refuses_a_bad_table_before_any_work(tmp_path: Path) -> None:
     assert len(lines) == 1 and "Traceback" not in res.stderr
     assert '[detectors."ml.beacon"] threshhold' in lines[0] and "garrison.toml" in lines[0]
     assert not out.exists() and not (home / "state.db").exists()
+
+
+def test_a_bad_table_inside_a_table_of_tables_names_the_files_table() -> None:
+    """Found by the property above: ``[guard.roles]`` holding ``"" = false`` was reported as
+    table ``[Override]`` (the class), not ``[guard] roles``."""
+    from garrison.govern.serving.config import GuardConfig
+
+    with pytest.raises(OptionsError) as err:
+        load_options(GuardConfig, {"roles": {"": False}}, where="guard", file="garrison.toml")
+    assert (err.value.table, err.value.key) == ("guard", "roles")
+    assert "expected a table" in str(err.value)

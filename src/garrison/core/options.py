@@ -310,7 +310,14 @@ def _scalar(value: Any, tp: Any) -> Any:
         if isinstance(value, str):
             return value
     elif isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return load_options(tp, value, where=tp.__name__)
+        # a table inside a container (``[guard.roles.NAME]``): its problems are named by
+        # the container's key, so the error names the file's table, not this class
+        if not isinstance(value, Mapping):
+            raise _Bad(f"expected a table, got {_kind(value)}")
+        try:
+            return load_options(tp, value, where=tp.__name__)
+        except OptionsError as exc:
+            raise _Bad(f"{exc.key}: {exc.reason}" if exc.key else exc.reason) from None
     elif isinstance(tp, type):
         if isinstance(value, tp):
             return value
