@@ -114,3 +114,9 @@ def knockoff() -> ExtractionAttack:
 
 def copycat() -> ExtractionAttack:
     return ExtractionAttack("copycat_cnn", "copycat", "random-names")
+
+
+def knockoff_natural() -> ExtractionAttack:
+    """KnockoffNets fed real names of the thief's own (public lists, DGA feeds): the thief
+    the guard is known not to flag (docs/serving-guard.md)."""
+    return ExtractionAttack("knockoff_nets_natural", "knockoff", "natural-names")

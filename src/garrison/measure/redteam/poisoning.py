@@ -81,7 +81,7 @@ class PoisoningAttack:
             f"poisoning: {SHARE:.0%} of the new training set poisoned; success rate = attack "
             "success rate on held-out data; defended = retrained without the rows the "
             f"label-consistency check flagged (cut-off {ev.suspect_above}); the three poisons "
-            f"share one split (seed {ev.seed}), so budget and --seed do not change them",
+            f"share one split and evaluation (seed {ev.seed}; --budget does not apply)",
         ]
         return AttackResult(self.name, self.kind, undefended, defended, budget, ev.seed,
                             time.perf_counter() - started, notes)  # fmt: skip

@@ -23,7 +23,9 @@ def test_shipped_registry_builds_every_attack_with_its_declared_name_and_kind() 
         "hop_skip_jump", "zoo", "decision_tree", "knockoff_nets", "copycat_cnn",
         "label_flip_random", "label_flip_targeted", "backdoor",
     }  # fmt: skip
-    assert [e.name for e in select("extraction")] == ["knockoff_nets", "copycat_cnn"]
+    assert [e.name for e in select("extraction")] == [
+        "knockoff_nets", "copycat_cnn", "knockoff_nets_natural",
+    ]  # fmt: skip
     assert {e.kind for e in select("poisoning,zoo")} == {"poisoning", "evasion"}
     for entry in shipped:
         attack = entry.build()
@@ -74,7 +76,7 @@ def test_extraction_is_skipped_for_a_model_the_guard_does_not_serve(tmp_path: Pa
     report = RedTeamReport("url")
     kept = _applicable(attacks, RedTeamRequest("url", tmp_path, "zoo,extraction"), report)
     assert [a.name for a in kept] == ["zoo"]
-    assert set(report.skipped) == {"knockoff_nets", "copycat_cnn"}
+    assert set(report.skipped) == {"knockoff_nets", "copycat_cnn", "knockoff_nets_natural"}
     assert report.to_json()["skipped"]["copycat_cnn"] == "applies to dga only"
     with pytest.raises(UsageError, match="none applies to model 'url'"):
         _applicable(
