@@ -1,16 +1,20 @@
 """``garrison models redteam NAME``: attack one of Garrison's own models, with and without
 its defence (``garrison.measure.redteam``; the attacks are listed in its ``attacks.yaml``).
 
-Prints one table row per attack and side: success rate, median perturbation (L2 and L-inf
-over the attacker-controlled features, scaled to each feature's range), the median L2 the
-attacker needs over all points, the share of successes that pass the realisability check,
-queries per point and the side's clean accuracy and AUC; ``--json`` prints the report as
-JSON instead. Exit 0 when the run completed (the figures are the finding), 2 on bad usage
-or a missing corpus.
+Prints one table per attack with a row per side, in the columns of its kind. Evasion:
+success rate, median perturbation (L2 and L-inf over the attacker-controlled features,
+scaled to each feature's range), the median L2 the attacker needs over all points, the
+share of successes that pass the realisability check, queries per point and the side's
+clean accuracy and AUC. Extraction: the stolen copy's agreement with our model, queries
+made and queries until the guard flagged the thief. Poisoning: attack success rate,
+poisoned rows found and clean rows flagged by the training checks, clean accuracy.
+``--json`` prints the report as JSON instead. Exit 0 when the run completed (the figures
+are the finding), 2 on bad usage or a missing corpus.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,6 +30,7 @@ from garrison.interfaces.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from garrison.measure.redteam.contract import AttackResult
     from garrison.measure.redteam.service import RedTeamReport
 
 
@@ -39,7 +44,13 @@ def redteam(
             "default all.",
         ),
     ] = None,
-    budget: Annotated[int, typer.Option("--budget", help="Queries per attacked point.")] = 1000,
+    budget: Annotated[
+        int,
+        typer.Option(
+            "--budget",
+            help="Queries per attacked point (evasion); the thief's total queries (extraction).",
+        ),
+    ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 7,
     points: Annotated[int, typer.Option("--points", help="Malicious points attacked.")] = 50,
     per_group: Annotated[
@@ -78,6 +89,10 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 def _print(report: RedTeamReport) -> None:
     for result in report.results:
+        if result.kind in _KIND_TABLES:
+            console.print(_KIND_TABLES[result.kind](report.model, result))
+            _verdict(report.done(result), None)
+            continue
         table = Table(
             "side", "success", "median L2", "median Linf", "needed L2", "realisable",
             "queries/pt", "clean acc", "AUC",
@@ -92,16 +107,55 @@ def _print(report: RedTeamReport) -> None:
                 _fmt(o.clean.get("auc"), 4),
             )  # fmt: skip
         console.print(table)
-        ratio = result.perturbation_ratio
-        done = report.done(result)
-        verdict = (
-            " - issue 13 bar does not apply (the attack fails on most points undefended)"
-            if done is None
-            else f" - issue 13 bar {'met' if done else 'NOT met'}"
-        )
-        console.print(
-            f"needed-L2 ratio defended/undefended: {_fmt(ratio, 2)}{verdict}", highlight=False
-        )
+        _verdict(report.done(result), result.perturbation_ratio)
+    for name, why in report.skipped.items():
+        console.print(f"skipped {name}: {why}", highlight=False, markup=False)
     notes = sorted({n for r in report.results for n in r.notes})
     for note in notes:
         console.print(f"note: {note}", highlight=False, markup=False)
+
+
+def _verdict(done: bool | None, ratio: float | None) -> None:
+    verdict = (
+        "issue 13 bar does not apply (the attack fails on most points undefended)"
+        if done is None
+        else f"issue 13 bar {'met' if done else 'NOT met'}"
+    )
+    prefix = "" if ratio is None and done is not None else (
+        f"needed-L2 ratio defended/undefended: {_fmt(ratio, 2)} - "
+    )  # fmt: skip
+    console.print(prefix + verdict, highlight=False)
+
+
+def _title(model: str, result: AttackResult) -> str:
+    return (f"{model}: {result.attack} ({result.kind}), budget {result.budget}, "
+            f"seed {result.seed}, {result.seconds:.0f} s")  # fmt: skip
+
+
+def _extraction(model: str, result: AttackResult) -> Table:
+    table = Table("side", "agreement", "queries", "flagged at", "signals",
+                  title=_title(model, result))  # fmt: skip
+    for side, o in (("undefended", result.undefended), ("defended", result.defended)):
+        table.add_row(
+            side, f"{o.success_rate:.3f} on {o.points}", str(o.queries),
+            _fmt(o.extra.get("queries_until_flagged")),
+            ", ".join(o.extra.get("signals", [])) or "-",
+        )  # fmt: skip
+    return table
+
+
+def _poisoning(model: str, result: AttackResult) -> Table:
+    table = Table("side", "ASR", "poison found", "false positives", "clean acc",
+                  title=_title(model, result))  # fmt: skip
+    for side, o in (("undefended", result.undefended), ("defended", result.defended)):
+        table.add_row(
+            side, f"{o.success_rate:.3f}", _fmt(o.extra.get("poison_found")),
+            _fmt(o.extra.get("false_positives")), _fmt(o.clean.get("accuracy"), 4),
+        )  # fmt: skip
+    return table
+
+
+_KIND_TABLES: dict[str, Callable[[str, AttackResult], Table]] = {
+    "extraction": _extraction,
+    "poisoning": _poisoning,
+}

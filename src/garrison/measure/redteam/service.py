@@ -2,9 +2,14 @@
 
 The service builds the model's target once (the attacked points, both sides of the model)
 and runs each selected attack with the same budget and seed against it, undefended and
-defended; the report lists one result per attack and, for evasion, whether the defence
-held its promise (``done``): the median perturbation the attacker needs at least doubles
-and clean accuracy drops by at most one percentage point.
+defended; the report lists one result per attack and whether the defence held issue 13's
+promise for its kind (``done``): for evasion the median perturbation the attacker needs at
+least doubles and clean accuracy drops by at most one percentage point; for extraction the
+guard flags the thief before 500 queries while its copy agrees under 0.85 with our model;
+for poisoning at least 90 % of the poison is found with at most 5 % false positives and
+the defended model's attack success rate is at most 5 %. An attack that declares the
+models it applies to (``models``) is skipped for others when all attacks run, and is a
+usage error when asked for by name or kind.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from garrison.core.errors import UsageError
-from garrison.measure.redteam.contract import AttackResult, Target
+from garrison.measure.redteam import extraction, poisoning
+from garrison.measure.redteam.contract import Attack, AttackResult, Target
 from garrison.measure.redteam.registry import select
 
 #: Done means (issue 13): perturbation at least doubled, at most 1 point of accuracy lost.
@@ -49,11 +55,17 @@ class RedTeamReport:
     model: str
     results: list[AttackResult] = field(default_factory=list)
     seconds: float = 0.0
+    #: Attacks not run, with the reason (an attack that does not apply to this model).
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def done(self, result: AttackResult) -> bool | None:
-        """Whether the defence met issue 13's evasion bar on this attack; None when the bar
-        does not apply (not an evasion attack, or one that fails on half of the points or
+        """Whether the defence met issue 13's bar for the attack's kind (module docstring);
+        None when the evasion bar does not apply (the attack fails on half of the points or
         more even against the undefended model)."""
+        if result.kind == "extraction":
+            return extraction.done(result)
+        if result.kind == "poisoning":
+            return poisoning.done(result)
         ratio = result.perturbation_ratio
         if result.kind != "evasion" or ratio is None:
             return None
@@ -68,6 +80,7 @@ class RedTeamReport:
             "model": self.model,
             "seconds": round(self.seconds, 2),
             "attacks": [{**r.to_json(), "done": self.done(r)} for r in self.results],
+            "skipped": self.skipped,
         }
 
 
@@ -75,12 +88,32 @@ def run_redteam(request: RedTeamRequest) -> RedTeamReport:
     """Run the selected attacks (see module docstring)."""
     request.check()
     chosen = select(request.attacks)
-    attacks = [entry.build() for entry in chosen]
+    report = RedTeamReport(request.name)
+    attacks = _applicable([entry.build() for entry in chosen], request, report)
     target = Target(request.name, request.corpus, request.points, request.seed,
                     per_group=request.per_group)  # fmt: skip
     started = time.perf_counter()
-    report = RedTeamReport(request.name)
     for attack in attacks:
         report.results.append(attack.run(target, request.budget, request.seed))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _applicable(
+    attacks: list[Attack], request: RedTeamRequest, report: RedTeamReport
+) -> list[Attack]:
+    """The attacks that apply to the model; the others are noted as skipped, or refused
+    when the selection names nothing else."""
+    out: list[Attack] = []
+    for attack in attacks:
+        models: tuple[str, ...] | None = getattr(attack, "models", None)
+        if models is None or request.name in models:
+            out.append(attack)
+        else:
+            report.skipped[attack.name] = f"applies to {', '.join(models)} only"
+    if not out:
+        raise UsageError(
+            f"--attacks {request.attacks}: none applies to model {request.name!r} "
+            f"({'; '.join(f'{k}: {v}' for k, v in report.skipped.items())})"
+        )
+    return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from garrison.core.errors import InputError, UsageError
@@ -17,7 +19,14 @@ attacks:
 
 def test_shipped_registry_builds_every_attack_with_its_declared_name_and_kind() -> None:
     shipped = entries()
-    assert {e.name for e in shipped} >= {"hop_skip_jump", "zoo", "decision_tree"}
+    assert {e.name for e in shipped} >= {
+        "hop_skip_jump", "zoo", "decision_tree", "knockoff_nets", "copycat_cnn",
+        "label_flip_random", "label_flip_targeted", "backdoor",
+    }  # fmt: skip
+    assert [e.name for e in select("extraction")] == [
+        "knockoff_nets", "copycat_cnn", "knockoff_nets_natural",
+    ]  # fmt: skip
+    assert {e.kind for e in select("poisoning,zoo")} == {"poisoning", "evasion"}
     for entry in shipped:
         attack = entry.build()
         assert (attack.name, attack.kind) == (entry.name, entry.kind)
@@ -58,3 +67,18 @@ def test_a_factory_that_builds_another_attack_is_refused() -> None:
     )
     with pytest.raises(InputError, match="factory built evasion/zoo"):
         entry.build()
+
+
+def test_extraction_is_skipped_for_a_model_the_guard_does_not_serve(tmp_path: Path) -> None:
+    from garrison.measure.redteam.service import RedTeamReport, RedTeamRequest, _applicable
+
+    attacks = [e.build() for e in select("zoo,extraction")]
+    report = RedTeamReport("url")
+    kept = _applicable(attacks, RedTeamRequest("url", tmp_path, "zoo,extraction"), report)
+    assert [a.name for a in kept] == ["zoo"]
+    assert set(report.skipped) == {"knockoff_nets", "copycat_cnn", "knockoff_nets_natural"}
+    assert report.to_json()["skipped"]["copycat_cnn"] == "applies to dga only"
+    with pytest.raises(UsageError, match="none applies to model 'url'"):
+        _applicable(
+            attacks[1:], RedTeamRequest("url", tmp_path, "extraction"), RedTeamReport("url")
+        )
