@@ -52,7 +52,8 @@ class TextSubject:
 
     def fit(self, items: Sequence[Any], y: np.ndarray) -> Pipeline:
         vec = HashingVectorizer(analyzer="char", ngram_range=(2, 4), n_features=1 << 14)
-        return make_pipeline(vec, LogisticRegression(C=10.0, solver="liblinear")).fit(list(items), y)
+        model = make_pipeline(vec, LogisticRegression(C=10.0, solver="liblinear"))
+        return model.fit(list(items), y)
 
     def predict(self, model: Any, items: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         if not len(items):
